@@ -1,0 +1,149 @@
+//! The kernel command line: `key=value` words separated by spaces.
+//!
+//! A first word that is a path (the kernel image, as QEMU and GRUB put it)
+//! is skipped. Known keys: `log=<level>` (error, warn, info, debug, trace, off),
+//! `ktest=all|name,name…` (run in-kernel tests whose names contain one of the
+//! patterns, then shut down), `crash=ud|pf|de|gp|bp` (raise that exception
+//! after boot, to test the trap path). Anything else is reported back as a
+//! warning, never fatal.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use log::LevelFilter;
+
+/// Which in-kernel tests to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TestSelection {
+    All,
+    Matching(Vec<String>),
+}
+
+impl TestSelection {
+    /// A test runs when the selection is `all` or one pattern occurs in its
+    /// name.
+    pub fn selects(&self, name: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Matching(patterns) => patterns.iter().any(|p| name.contains(p.as_str())),
+        }
+    }
+}
+
+/// An exception the kernel raises on purpose after boot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Crash {
+    /// `ud2`: invalid opcode, vector 6.
+    InvalidOpcode,
+    /// A read of an unmapped kernel address: page fault, vector 14.
+    PageFault,
+    /// Division by zero, vector 0.
+    DivideError,
+    /// A non-canonical address: general protection, vector 13.
+    GeneralProtection,
+    /// `int3`: breakpoint, vector 3 — the kernel reports it and goes on.
+    Breakpoint,
+}
+
+/// The parsed command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelOptions {
+    pub log_level: LevelFilter,
+    pub ktest: Option<TestSelection>,
+    pub crash: Option<Crash>,
+    /// Words that were not understood, with the reason.
+    pub warnings: Vec<String>,
+}
+
+impl Default for KernelOptions {
+    fn default() -> Self {
+        Self { log_level: LevelFilter::Info, ktest: None, crash: None, warnings: Vec::new() }
+    }
+}
+
+impl KernelOptions {
+    pub fn parse(cmdline: &str) -> Self {
+        let mut options = Self::default();
+        let mut words = cmdline.split_ascii_whitespace().peekable();
+        // Loaders put the kernel image's path first (QEMU, GRUB): skip it.
+        if words.peek().is_some_and(|first| first.starts_with('/')) {
+            words.next();
+        }
+        for word in words {
+            let (key, value) = word.split_once('=').unwrap_or((word, ""));
+            match key {
+                "log" => match value.parse::<LevelFilter>() {
+                    Ok(level) => options.log_level = level,
+                    Err(_) => options.warnings.push(alloc::format!("log={value}: unknown level")),
+                },
+                "ktest" => {
+                    options.ktest = Some(if value.is_empty() || value == "all" {
+                        TestSelection::All
+                    } else {
+                        TestSelection::Matching(
+                            value.split(',').filter(|p| !p.is_empty()).map(ToString::to_string).collect(),
+                        )
+                    })
+                }
+                "crash" => match value {
+                    "ud" => options.crash = Some(Crash::InvalidOpcode),
+                    "pf" => options.crash = Some(Crash::PageFault),
+                    "de" => options.crash = Some(Crash::DivideError),
+                    "gp" => options.crash = Some(Crash::GeneralProtection),
+                    "bp" => options.crash = Some(Crash::Breakpoint),
+                    _ => options.warnings.push(alloc::format!("crash={value}: expected ud, pf, de, gp or bp")),
+                },
+                _ => options.warnings.push(alloc::format!("{word}: unknown option")),
+            }
+        }
+        options
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn empty_line_gives_defaults() {
+        assert_eq!(KernelOptions::parse(""), KernelOptions::default());
+        assert_eq!(KernelOptions::parse("   "), KernelOptions::default());
+    }
+
+    #[test]
+    fn known_keys() {
+        let o = KernelOptions::parse("log=debug ktest=heap,frames crash=pf");
+        assert_eq!(o.log_level, LevelFilter::Debug);
+        assert_eq!(o.ktest, Some(TestSelection::Matching(alloc::vec!["heap".into(), "frames".into()])));
+        assert_eq!(o.crash, Some(Crash::PageFault));
+        assert!(o.warnings.is_empty());
+        assert_eq!(KernelOptions::parse("ktest=all").ktest, Some(TestSelection::All));
+        assert_eq!(KernelOptions::parse("ktest").ktest, Some(TestSelection::All));
+        let o = KernelOptions::parse("/build/kernel log=warn");
+        assert_eq!(o.log_level, LevelFilter::Warn);
+        assert!(o.warnings.is_empty());
+    }
+
+    #[test]
+    fn bad_words_are_warnings() {
+        let o = KernelOptions::parse("log=loud crash=boom frobnicate");
+        assert_eq!(o.log_level, LevelFilter::Info);
+        assert_eq!(o.crash, None);
+        assert_eq!(o.warnings.len(), 3);
+    }
+
+    #[test]
+    fn selection_matches_substrings() {
+        let s = TestSelection::Matching(alloc::vec!["heap".into()]);
+        assert!(s.selects("machine::heap::alloc_large"));
+        assert!(!s.selects("machine::frames::distinct"));
+        assert!(TestSelection::All.selects("anything"));
+    }
+
+    proptest! {
+        #[test]
+        fn any_line_parses(line in ".{0,200}") {
+            let _ = KernelOptions::parse(&line);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Small CPU primitives: port I/O, interrupt flag, halting, control registers,
+//! the TSC and SSE enablement. Thin safe wrappers so the rest of the image
+//! carries as little `unsafe` as possible.
+
+use x86::controlregs::{Cr0, Cr4};
+
+pub fn outb(port: u16, value: u8) {
+    // SAFETY: port I/O to legacy devices the kernel owns (PIC, PIT, COM1,
+    // debug exit); these ports have no memory side effects.
+    unsafe { x86::io::outb(port, value) }
+}
+
+pub fn inb(port: u16) -> u8 {
+    // SAFETY: as for `outb`: reading a legacy device register the kernel owns.
+    unsafe { x86::io::inb(port) }
+}
+
+pub fn outl(port: u16, value: u32) {
+    // SAFETY: as for `outb`; used for the 32-bit isa-debug-exit port.
+    unsafe { x86::io::outl(port, value) }
+}
+
+pub fn outw(port: u16, value: u16) {
+    // SAFETY: as for `outb`; used for the ACPI power-off port.
+    unsafe { x86::io::outw(port, value) }
+}
+
+pub fn interrupts_enabled() -> bool {
+    let flags: u64;
+    // SAFETY: reads RFLAGS through the stack; no memory other than the
+    // pushed word is touched.
+    unsafe { core::arch::asm!("pushfq; pop {}", out(reg) flags, options(nomem, preserves_flags)) };
+    flags & (1 << 9) != 0
+}
+
+pub fn enable_interrupts() {
+    // SAFETY: the IDT is loaded before anyone calls this, so every interrupt
+    // has a handler.
+    unsafe { core::arch::asm!("sti", options(nomem, nostack)) }
+}
+
+pub fn disable_interrupts() {
+    // SAFETY: clearing IF only delays interrupts.
+    unsafe { core::arch::asm!("cli", options(nomem, nostack)) }
+}
+
+/// Runs `f` with interrupts disabled, restoring the previous state after.
+pub fn without_interrupts<R>(f: impl FnOnce() -> R) -> R {
+    let were_enabled = interrupts_enabled();
+    if were_enabled {
+        disable_interrupts();
+    }
+    let result = f();
+    if were_enabled {
+        enable_interrupts();
+    }
+    result
+}
+
+/// Sleeps until the next interrupt (atomically enabling interrupts first).
+pub fn enable_interrupts_and_halt() {
+    // SAFETY: `sti; hlt` waits for an interrupt; the IDT is loaded.
+    unsafe { core::arch::asm!("sti; hlt", options(nomem, nostack)) }
+}
+
+/// Stops this CPU for good.
+pub fn halt_forever() -> ! {
+    loop {
+        // SAFETY: with interrupts off `hlt` never returns except for NMI,
+        // after which we halt again.
+        unsafe { core::arch::asm!("cli; hlt", options(nomem, nostack)) }
+    }
+}
+
+pub fn rdtsc() -> u64 {
+    // SAFETY: rdtsc has no side effects; CR4.TSD is clear.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+pub fn read_cr2() -> u64 {
+    // SAFETY: reading CR2 has no side effects.
+    unsafe { x86::controlregs::cr2() as u64 }
+}
+
+pub fn read_cr3() -> u64 {
+    // SAFETY: reading CR3 has no side effects.
+    unsafe { x86::controlregs::cr3() }
+}
+
+/// Switches to the page tables rooted at physical `pml4` (flushing the TLB).
+///
+/// The caller guarantees that the tables map the kernel exactly as the
+/// current ones do (the upper half is shared by every address space).
+pub fn write_cr3(pml4: u64) {
+    // SAFETY: per the contract above, the kernel's code, data and stack stay
+    // mapped at the same addresses across the switch.
+    unsafe { x86::controlregs::cr3_write(pml4) }
+}
+
+/// Invalidates the TLB entry of one page.
+pub fn invlpg(vaddr: u64) {
+    // SAFETY: invlpg only drops a cached translation.
+    unsafe { x86::tlb::flush(vaddr as usize) }
+}
+
+/// Turns on SSE (the i686 user programs and Rust floats use xmm registers):
+/// CR0.MP set, CR0.EM and CR0.TS clear, CR4.OSFXSR and CR4.OSXMMEXCPT set.
+pub fn enable_sse() {
+    // SAFETY: these bits only enable FPU/SSE instructions; FXSAVE support is
+    // part of x86_64.
+    unsafe {
+        let mut cr0 = x86::controlregs::cr0();
+        cr0.remove(Cr0::CR0_EMULATE_COPROCESSOR | Cr0::CR0_TASK_SWITCHED);
+        cr0.insert(Cr0::CR0_MONITOR_COPROCESSOR);
+        x86::controlregs::cr0_write(cr0);
+        let mut cr4 = x86::controlregs::cr4();
+        cr4.insert(Cr4::CR4_ENABLE_SSE | Cr4::CR4_UNMASKED_SSE);
+        x86::controlregs::cr4_write(cr4);
+    }
+}
+
+/// Whether EFER.NXE is on (the boot stub sets it when the CPU has NX).
+pub fn nx_enabled() -> bool {
+    // SAFETY: reading EFER has no side effects.
+    let efer = unsafe { x86::msr::rdmsr(x86::msr::IA32_EFER) };
+    efer & (1 << 11) != 0
+}

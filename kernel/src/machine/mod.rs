@@ -1,0 +1,149 @@
+//! The machine half of the kernel: everything that runs on bare metal.
+//!
+//! Boot order ([`kernel_entry`]): bootstrap heap, serial and logger, GDT/TSS,
+//! IDT, Multiboot information, memory plan (heap region, frame allocator),
+//! kernel command line, SSE, PIC/PIT timer and TSC calibration, interrupts on,
+//! boot summary. Then the command line decides: run in-kernel tests, raise a
+//! deliberate exception, or shut down cleanly.
+
+mod boot;
+mod cpu;
+mod gdt;
+mod heap;
+pub(crate) mod ktest;
+mod logger;
+mod memory;
+mod serial;
+mod shutdown;
+mod tests;
+mod timer;
+mod trap;
+
+use core::fmt::Write;
+use kernel::cmdline::{Crash, KernelOptions};
+use kernel::json::{Escaped, JsonLine};
+use kernel::multiboot;
+
+/// Entered from the boot stub in long mode, on the boot stack, with the
+/// loader's magic and the physical address of its information.
+extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
+    boot::drop_identity_map();
+    heap::init_bootstrap();
+    serial::init();
+    logger::init(log::LevelFilter::Info);
+    gdt::init();
+    trap::init();
+    serial::write_line(
+        &JsonLine::new("event", "boot").str("kernel", "phantom-unix").str("version", env!("CARGO_PKG_VERSION")).finish(),
+    );
+
+    let boot = match multiboot::parse(magic, u64::from(info_addr), &memory::DirectMapReader) {
+        Ok(boot) => boot,
+        Err(error) => {
+            log::error!("bad boot information: {error}");
+            shutdown::shutdown(shutdown::STATUS_KERNEL_PANIC);
+        }
+    };
+    let options = KernelOptions::parse(&boot.cmdline);
+    logger::init(options.log_level);
+    for warning in &options.warnings {
+        log::warn!("kernel command line: {warning}");
+    }
+    let summary = memory::init(&boot);
+
+    cpu::enable_sse();
+    if !cpu::nx_enabled() {
+        log::warn!("this CPU has no NX bit: data pages are executable");
+    }
+    timer::init();
+    cpu::enable_interrupts();
+
+    report_boot(&boot, &summary);
+
+    if let Some(crash) = options.crash {
+        raise(crash);
+    }
+    if let Some(selection) = &options.ktest {
+        ktest::run(selection);
+    }
+    shutdown::shutdown(shutdown::STATUS_OK)
+}
+
+/// The boot summary: memory, modules and the time from entry to ready.
+fn report_boot(boot: &multiboot::BootInfo, summary: &memory::MemorySummary) {
+    let ready = cpu::rdtsc();
+    let cycles = ready.saturating_sub(boot::entry_tsc());
+    let us = cycles as f64 / timer::tsc_per_us() as f64;
+    log::info!(
+        "memory: {} MiB usable of {} MiB, heap {} MiB at {:#x}, {} free frames",
+        summary.usable_bytes >> 20,
+        summary.total_bytes >> 20,
+        summary.heap.len() >> 20,
+        summary.heap.start,
+        summary.free_frames
+    );
+    serial::write_line(
+        &JsonLine::new("event", "memory")
+            .u64("total_bytes", summary.total_bytes)
+            .u64("usable_bytes", summary.usable_bytes)
+            .u64("heap_bytes", summary.heap.len())
+            .u64("free_frames", summary.free_frames)
+            .finish(),
+    );
+    log::info!("{} boot module(s); kernel command line: {:?}", boot.modules.len(), boot.cmdline);
+    for (index, module) in boot.modules.iter().enumerate() {
+        log::info!("module {index}: {:#x}..{:#x} ({} bytes) {:?}", module.start, module.end, module.size(), module.cmdline);
+        serial::write_line(
+            &JsonLine::new("event", "module")
+                .u64("index", index as u64)
+                .u64("start", module.start)
+                .u64("end", module.end)
+                .u64("size", module.size())
+                .str("cmdline", &module.cmdline)
+                .finish(),
+        );
+    }
+    log::info!("ready: {cycles} TSC cycles ({us:.1} µs) from kernel entry");
+    serial::write_line(
+        &JsonLine::new("bench", "boot_to_ready")
+            .str("unit", "cycles")
+            .u64("value", cycles)
+            .f64("us", us)
+            .u64("n", 1)
+            .finish(),
+    );
+}
+
+/// Raises the exception the command line asked for.
+fn raise(crash: Crash) {
+    log::info!("raising {crash:?} on request");
+    match crash {
+        // SAFETY (all arms): each deliberately faults; the trap handler
+        // reports the exception and shuts the machine down (or, for int3,
+        // resumes at the next instruction with every register intact).
+        Crash::InvalidOpcode => unsafe { core::arch::asm!("ud2") },
+        Crash::PageFault => unsafe {
+            core::ptr::read_volatile(0xffff_9000_dead_0000_usize as *const u64);
+        },
+        Crash::DivideError => unsafe {
+            core::arch::asm!("xor edx, edx", "xor eax, eax", "xor ecx, ecx", "div ecx", out("eax") _, out("edx") _, out("ecx") _)
+        },
+        Crash::GeneralProtection => unsafe {
+            core::ptr::read_volatile(0x8000_0000_0000_0000_usize as *const u64);
+        },
+        Crash::Breakpoint => unsafe { core::arch::asm!("int3") },
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    cpu::disable_interrupts();
+    // No allocation and no lock here: the panic may come from either.
+    let mut out = serial::Unlocked;
+    let _ = writeln!(out, "\n!!! kernel panic: {info}");
+    let _ = write!(out, "{{\"event\":\"panic\",\"message\":\"");
+    let _ = write!(Escaped(&mut out), "{info}");
+    let _ = writeln!(out, "\"}}");
+    ktest::report_interrupted_test(format_args!("kernel panic: {}", info.message()));
+    shutdown::shutdown(shutdown::STATUS_KERNEL_PANIC)
+}

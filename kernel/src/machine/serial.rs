@@ -1,0 +1,75 @@
+//! COM1: the serial console. Output for the log and the JSON lines, polled;
+//! interrupt-safe (the lock is taken with interrupts off) and usable from
+//! fault handlers, which bypass the lock.
+
+use super::cpu;
+use spin::Mutex;
+
+const COM1: u16 = 0x3f8;
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+/// Programs COM1 for 115200 baud, 8N1, FIFOs on, interrupts off.
+pub fn init() {
+    cpu::outb(COM1 + 1, 0x00);
+    cpu::outb(COM1 + 3, 0x80);
+    cpu::outb(COM1, 0x01);
+    cpu::outb(COM1 + 1, 0x00);
+    cpu::outb(COM1 + 3, 0x03);
+    cpu::outb(COM1 + 2, 0xc7);
+    cpu::outb(COM1 + 4, 0x0b);
+}
+
+fn put_byte(byte: u8) {
+    // Bounded wait for the transmitter; a missing UART must not hang us.
+    for _ in 0..100_000 {
+        if cpu::inb(COM1 + 5) & 0x20 != 0 {
+            break;
+        }
+        core::hint::spin_loop();
+    }
+    cpu::outb(COM1, byte);
+}
+
+fn put_str(s: &str) {
+    for byte in s.bytes() {
+        if byte == b'\n' {
+            put_byte(b'\r');
+        }
+        put_byte(byte);
+    }
+}
+
+/// Writes `s` atomically with respect to other writers.
+pub fn write_str(s: &str) {
+    cpu::without_interrupts(|| {
+        let _guard = LOCK.lock();
+        put_str(s);
+    });
+}
+
+/// Writes without taking the lock: for fault and panic paths, where the lock
+/// may be held by the code that faulted.
+pub fn write_str_unlocked(s: &str) {
+    put_str(s);
+}
+
+/// Writes one whole line (a newline is appended).
+pub fn write_line(s: &str) {
+    cpu::without_interrupts(|| {
+        let _guard = LOCK.lock();
+        put_str(s);
+        put_str("\n");
+    });
+}
+
+/// A `core::fmt::Write` sink over the unlocked path, for formatting in fault
+/// handlers without allocating.
+pub struct Unlocked;
+
+impl core::fmt::Write for Unlocked {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        write_str_unlocked(s);
+        Ok(())
+    }
+}

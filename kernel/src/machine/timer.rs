@@ -1,0 +1,85 @@
+//! Time: the legacy PIC (remapped to vectors 32–47), the PIT as a periodic
+//! tick at [`TICK_HZ`], and the TSC calibrated against the PIT.
+
+use super::cpu;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+pub const TICK_HZ: u32 = 100;
+const PIT_HZ: u32 = 1_193_182;
+const PIC1: u16 = 0x20;
+const PIC2: u16 = 0xa0;
+
+static TICKS: AtomicU64 = AtomicU64::new(0);
+static TSC_PER_US: AtomicU64 = AtomicU64::new(1000);
+
+/// Remaps the PICs, starts the PIT and leaves only IRQ 0 unmasked.
+pub fn init() {
+    // ICW1..ICW4: edge triggered, cascade, vectors 32 and 40, 8086 mode.
+    cpu::outb(PIC1, 0x11);
+    cpu::outb(PIC2, 0x11);
+    cpu::outb(PIC1 + 1, 32);
+    cpu::outb(PIC2 + 1, 40);
+    cpu::outb(PIC1 + 1, 4);
+    cpu::outb(PIC2 + 1, 2);
+    cpu::outb(PIC1 + 1, 1);
+    cpu::outb(PIC2 + 1, 1);
+    cpu::outb(PIC1 + 1, 0xfe);
+    cpu::outb(PIC2 + 1, 0xff);
+
+    calibrate_tsc();
+
+    let divisor = PIT_HZ / TICK_HZ;
+    cpu::outb(0x43, 0x34); // channel 0, lobyte/hibyte, mode 2 (rate generator)
+    cpu::outb(0x40, (divisor & 0xff) as u8);
+    cpu::outb(0x40, (divisor >> 8) as u8);
+}
+
+/// Measures the TSC over 10 ms of PIT channel 2 (one-shot, polled).
+fn calibrate_tsc() {
+    let count = PIT_HZ / 100;
+    let gate = cpu::inb(0x61);
+    cpu::outb(0x61, (gate & !0x02) | 0x01);
+    cpu::outb(0x43, 0xb0); // channel 2, lobyte/hibyte, mode 0
+    cpu::outb(0x42, (count & 0xff) as u8);
+    cpu::outb(0x42, (count >> 8) as u8);
+    let start = cpu::rdtsc();
+    let mut spins = 0u64;
+    while cpu::inb(0x61) & 0x20 == 0 && spins < 50_000_000 {
+        spins += 1;
+    }
+    let elapsed = cpu::rdtsc() - start;
+    cpu::outb(0x61, gate);
+    let per_us = (elapsed / 10_000).max(1);
+    TSC_PER_US.store(per_us, Ordering::Relaxed);
+    log::debug!("TSC: {per_us} ticks per µs");
+}
+
+pub fn tsc_per_us() -> u64 {
+    TSC_PER_US.load(Ordering::Relaxed)
+}
+
+pub fn ticks() -> u64 {
+    TICKS.load(Ordering::Relaxed)
+}
+
+/// Called by the trap dispatcher for IRQ `irq` (0–15).
+pub fn handle_irq(irq: u8) {
+    // IRQ 7 and 15 may be spurious: the in-service register says.
+    if irq == 7 || irq == 15 {
+        let pic = if irq == 7 { PIC1 } else { PIC2 };
+        cpu::outb(pic, 0x0b);
+        if cpu::inb(pic) & 0x80 == 0 {
+            if irq == 15 {
+                cpu::outb(PIC1, 0x20);
+            }
+            return;
+        }
+    }
+    if irq == 0 {
+        TICKS.fetch_add(1, Ordering::Relaxed);
+    }
+    if irq >= 8 {
+        cpu::outb(PIC2, 0x20);
+    }
+    cpu::outb(PIC1, 0x20);
+}

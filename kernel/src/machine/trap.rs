@@ -1,0 +1,210 @@
+//! Interrupts and exceptions: the IDT, 256 assembly entry stubs, the saved
+//! register frame and the Rust dispatcher.
+//!
+//! Every vector enters through a 16-byte stub that pushes a dummy error code
+//! (where the CPU pushes none) and the vector number, then `trap_common`
+//! saves the general registers and calls [`trap_dispatch`]. A kernel-mode
+//! exception is reported (vector, name, error code, RIP, CR2, mode) as a log
+//! line and a JSON event, then the machine shuts down with status 2 — never a
+//! triple-fault reboot loop. `int3` is reported and resumed.
+
+use super::{cpu, gdt, ktest, shutdown, timer};
+use core::fmt::Write;
+use x86::dtables::{lidt, DescriptorTablePointer};
+
+/// Registers saved on every trap, in stack order (lowest address first).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct TrapFrame {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rbp: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    pub rax: u64,
+    pub vector: u64,
+    pub error_code: u64,
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+impl TrapFrame {
+    pub fn from_user(&self) -> bool {
+        self.cs & 3 == 3
+    }
+}
+
+pub const VECTOR_BREAKPOINT: u64 = 3;
+pub const VECTOR_DOUBLE_FAULT: u64 = 8;
+pub const VECTOR_PAGE_FAULT: u64 = 14;
+/// First vector of the remapped legacy PIC.
+pub const IRQ_BASE: u64 = 32;
+
+core::arch::global_asm!(
+    r#"
+    .section .text.traps, "ax"
+    .balign 16
+    .global trap_stubs
+trap_stubs:
+    .set vector, 0
+    .rept 256
+    .balign 16
+    .if (vector == 8) || (vector == 10) || (vector == 11) || (vector == 12) || (vector == 13) || (vector == 14) || (vector == 17) || (vector == 21) || (vector == 29) || (vector == 30)
+    .else
+    push 0
+    .endif
+    push vector
+    jmp trap_common
+    .set vector, vector + 1
+    .endr
+
+trap_common:
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    cld
+    mov rdi, rsp
+    call {dispatch}
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rbp
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rbx
+    pop rax
+    add rsp, 16
+    iretq
+    "#,
+    dispatch = sym trap_dispatch,
+);
+
+extern "C" {
+    static trap_stubs: u8;
+}
+
+const STUB_SIZE: u64 = 16;
+
+#[repr(C, align(16))]
+#[derive(Clone, Copy)]
+struct Gate([u64; 2]);
+
+static mut IDT: [Gate; 256] = [Gate([0, 0]); 256];
+
+fn gate(handler: u64, ist: u8, dpl: u8) -> Gate {
+    let type_attr: u64 = 0x8E | (u64::from(dpl & 3) << 5); // present, 64-bit interrupt gate
+    let low = (handler & 0xffff)
+        | (u64::from(gdt::KERNEL_CODE) << 16)
+        | (u64::from(ist & 7) << 32)
+        | (type_attr << 40)
+        | (((handler >> 16) & 0xffff) << 48);
+    Gate([low, handler >> 32])
+}
+
+/// Builds and loads the IDT: every vector to its stub, the double fault on
+/// its own stack, `int3` callable from ring 3.
+pub fn init() {
+    let stubs = (&raw const trap_stubs) as u64;
+    // SAFETY: runs once at boot with interrupts off; the IDT static lives for
+    // the whole run, so the address given to lidt stays valid.
+    unsafe {
+        let idt = &raw mut IDT;
+        for vector in 0..256u64 {
+            let ist = if vector == VECTOR_DOUBLE_FAULT { gdt::DOUBLE_FAULT_IST } else { 0 };
+            let dpl = if vector == VECTOR_BREAKPOINT { 3 } else { 0 };
+            (*idt)[vector as usize] = gate(stubs + vector * STUB_SIZE, ist, dpl);
+        }
+        let pointer = DescriptorTablePointer::new(&*idt);
+        lidt(&pointer);
+    }
+}
+
+pub fn exception_name(vector: u64) -> &'static str {
+    match vector {
+        0 => "divide error",
+        1 => "debug",
+        2 => "non-maskable interrupt",
+        3 => "breakpoint",
+        4 => "overflow",
+        5 => "bound range exceeded",
+        6 => "invalid opcode",
+        7 => "device not available",
+        8 => "double fault",
+        10 => "invalid TSS",
+        11 => "segment not present",
+        12 => "stack-segment fault",
+        13 => "general protection",
+        14 => "page fault",
+        16 => "x87 floating-point error",
+        17 => "alignment check",
+        18 => "machine check",
+        19 => "SIMD floating-point exception",
+        20 => "virtualization exception",
+        21 => "control protection",
+        _ => "reserved exception",
+    }
+}
+
+extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    match frame.vector {
+        VECTOR_BREAKPOINT => {
+            log::info!("breakpoint at {:#x}, resuming", frame.rip);
+        }
+        v if v < IRQ_BASE => fatal_exception(frame),
+        v if v < IRQ_BASE + 16 => timer::handle_irq((v - IRQ_BASE) as u8),
+        v => log::warn!("unexpected interrupt vector {v}"),
+    }
+}
+
+/// Reports an exception the kernel cannot handle and stops the machine.
+fn fatal_exception(frame: &TrapFrame) -> ! {
+    cpu::disable_interrupts();
+    let cr2 = if frame.vector == VECTOR_PAGE_FAULT { cpu::read_cr2() } else { 0 };
+    let mode = if frame.from_user() { "user" } else { "kernel" };
+    let name = exception_name(frame.vector);
+    let mut out = super::serial::Unlocked;
+    // Formatted without allocating: the heap lock may be what faulted.
+    let _ = write!(
+        out,
+        "\n!!! {mode}-mode exception {} ({name}), error code {:#x}, rip {:#x}, cr2 {:#x}, rsp {:#x}\n",
+        frame.vector, frame.error_code, frame.rip, cr2, frame.rsp
+    );
+    let _ = writeln!(
+        out,
+        "{{\"event\":\"exception\",\"vector\":{},\"name\":\"{name}\",\"error_code\":{},\"rip\":\"{:#x}\",\"cr2\":\"{:#x}\",\"mode\":\"{mode}\"}}",
+        frame.vector, frame.error_code, frame.rip, cr2
+    );
+    ktest::report_interrupted_test(format_args!("{mode}-mode exception {} ({name}) at {:#x}", frame.vector, frame.rip));
+    shutdown::shutdown(shutdown::STATUS_KERNEL_EXCEPTION)
+}
