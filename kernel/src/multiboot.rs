@@ -29,12 +29,16 @@ const INFO_SIZE: usize = 52;
 const MODULE_ENTRY_SIZE: u64 = 16;
 const MMAP_ENTRY_MIN: u32 = 20;
 
+/// A span of physical memory that cannot be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unreadable;
+
 /// Reads physical memory. The kernel implements it over its direct map; host
 /// tests over a byte vector.
 pub trait PhysRead {
     /// Fills `buf` from physical address `addr`, or fails if any byte of the
     /// span is not readable memory.
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), ()>;
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Unreadable>;
 }
 
 /// What a region of the firmware's memory map holds.
@@ -142,7 +146,7 @@ fn read_u64(buf: &[u8], at: usize) -> u64 {
 }
 
 fn read_exact(mem: &impl PhysRead, what: &'static str, addr: u64, buf: &mut [u8]) -> Result<(), ParseError> {
-    mem.read(addr, buf).map_err(|()| ParseError::Unreadable { what, addr })
+    mem.read(addr, buf).map_err(|Unreadable| ParseError::Unreadable { what, addr })
 }
 
 /// Reads a NUL-terminated string of at most [`MAX_STRING`] bytes; returns it
@@ -290,10 +294,10 @@ mod tests {
     struct Ram(Vec<u8>);
 
     impl PhysRead for Ram {
-        fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), ()> {
-            let start = usize::try_from(addr).map_err(|_| ())?;
-            let end = start.checked_add(buf.len()).ok_or(())?;
-            buf.copy_from_slice(self.0.get(start..end).ok_or(())?);
+        fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Unreadable> {
+            let start = usize::try_from(addr).map_err(|_| Unreadable)?;
+            let end = start.checked_add(buf.len()).ok_or(Unreadable)?;
+            buf.copy_from_slice(self.0.get(start..end).ok_or(Unreadable)?);
             Ok(())
         }
     }

@@ -54,16 +54,14 @@ pub fn init() {
         (*tss).ist[usize::from(DOUBLE_FAULT_IST) - 1] = ist_top;
         (*tss).iomap_base = core::mem::size_of::<TaskStateSegment>() as u16;
         let gdt = &raw mut GDT;
-        *gdt = [
-            0,
-            0x00AF_9A00_0000_FFFF, // kernel code, 64-bit
-            0x00CF_9200_0000_FFFF, // kernel data
-            0x00CF_FA00_0000_FFFF, // user code, 32-bit (DPL 3)
-            0x00CF_F200_0000_FFFF, // user data (DPL 3)
-            0x00AF_FA00_0000_FFFF, // user code, 64-bit (DPL 3)
-            tss_low,
-            tss_high,
-        ];
+        let slot = |selector: u16| usize::from(selector >> 3);
+        (*gdt)[slot(KERNEL_CODE)] = 0x00AF_9A00_0000_FFFF; // 64-bit, DPL 0
+        (*gdt)[slot(KERNEL_DATA)] = 0x00CF_9200_0000_FFFF;
+        (*gdt)[slot(USER_CODE32)] = 0x00CF_FA00_0000_FFFF; // 32-bit, DPL 3
+        (*gdt)[slot(USER_DATA)] = 0x00CF_F200_0000_FFFF; // DPL 3
+        (*gdt)[slot(USER_CODE64)] = 0x00AF_FA00_0000_FFFF; // 64-bit, DPL 3
+        (*gdt)[slot(TSS_SELECTOR)] = tss_low;
+        (*gdt)[slot(TSS_SELECTOR) + 1] = tss_high;
         let pointer = DescriptorTablePointer::new(&*gdt);
         lgdt(&pointer);
         reload_code_segment();
@@ -95,12 +93,4 @@ unsafe fn reload_code_segment() {
             tmp = lateout(reg) _,
         );
     }
-}
-
-/// Sets the stack the CPU switches to on entry from ring 3.
-pub fn set_kernel_stack(top: u64) {
-    // SAFETY: single CPU; the TSS is only read by the CPU on a privilege
-    // change, which cannot happen in the middle of this store because the
-    // caller is in ring 0.
-    unsafe { (*(&raw mut TSS)).rsp[0] = top }
 }

@@ -47,8 +47,8 @@ macro_rules! kassert {
 pub(crate) use kassert;
 
 extern "C" {
-    static __ktests_start: KTest;
-    static __ktests_end: KTest;
+    static __ktests_start: u8;
+    static __ktests_end: u8;
 }
 
 fn all_tests() -> &'static [KTest] {
@@ -56,8 +56,8 @@ fn all_tests() -> &'static [KTest] {
     // only `KTest` statics emitted by `ktest!` (aligned, contiguous, same
     // type), with these two symbols.
     unsafe {
-        let start = &raw const __ktests_start;
-        let end = &raw const __ktests_end;
+        let start = (&raw const __ktests_start).cast::<KTest>();
+        let end = (&raw const __ktests_end).cast::<KTest>();
         let count = (end as usize - start as usize) / core::mem::size_of::<KTest>();
         core::slice::from_raw_parts(start, count)
     }
@@ -79,7 +79,7 @@ fn current() -> Option<&'static str> {
         return None;
     }
     let len = CURRENT_LEN.load(Ordering::SeqCst);
-    all_tests().iter().map(|t| t.name).find(|n| n.as_ptr() == ptr as *const u8 && n.len() == len)
+    all_tests().iter().map(|t| t.name).find(|n| core::ptr::eq(n.as_ptr(), ptr) && n.len() == len)
 }
 
 /// Called from the panic handler and fatal traps: reports the running test

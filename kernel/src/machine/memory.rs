@@ -40,9 +40,9 @@ fn direct_mapped(addr: u64, len: u64) -> bool {
 pub struct DirectMapReader;
 
 impl multiboot::PhysRead for DirectMapReader {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), ()> {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), multiboot::Unreadable> {
         if !direct_mapped(addr, buf.len() as u64) {
-            return Err(());
+            return Err(multiboot::Unreadable);
         }
         // SAFETY: the span is inside the boot direct map (checked above), which
         // maps all of the first 4 GiB; reading RAM or MMIO holes there has no

@@ -40,14 +40,6 @@ fn put_str(s: &str) {
     }
 }
 
-/// Writes `s` atomically with respect to other writers.
-pub fn write_str(s: &str) {
-    cpu::without_interrupts(|| {
-        let _guard = LOCK.lock();
-        put_str(s);
-    });
-}
-
 /// Writes without taking the lock: for fault and panic paths, where the lock
 /// may be held by the code that faulted.
 pub fn write_str_unlocked(s: &str) {

@@ -41,7 +41,7 @@ pub struct TrapFrame {
 }
 
 impl TrapFrame {
-    pub fn from_user(&self) -> bool {
+    pub fn is_user_mode(&self) -> bool {
         self.cs & 3 == 3
     }
 }
@@ -191,7 +191,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 fn fatal_exception(frame: &TrapFrame) -> ! {
     cpu::disable_interrupts();
     let cr2 = if frame.vector == VECTOR_PAGE_FAULT { cpu::read_cr2() } else { 0 };
-    let mode = if frame.from_user() { "user" } else { "kernel" };
+    let mode = if frame.is_user_mode() { "user" } else { "kernel" };
     let name = exception_name(frame.vector);
     let mut out = super::serial::Unlocked;
     // Formatted without allocating: the heap lock may be what faulted.
