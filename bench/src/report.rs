@@ -1,0 +1,251 @@
+//! Benchmark results: the `{"bench":…}` lines the kernel prints, Linux's
+//! figures on the same QEMU to compare with (from the project's toolchain
+//! notes), the goals the issues set, and the JSON and SVG reports.
+
+use serde_json::{json, Value};
+use std::fmt::Write;
+
+/// One measured figure, as the kernel reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    pub name: String,
+    /// `icount` (guest instructions, deterministic) or `wall` (ns).
+    pub mode: String,
+    pub unit: String,
+    pub median: f64,
+    pub p99: f64,
+    pub n: u64,
+}
+
+impl Figure {
+    /// Reads a kernel bench line with `mode`, `median`, `p99` and `n`; other
+    /// bench lines (`boot_to_ready`) are not figures of this report.
+    pub fn from_json(line: &Value) -> Option<Figure> {
+        Some(Figure {
+            name: line.get("bench")?.as_str()?.to_string(),
+            mode: line.get("mode")?.as_str()?.to_string(),
+            unit: line.get("unit")?.as_str()?.to_string(),
+            median: line.get("median")?.as_f64()?,
+            p99: line.get("p99")?.as_f64()?,
+            n: line.get("n")?.as_u64()?,
+        })
+    }
+}
+
+/// What Linux 6.1 needs for the same operation (guest instructions, i386
+/// program, same QEMU with `-icount shift=0,sleep=off`), and our goal as a
+/// fraction of it.
+pub struct Reference {
+    pub name: &'static str,
+    pub linux_instructions: f64,
+    pub goal_fraction: f64,
+    pub what: &'static str,
+}
+
+pub const REFERENCES: &[Reference] = &[
+    Reference {
+        name: "fault_minor",
+        linux_instructions: 2_100.0,
+        goal_fraction: 0.25,
+        what: "minor fault: page resident, PTE absent",
+    },
+    Reference {
+        name: "fault_zero_fill",
+        linux_instructions: 6_400.0,
+        goal_fraction: 0.5,
+        what: "zero-fill fault",
+    },
+    Reference {
+        name: "fault_cow_copy",
+        linux_instructions: 11_100.0,
+        goal_fraction: 0.5,
+        what: "copy-on-write fault, page copied",
+    },
+    Reference {
+        name: "fault_cow_takeover",
+        linux_instructions: 11_100.0,
+        goal_fraction: 0.5,
+        what: "copy-on-write fault, sole owner takes the page over",
+    },
+    Reference {
+        name: "trap_round_trip",
+        linux_instructions: f64::NAN,
+        goal_fraction: f64::NAN,
+        what: "bare trap round trip on the fault entry path",
+    },
+];
+
+pub fn reference(name: &str) -> Option<&'static Reference> {
+    REFERENCES.iter().find(|r| r.name == name)
+}
+
+/// Ratio of our median to Linux's figure, when there is one.
+pub fn ratio_to_linux(figure: &Figure) -> Option<f64> {
+    let reference = reference(&figure.name)?;
+    (figure.mode == "icount" && reference.linux_instructions.is_finite())
+        .then(|| figure.median / reference.linux_instructions)
+}
+
+/// The JSON report: every figure, with Linux's figure, ratio and goal where
+/// they apply.
+pub fn json_report(figures: &[Figure], meta: Value) -> Value {
+    let rows: Vec<Value> = figures
+        .iter()
+        .map(|f| {
+            let reference = reference(&f.name);
+            let ratio = ratio_to_linux(f);
+            json!({
+                "bench": f.name,
+                "mode": f.mode,
+                "unit": f.unit,
+                "median": f.median,
+                "p99": f.p99,
+                "n": f.n,
+                "linux_instructions": reference.map(|r| r.linux_instructions).filter(|v| v.is_finite()),
+                "ratio_to_linux": ratio,
+                "goal_ratio": reference.map(|r| r.goal_fraction).filter(|v| v.is_finite()),
+                "goal_met": ratio.zip(reference.map(|r| r.goal_fraction)).map(|(ratio, goal)| ratio <= goal),
+            })
+        })
+        .collect();
+    json!({ "meta": meta, "results": rows })
+}
+
+/// A plain-text table for the terminal.
+pub fn text_table(figures: &[Figure]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<22} {:<7} {:>12} {:>12} {:>7} {:>10} {:>8} {:>6}",
+        "bench", "mode", "median", "p99", "n", "linux", "ratio", "goal"
+    );
+    for f in figures {
+        let reference = reference(&f.name).filter(|r| r.linux_instructions.is_finite());
+        let ratio = ratio_to_linux(f);
+        let _ = writeln!(
+            out,
+            "{:<22} {:<7} {:>12.0} {:>12.0} {:>7} {:>10} {:>8} {:>6}",
+            f.name,
+            f.mode,
+            f.median,
+            f.p99,
+            f.n,
+            reference.filter(|_| ratio.is_some()).map_or("-".into(), |r| format!("{:.0}", r.linux_instructions)),
+            ratio.map_or("-".into(), |r| format!("{r:.3}")),
+            ratio
+                .zip(reference.map(|r| r.goal_fraction))
+                .map_or("-", |(ratio, goal)| if ratio <= goal { "met" } else { "missed" }),
+        );
+    }
+    out
+}
+
+/// An SVG bar chart of the deterministic figures next to Linux's.
+pub fn svg_chart(figures: &[Figure]) -> String {
+    let rows: Vec<(&Figure, Option<f64>)> = figures
+        .iter()
+        .filter(|f| f.mode == "icount")
+        .map(|f| (f, reference(&f.name).map(|r| r.linux_instructions).filter(|v| v.is_finite())))
+        .collect();
+    let max = rows
+        .iter()
+        .flat_map(|(f, linux)| [Some(f.median), *linux])
+        .flatten()
+        .fold(1.0_f64, f64::max);
+    let (left, width, bar, gap) = (190.0, 520.0, 14.0, 12.0);
+    let row_height = 2.0 * bar + gap;
+    let height = 60.0 + rows.len() as f64 * row_height + 30.0;
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{height}" font-family="sans-serif" font-size="12">"#,
+        left + width + 110.0
+    );
+    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="10" y="22" font-size="15" font-weight="bold">phantom-unix vs Linux 6.1: guest instructions per operation (QEMU TCG, -icount shift=0)</text>"#
+    );
+    let _ = writeln!(
+        svg,
+        r##"<rect x="10" y="34" width="12" height="10" fill="#2b6cb0"/><text x="26" y="43">phantom-unix (median)</text><rect x="170" y="34" width="12" height="10" fill="#c05621"/><text x="186" y="43">Linux 6.1</text>"##
+    );
+    for (i, (figure, linux)) in rows.iter().enumerate() {
+        let y = 60.0 + i as f64 * row_height;
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+            left - 8.0,
+            y + bar + 4.0,
+            figure.name
+        );
+        let ours = width * figure.median / max;
+        let _ = writeln!(
+            svg,
+            r##"<rect x="{left}" y="{y}" width="{ours:.1}" height="{bar}" fill="#2b6cb0"/><text x="{:.1}" y="{:.1}">{:.0}</text>"##,
+            left + ours + 4.0,
+            y + bar - 3.0,
+            figure.median
+        );
+        if let Some(linux) = linux {
+            let theirs = width * linux / max;
+            let _ = writeln!(
+                svg,
+                r##"<rect x="{left}" y="{}" width="{theirs:.1}" height="{bar}" fill="#c05621"/><text x="{:.1}" y="{:.1}">{linux:.0}</text>"##,
+                y + bar,
+                left + theirs + 4.0,
+                y + 2.0 * bar - 3.0
+            );
+        }
+    }
+    let _ = writeln!(svg, "</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figure(name: &str, mode: &str, median: f64) -> Figure {
+        Figure { name: name.into(), mode: mode.into(), unit: "instructions".into(), median, p99: median * 2.0, n: 10_000 }
+    }
+
+    #[test]
+    fn parses_kernel_lines_and_skips_others() {
+        let line = json!({"bench":"fault_minor","mode":"icount","unit":"instructions","median":400,"p99":520,"n":16384,"value":400});
+        assert_eq!(
+            Figure::from_json(&line),
+            Some(Figure {
+                name: "fault_minor".into(),
+                mode: "icount".into(),
+                unit: "instructions".into(),
+                median: 400.0,
+                p99: 520.0,
+                n: 16384
+            })
+        );
+        let boot = json!({"bench":"boot_to_ready","unit":"cycles","value":5,"n":1});
+        assert_eq!(Figure::from_json(&boot), None);
+    }
+
+    #[test]
+    fn ratios_and_goals() {
+        let minor = figure("fault_minor", "icount", 525.0);
+        assert_eq!(ratio_to_linux(&minor), Some(0.25));
+        let report = json_report(&[minor, figure("fault_minor", "wall", 100.0), figure("trap_round_trip", "icount", 90.0)], json!({}));
+        let rows = report["results"].as_array().unwrap();
+        assert_eq!(rows[0]["goal_met"], json!(true));
+        assert_eq!(rows[1]["ratio_to_linux"], Value::Null);
+        assert_eq!(rows[2]["linux_instructions"], Value::Null);
+        let slow = figure("fault_zero_fill", "icount", 3300.0);
+        assert!(text_table(&[slow]).contains("missed"));
+    }
+
+    #[test]
+    fn svg_has_a_bar_per_figure_and_reference() {
+        let svg = svg_chart(&[figure("fault_minor", "icount", 400.0), figure("trap_round_trip", "icount", 80.0), figure("fault_minor", "wall", 1.0)]);
+        assert!(svg.starts_with("<svg"));
+        assert_eq!(svg.matches("<rect x=\"190\"").count(), 3);
+        assert!(svg.contains("2100"));
+    }
+}
