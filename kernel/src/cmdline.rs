@@ -4,8 +4,9 @@
 //! is skipped. Known keys: `log=<level>` (error, warn, info, debug, trace, off),
 //! `ktest=all|name,name…` (run in-kernel tests whose names contain one of the
 //! patterns, then shut down), `crash=ud|pf|de|gp|bp` (raise that exception
-//! after boot, to test the trap path). Anything else is reported back as a
-//! warning, never fatal.
+//! after boot, to test the trap path), `bench=icount|wall` (run the in-kernel
+//! benchmarks, reporting guest instructions or nanoseconds, then shut down).
+//! Anything else is reported back as a warning, never fatal.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -44,19 +45,44 @@ pub enum Crash {
     Breakpoint,
 }
 
+/// How benchmark figures are reported: the TSC counts guest instructions
+/// under QEMU's `-icount shift=0`, else it is converted to nanoseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchMode {
+    Icount,
+    Wall,
+}
+
+impl BenchMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Icount => "icount",
+            Self::Wall => "wall",
+        }
+    }
+
+    pub fn unit(self) -> &'static str {
+        match self {
+            Self::Icount => "instructions",
+            Self::Wall => "ns",
+        }
+    }
+}
+
 /// The parsed command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KernelOptions {
     pub log_level: LevelFilter,
     pub ktest: Option<TestSelection>,
     pub crash: Option<Crash>,
+    pub bench: Option<BenchMode>,
     /// Words that were not understood, with the reason.
     pub warnings: Vec<String>,
 }
 
 impl Default for KernelOptions {
     fn default() -> Self {
-        Self { log_level: LevelFilter::Info, ktest: None, crash: None, warnings: Vec::new() }
+        Self { log_level: LevelFilter::Info, ktest: None, crash: None, bench: None, warnings: Vec::new() }
     }
 }
 
@@ -92,6 +118,11 @@ impl KernelOptions {
                     "bp" => options.crash = Some(Crash::Breakpoint),
                     _ => options.warnings.push(alloc::format!("crash={value}: expected ud, pf, de, gp or bp")),
                 },
+                "bench" => match value {
+                    "icount" => options.bench = Some(BenchMode::Icount),
+                    "wall" => options.bench = Some(BenchMode::Wall),
+                    _ => options.warnings.push(alloc::format!("bench={value}: expected icount or wall")),
+                },
                 _ => options.warnings.push(alloc::format!("{word}: unknown option")),
             }
         }
@@ -126,10 +157,13 @@ mod tests {
 
     #[test]
     fn bad_words_are_warnings() {
-        let o = KernelOptions::parse("log=loud crash=boom frobnicate");
+        let o = KernelOptions::parse("log=loud crash=boom bench=fast frobnicate");
         assert_eq!(o.log_level, LevelFilter::Info);
         assert_eq!(o.crash, None);
-        assert_eq!(o.warnings.len(), 3);
+        assert_eq!(o.bench, None);
+        assert_eq!(o.warnings.len(), 4);
+        assert_eq!(KernelOptions::parse("bench=icount").bench, Some(BenchMode::Icount));
+        assert_eq!(KernelOptions::parse("bench=wall").bench, Some(BenchMode::Wall));
     }
 
     #[test]

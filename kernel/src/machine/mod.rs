@@ -3,9 +3,10 @@
 //! Boot order ([`kernel_entry`]): bootstrap heap, serial and logger, GDT/TSS,
 //! IDT, Multiboot information, memory plan (heap region, frame allocator),
 //! kernel command line, SSE, PIC/PIT timer and TSC calibration, interrupts on,
-//! boot summary. Then the command line decides: run in-kernel tests, raise a
-//! deliberate exception, or shut down cleanly.
+//! boot summary. Then the command line decides: raise a deliberate
+//! exception, run the benchmarks, run in-kernel tests, or shut down cleanly.
 
+mod bench;
 mod boot;
 mod cpu;
 mod gdt;
@@ -18,6 +19,8 @@ mod shutdown;
 mod tests;
 mod timer;
 mod trap;
+mod vm_tests;
+mod vmm;
 
 use core::fmt::Write;
 use kernel::cmdline::{Crash, KernelOptions};
@@ -62,6 +65,9 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
 
     if let Some(crash) = options.crash {
         raise(crash);
+    }
+    if let Some(mode) = options.bench {
+        bench::run(mode);
     }
     if let Some(selection) = &options.ktest {
         ktest::run(selection);

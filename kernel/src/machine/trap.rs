@@ -8,6 +8,7 @@
 //! line and a JSON event, then the machine shuts down with status 2 — never a
 //! triple-fault reboot loop. `int3` is reported and resumed.
 
+use super::vmm::{self, FaultError};
 use super::{cpu, gdt, ktest, shutdown, timer};
 use core::fmt::Write;
 use x86::dtables::{lidt, DescriptorTablePointer};
@@ -51,6 +52,8 @@ pub const VECTOR_DOUBLE_FAULT: u64 = 8;
 pub const VECTOR_PAGE_FAULT: u64 = 14;
 /// First vector of the remapped legacy PIC.
 pub const IRQ_BASE: u64 = 32;
+/// A vector whose handler does nothing: the bare cost of the trap path.
+pub const VECTOR_NOP: u64 = 0x81;
 
 core::arch::global_asm!(
     r#"
@@ -178,17 +181,34 @@ pub fn exception_name(vector: u64) -> &'static str {
 
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     match frame.vector {
+        VECTOR_NOP => {}
+        VECTOR_PAGE_FAULT => page_fault(frame),
         VECTOR_BREAKPOINT => {
             log::info!("breakpoint at {:#x}, resuming", frame.rip);
         }
-        v if v < IRQ_BASE => fatal_exception(frame),
+        v if v < IRQ_BASE => fatal_exception(frame, ""),
         v if v < IRQ_BASE + 16 => timer::handle_irq((v - IRQ_BASE) as u8),
         v => log::warn!("unexpected interrupt vector {v}"),
     }
 }
 
+/// Resolves a page fault through the current address space, or reports it.
+fn page_fault(frame: &TrapFrame) {
+    match vmm::handle_page_fault(cpu::read_cr2(), frame.error_code) {
+        Ok(_) => {}
+        Err(FaultError::NoAddressSpace) => fatal_exception(frame, "no address space maps it"),
+        Err(FaultError::VmLockHeld) => fatal_exception(frame, "page fault while holding the VM lock"),
+        Err(FaultError::Segv(segv)) => {
+            // Kernel-mode access the address space refuses (user mode comes
+            // with Unix processes).
+            log::error!("{segv}");
+            fatal_exception(frame, "the address space refuses the access")
+        }
+    }
+}
+
 /// Reports an exception the kernel cannot handle and stops the machine.
-fn fatal_exception(frame: &TrapFrame) -> ! {
+fn fatal_exception(frame: &TrapFrame, detail: &str) -> ! {
     cpu::disable_interrupts();
     let cr2 = if frame.vector == VECTOR_PAGE_FAULT { cpu::read_cr2() } else { 0 };
     let mode = if frame.is_user_mode() { "user" } else { "kernel" };
@@ -197,7 +217,7 @@ fn fatal_exception(frame: &TrapFrame) -> ! {
     // Formatted without allocating: the heap lock may be what faulted.
     let _ = write!(
         out,
-        "\n!!! {mode}-mode exception {} ({name}), error code {:#x}, rip {:#x}, cr2 {:#x}, rsp {:#x}\n",
+        "\n!!! {mode}-mode exception {} ({name}), error code {:#x}, rip {:#x}, cr2 {:#x}, rsp {:#x} {detail}\n",
         frame.vector, frame.error_code, frame.rip, cr2, frame.rsp
     );
     let _ = writeln!(
