@@ -1,0 +1,327 @@
+//! The persistent page space: one huge `u64` space of persistent page numbers, handed
+//! out as non-overlapping *windows* by a bump allocator, and the sparse per-page state
+//! (a page without an entry is [`PageState::Zero`]). Resident pages point at physical
+//! frames; frames are reference counted so that several pages (a parent's and a forked
+//! child's) can share one frame's contents copy-on-write.
+//!
+//! Plain data only (page numbers, frame numbers, counts): this is what snapshots will
+//! persist. Frames are freed through the caller's [`FrameAllocator`] when their count
+//! drops to zero.
+
+use crate::frame::{FrameAllocator, PhysFrame};
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use core::fmt;
+use remap::Ppn;
+
+/// First persistent page number handed out (0 is never a window page).
+pub const FIRST_PPN: Ppn = 1 << 12;
+/// Unused numbers left between two windows, so that ranges of different windows can
+/// never have contiguous bases (and so never merge in a remap table).
+pub const WINDOW_GAP: u64 = 1;
+
+/// State of one persistent page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PageState {
+    /// Never written (or released): reads as zeros, holds no frame.
+    Zero,
+    /// In memory, in this frame (which may be shared with other pages: see
+    /// [`PersistentSpace::refcount`]).
+    Resident(PhysFrame),
+}
+
+/// Errors of the persistent space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersistError {
+    /// The page-number space is exhausted (a window of this size no longer fits).
+    NumbersExhausted,
+    /// The page is already resident (or otherwise not Zero) and was expected Zero.
+    NotZero(Ppn),
+    /// The page is not resident.
+    NotResident(Ppn),
+    /// A page span leaves the `u64` page-number space.
+    BadRange,
+}
+
+impl fmt::Display for PersistError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PersistError::NumbersExhausted => write!(f, "persistent page numbers exhausted"),
+            PersistError::NotZero(p) => write!(f, "persistent page {p:#x} is not zero"),
+            PersistError::NotResident(p) => write!(f, "persistent page {p:#x} is not resident"),
+            PersistError::BadRange => write!(f, "page span overflows"),
+        }
+    }
+}
+
+/// The persistent page space (one per system; the kernel keeps it behind a lock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersistentSpace {
+    /// Next unreserved page number.
+    next: Ppn,
+    /// Non-zero pages. Never holds `PageState::Zero`.
+    pages: BTreeMap<Ppn, PageState>,
+    /// Reference count of every frame held, keyed by frame number (count >= 1).
+    refs: BTreeMap<u64, u32>,
+}
+
+impl Default for PersistentSpace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PersistentSpace {
+    /// An empty space.
+    pub const fn new() -> PersistentSpace {
+        PersistentSpace {
+            next: FIRST_PPN,
+            pages: BTreeMap::new(),
+            refs: BTreeMap::new(),
+        }
+    }
+
+    /// Reserve a window of `pages` fresh page numbers (all Zero) and return its first
+    /// number. Windows never overlap and are separated by [`WINDOW_GAP`] numbers.
+    pub fn reserve_window(&mut self, pages: u64) -> Result<Ppn, PersistError> {
+        let start = self.next;
+        let next = start
+            .checked_add(pages)
+            .and_then(|e| e.checked_add(WINDOW_GAP))
+            .ok_or(PersistError::NumbersExhausted)?;
+        self.next = next;
+        Ok(start)
+    }
+
+    /// First page number not yet handed out by [`PersistentSpace::reserve_window`].
+    pub fn next_unreserved(&self) -> Ppn {
+        self.next
+    }
+
+    /// State of page `ppn`.
+    pub fn state(&self, ppn: Ppn) -> PageState {
+        self.pages.get(&ppn).copied().unwrap_or(PageState::Zero)
+    }
+
+    /// The frame of `ppn` if it is resident.
+    pub fn frame(&self, ppn: Ppn) -> Option<PhysFrame> {
+        match self.pages.get(&ppn) {
+            Some(PageState::Resident(f)) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// Number of resident pages referencing `frame` (0 if the space does not hold it).
+    pub fn refcount(&self, frame: PhysFrame) -> u32 {
+        self.refs.get(&frame.number()).copied().unwrap_or(0)
+    }
+
+    /// Number of resident pages.
+    pub fn resident_pages(&self) -> usize {
+        self.pages
+            .values()
+            .filter(|s| matches!(s, PageState::Resident(_)))
+            .count()
+    }
+
+    /// Number of distinct frames held (each is freed when its count reaches zero).
+    pub fn frames_held(&self) -> usize {
+        self.refs.len()
+    }
+
+    /// Resident pages in `[base, base + pages)`, in order.
+    pub fn resident_in(
+        &self,
+        base: Ppn,
+        pages: u64,
+    ) -> impl Iterator<Item = (Ppn, PhysFrame)> + '_ {
+        let end = base.saturating_add(pages);
+        self.pages.range(base..end).filter_map(|(&p, s)| match s {
+            PageState::Resident(f) => Some((p, *f)),
+            _ => None,
+        })
+    }
+
+    /// Whether every page of `[base, base + pages)` is Zero.
+    pub fn all_zero(&self, base: Ppn, pages: u64) -> bool {
+        self.pages
+            .range(base..base.saturating_add(pages))
+            .next()
+            .is_none()
+    }
+
+    /// Make the Zero page `ppn` resident in `frame`, a frame the caller just allocated
+    /// (and filled); the space now owns one reference to it.
+    pub fn make_resident(&mut self, ppn: Ppn, frame: PhysFrame) -> Result<(), PersistError> {
+        if self.pages.contains_key(&ppn) {
+            return Err(PersistError::NotZero(ppn));
+        }
+        self.pages.insert(ppn, PageState::Resident(frame));
+        *self.refs.entry(frame.number()).or_insert(0) += 1;
+        Ok(())
+    }
+
+    /// Make the Zero page `dst` share the contents of `src`: if `src` is resident, `dst`
+    /// becomes resident in the same frame (its count goes up) and `true` is returned; if
+    /// `src` is Zero, `dst` stays Zero and `false` is returned.
+    pub fn share(&mut self, src: Ppn, dst: Ppn) -> Result<bool, PersistError> {
+        if self.pages.contains_key(&dst) {
+            return Err(PersistError::NotZero(dst));
+        }
+        let Some(frame) = self.frame(src) else {
+            return Ok(false);
+        };
+        self.pages.insert(dst, PageState::Resident(frame));
+        *self.refs.entry(frame.number()).or_insert(0) += 1;
+        Ok(true)
+    }
+
+    /// Share every resident page of `[src, src + pages)` into the same offset of
+    /// `[dst, dst + pages)` (a fork). O(resident pages of the source). The destination
+    /// must be all Zero (checked first; nothing changes on error). Returns the number
+    /// of pages shared.
+    pub fn share_range(&mut self, src: Ppn, dst: Ppn, pages: u64) -> Result<u64, PersistError> {
+        let dst_end = dst.checked_add(pages).ok_or(PersistError::BadRange)?;
+        if let Some((&p, _)) = self.pages.range(dst..dst_end).next() {
+            return Err(PersistError::NotZero(p));
+        }
+        let list: alloc::vec::Vec<(Ppn, PhysFrame)> = self.resident_in(src, pages).collect();
+        for &(p, frame) in &list {
+            self.pages
+                .insert(dst + (p - src), PageState::Resident(frame));
+            *self.refs.entry(frame.number()).or_insert(0) += 1;
+        }
+        Ok(list.len() as u64)
+    }
+
+    /// Give page `ppn` a new frame `new` (just allocated and filled by the caller, e.g.
+    /// a copy-on-write copy), dropping its reference to the old one (freed at zero).
+    /// Returns the old frame.
+    pub fn replace_frame(
+        &mut self,
+        ppn: Ppn,
+        new: PhysFrame,
+        frames: &mut (impl FrameAllocator + ?Sized),
+    ) -> Result<PhysFrame, PersistError> {
+        let old = self.frame(ppn).ok_or(PersistError::NotResident(ppn))?;
+        self.pages.insert(ppn, PageState::Resident(new));
+        *self.refs.entry(new.number()).or_insert(0) += 1;
+        self.unref(old, frames);
+        Ok(old)
+    }
+
+    /// Release page `ppn` (it becomes Zero): drop its frame reference, freeing the frame
+    /// when no page uses it any more. Returns whether a frame was freed.
+    pub fn release(&mut self, ppn: Ppn, frames: &mut (impl FrameAllocator + ?Sized)) -> bool {
+        match self.pages.remove(&ppn) {
+            Some(PageState::Resident(f)) => self.unref(f, frames),
+            _ => false,
+        }
+    }
+
+    /// Release every page of `[base, base + pages)`. O(non-zero pages in the range).
+    /// Returns the number of pages that were not Zero.
+    pub fn release_range(
+        &mut self,
+        base: Ppn,
+        pages: u64,
+        frames: &mut (impl FrameAllocator + ?Sized),
+    ) -> u64 {
+        let end = base.saturating_add(pages);
+        let mut n = 0;
+        while let Some((&p, _)) = self.pages.range(base..end).next() {
+            self.release(p, frames);
+            n += 1;
+        }
+        n
+    }
+
+    fn unref(&mut self, frame: PhysFrame, frames: &mut (impl FrameAllocator + ?Sized)) -> bool {
+        let key = frame.number();
+        match self.refs.get_mut(&key) {
+            Some(c) if *c > 1 => {
+                *c -= 1;
+                false
+            }
+            Some(_) => {
+                self.refs.remove(&key);
+                frames.free_frame(frame);
+                true
+            }
+            None => {
+                log::error!("persistent space: unref of unknown frame {frame:?}");
+                false
+            }
+        }
+    }
+
+    /// Check that every frame's count equals the number of resident pages using it and
+    /// that no page is stored as Zero. Returns a description of the first violation.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut counted: BTreeMap<u64, u32> = BTreeMap::new();
+        for (&p, s) in &self.pages {
+            match s {
+                PageState::Resident(f) => *counted.entry(f.number()).or_insert(0) += 1,
+                PageState::Zero => return Err(format!("page {p:#x} stored as Zero")),
+            }
+            if p >= self.next {
+                return Err(format!(
+                    "page {p:#x} beyond reserved numbers {:#x}",
+                    self.next
+                ));
+            }
+        }
+        if counted != self.refs {
+            return Err(format!(
+                "frame counts {:?} != actual {:?}",
+                self.refs, counted
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{BitmapFrameAllocator, PAGE_SIZE};
+
+    #[test]
+    fn windows_do_not_overlap_or_touch() {
+        let mut ps = PersistentSpace::new();
+        let a = ps.reserve_window(10).unwrap();
+        let b = ps.reserve_window(5).unwrap();
+        assert!(b >= a + 10 + WINDOW_GAP);
+        assert_eq!(
+            ps.reserve_window(u64::MAX),
+            Err(PersistError::NumbersExhausted)
+        );
+        assert!(ps.reserve_window(1).is_ok());
+    }
+
+    #[test]
+    fn share_replace_release_counts() {
+        let mut fa = BitmapFrameAllocator::with_range(0..16 * PAGE_SIZE);
+        let mut ps = PersistentSpace::new();
+        let w = ps.reserve_window(8).unwrap();
+        let f = fa.alloc_frame().unwrap();
+        ps.make_resident(w, f).unwrap();
+        assert_eq!(ps.make_resident(w, f), Err(PersistError::NotZero(w)));
+        let c = ps.reserve_window(8).unwrap();
+        assert_eq!(ps.share_range(w, c, 8), Ok(1));
+        assert_eq!(ps.refcount(f), 2);
+        assert_eq!(ps.frames_held(), 1);
+        assert_eq!(ps.resident_pages(), 2);
+        let g = fa.alloc_frame().unwrap();
+        assert_eq!(ps.replace_frame(c, g, &mut fa), Ok(f));
+        assert_eq!((ps.refcount(f), ps.refcount(g)), (1, 1));
+        ps.check_invariants().unwrap();
+        assert_eq!(ps.release_range(w, 8, &mut fa), 1);
+        assert_eq!(ps.release_range(c, 8, &mut fa), 1);
+        assert_eq!((ps.frames_held(), ps.resident_pages()), (0, 0));
+        assert_eq!(fa.allocated_frames(), 0);
+        assert_eq!(ps.state(w), PageState::Zero);
+    }
+}

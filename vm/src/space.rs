@@ -1,0 +1,963 @@
+//! [`AddressSpace`]: one process's view of memory — its remap table (the truth), the
+//! persistent windows its private ranges live in, and its page-table cache — with the
+//! operations that keep the three consistent: map/unmap/protect/grow/shrink, fork
+//! (copy-on-write), fault resolution, user-address translation, and dropping /
+//! rebuilding the page tables.
+//!
+//! Ownership: an `AddressSpace` owns its remap table, window records and page-table
+//! frames. The [`PersistentSpace`] and the [`Machine`] (memory, frames, TLB) are shared
+//! by all address spaces and passed to every call, so the kernel can keep them behind
+//! one lock.
+
+use crate::fault::{Access, FaultOutcome, Segv, SegvReason};
+use crate::frame::{PhysAddr, PhysFrame, PAGE_SHIFT, PAGE_SIZE};
+use crate::paging::{
+    hw_walk, leaf_entry, LeafPerms, PageTable, PagingError, KERNEL_ENTRIES, USER_END, USER_END_VPN,
+};
+use crate::persistent::{PersistError, PersistentSpace};
+use crate::phys::Machine;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use remap::{Kind, Mapping, Perms, Ppn, Range, RemapError, RemapTable, Vpn};
+use x86::bits64::paging::PTEntry;
+
+/// Default room (in pages) reserved in a private range's persistent window below and
+/// above the range for in-place growth: 2^20 pages = 4 GiB, a whole 32-bit space.
+pub const DEFAULT_GROW_ROOM: u64 = 1 << 20;
+
+/// More page flushes than this in one operation become one full flush.
+const FLUSH_PAGES_MAX: usize = 16;
+
+/// Errors of address-space operations (not faults: those give a [`Segv`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VmError {
+    /// The remap table refused the operation (overlap, not mapped, ...).
+    Remap(RemapError),
+    /// No frame (for a page table or a page).
+    OutOfMemory,
+    /// The span is empty, overflows, or reaches the kernel half.
+    NotUserRange {
+        /// First page of the span.
+        start: Vpn,
+        /// Number of pages.
+        pages: u64,
+    },
+    /// Persistent page numbers are exhausted.
+    NumbersExhausted,
+    /// Growing the range starting at `start` would leave its persistent window.
+    WindowFull {
+        /// The range's first page.
+        start: Vpn,
+    },
+    /// Only private (anonymous) ranges can grow or shrink.
+    NotGrowable {
+        /// The range's first page.
+        start: Vpn,
+    },
+    /// An internal consistency check failed (a bug, reported instead of corrupting).
+    Inconsistent(PersistError),
+}
+
+impl fmt::Display for VmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VmError::Remap(e) => write!(f, "remap: {e}"),
+            VmError::OutOfMemory => write!(f, "out of memory"),
+            VmError::NotUserRange { start, pages } => {
+                write!(f, "pages {start:#x}+{pages} are not a user range")
+            }
+            VmError::NumbersExhausted => write!(f, "persistent page numbers exhausted"),
+            VmError::WindowFull { start } => {
+                write!(f, "range at page {start:#x} cannot grow further in place")
+            }
+            VmError::NotGrowable { start } => write!(f, "range at page {start:#x} is not private"),
+            VmError::Inconsistent(e) => write!(f, "internal inconsistency: {e}"),
+        }
+    }
+}
+
+impl From<RemapError> for VmError {
+    fn from(e: RemapError) -> Self {
+        VmError::Remap(e)
+    }
+}
+
+impl From<PagingError> for VmError {
+    fn from(e: PagingError) -> Self {
+        match e {
+            PagingError::OutOfMemory => VmError::OutOfMemory,
+            PagingError::NotUserAddress(a) => VmError::NotUserRange {
+                start: a >> PAGE_SHIFT,
+                pages: 1,
+            },
+        }
+    }
+}
+
+impl From<PersistError> for VmError {
+    fn from(e: PersistError) -> Self {
+        match e {
+            PersistError::NumbersExhausted => VmError::NumbersExhausted,
+            other => VmError::Inconsistent(other),
+        }
+    }
+}
+
+/// Room for in-place growth of a new private range, in pages, inside its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Growth {
+    /// Pages the range may grow downwards (stack).
+    pub below: u64,
+    /// Pages the range may grow upwards (heap).
+    pub above: u64,
+}
+
+impl Default for Growth {
+    fn default() -> Self {
+        Growth {
+            below: DEFAULT_GROW_ROOM,
+            above: DEFAULT_GROW_ROOM,
+        }
+    }
+}
+
+/// Counts of one audit (see [`AddressSpace::audit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AuditStats {
+    /// Present leaf PTEs.
+    pub ptes: u64,
+    /// Table frames reachable from the root (root included).
+    pub table_frames: u64,
+}
+
+/// Collects TLB invalidations of one operation.
+struct Flusher {
+    pages: [u64; FLUSH_PAGES_MAX],
+    n: usize,
+    all: bool,
+}
+
+impl Flusher {
+    fn new() -> Self {
+        Flusher {
+            pages: [0; FLUSH_PAGES_MAX],
+            n: 0,
+            all: false,
+        }
+    }
+    fn add(&mut self, vaddr: u64) {
+        if self.n < FLUSH_PAGES_MAX {
+            self.pages[self.n] = vaddr;
+            self.n += 1;
+        } else {
+            self.all = true;
+        }
+    }
+    fn finish<M: Machine + ?Sized>(self, m: &mut M, root: PhysFrame) {
+        if self.all {
+            m.flush_all(root);
+        } else {
+            for &va in &self.pages[..self.n] {
+                m.flush_page(root, va);
+            }
+        }
+    }
+}
+
+/// The access check of the remap table's view, shared by faults and audits.
+fn check_access(kind: Kind, perms: Perms, access: Access) -> Result<(), SegvReason> {
+    if kind == Kind::Guard {
+        return Err(SegvReason::Guard);
+    }
+    match access {
+        Access::Read if perms.is_empty() => Err(SegvReason::NoAccess),
+        Access::Write if !perms.contains(Perms::WRITE) => Err(SegvReason::WriteToReadOnly),
+        Access::Exec if !perms.contains(Perms::EXEC) => Err(SegvReason::ExecNonExec),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a present leaf entry already permits `access` from user mode.
+fn entry_allows(e: PTEntry, access: Access) -> bool {
+    e.is_present()
+        && e.is_user_mode_allowed()
+        && match access {
+            Access::Read => true,
+            Access::Write => e.is_writeable(),
+            Access::Exec => !e.is_instruction_fetching_disabled(),
+        }
+}
+
+/// One process's address space. See the module documentation.
+///
+/// There is no `Drop` cleanup (it cannot reach the shared persistent space and frame
+/// allocator): call [`AddressSpace::destroy`], or the pages and table frames leak.
+#[derive(Debug)]
+pub struct AddressSpace {
+    remap: RemapTable,
+    /// Persistent windows of this space's private ranges: start -> length in pages.
+    /// Every private range lies inside one window; all ranges of one window have the
+    /// same `start - base` distance, so virtual disjointness implies persistent
+    /// disjointness.
+    windows: BTreeMap<Ppn, u64>,
+    table: PageTable,
+}
+
+impl AddressSpace {
+    /// An empty address space whose page-table root carries `kernel_upper` as PML4
+    /// entries 256..511.
+    pub fn new<M: Machine + ?Sized>(
+        m: &mut M,
+        kernel_upper: &[u64; KERNEL_ENTRIES],
+    ) -> Result<AddressSpace, VmError> {
+        Ok(AddressSpace {
+            remap: RemapTable::new(),
+            windows: BTreeMap::new(),
+            table: PageTable::new(m, kernel_upper)?,
+        })
+    }
+
+    /// Rebuild an address space from its persistent state (a remap table and the
+    /// windows of its private ranges, as returned by [`AddressSpace::into_parts`]) with
+    /// a fresh, empty page-table root. Every private range must lie inside one window.
+    pub fn restore<M: Machine + ?Sized>(
+        m: &mut M,
+        kernel_upper: &[u64; KERNEL_ENTRIES],
+        remap: RemapTable,
+        windows: impl IntoIterator<Item = (Ppn, u64)>,
+    ) -> Result<AddressSpace, VmError> {
+        let windows: BTreeMap<Ppn, u64> = windows.into_iter().collect();
+        for r in remap.iter().filter(|r| r.mapping.kind == Kind::Anon) {
+            let inside = windows
+                .range(..=r.mapping.base)
+                .next_back()
+                .is_some_and(|(&s, &l)| {
+                    r.mapping.base - s < l && r.mapping.base + r.pages <= s + l
+                });
+            if !inside {
+                return Err(VmError::WindowFull { start: r.start });
+            }
+        }
+        Ok(AddressSpace {
+            remap,
+            windows,
+            table: PageTable::new(m, kernel_upper)?,
+        })
+    }
+
+    /// Give up the page tables (the cache) and return the persistent state: the remap
+    /// table and the windows. The pages stay in the persistent space; bring the space
+    /// back with [`AddressSpace::restore`]. The kernel must have switched CR3 away.
+    pub fn into_parts<M: Machine + ?Sized>(self, m: &mut M) -> (RemapTable, Vec<(Ppn, u64)>) {
+        let root = self.table.root();
+        self.table.destroy(m);
+        m.flush_all(root);
+        (self.remap, self.windows.into_iter().collect())
+    }
+
+    /// The remap table (read-only: change it through this type's methods).
+    pub fn remap(&self) -> &RemapTable {
+        &self.remap
+    }
+
+    /// The page-table root to load into CR3.
+    pub fn root(&self) -> PhysFrame {
+        self.table.root()
+    }
+
+    /// The page-table editor (read-only).
+    pub fn page_table(&self) -> &PageTable {
+        &self.table
+    }
+
+    /// Page-table frames held, root included.
+    pub fn table_frames(&self) -> u64 {
+        self.table.frames_held()
+    }
+
+    /// The persistent windows of the private ranges: (first page, length).
+    pub fn windows(&self) -> impl Iterator<Item = (Ppn, u64)> + '_ {
+        self.windows.iter().map(|(&s, &l)| (s, l))
+    }
+
+    /// Resident persistent pages of this space's private ranges.
+    pub fn resident_pages(&self, ps: &PersistentSpace) -> u64 {
+        self.remap
+            .iter()
+            .filter(|r| r.mapping.kind == Kind::Anon)
+            .map(|r| ps.resident_in(r.mapping.base, r.pages).count() as u64)
+            .sum()
+    }
+
+    fn check_user_span(start: Vpn, pages: u64) -> Result<Vpn, VmError> {
+        match start.checked_add(pages) {
+            Some(end) if pages > 0 && end <= USER_END_VPN => Ok(end),
+            _ => Err(VmError::NotUserRange { start, pages }),
+        }
+    }
+
+    /// The window holding persistent page `ppn`.
+    fn window_of(&self, ppn: Ppn) -> Option<(Ppn, u64)> {
+        let (&s, &l) = self.windows.range(..=ppn).next_back()?;
+        (ppn - s < l).then_some((s, l))
+    }
+
+    /// Map fresh zero-filled private memory at pages `[start, start + pages)`, with
+    /// [`Growth::default`] room to grow in place both ways.
+    pub fn map_anon(
+        &mut self,
+        ps: &mut PersistentSpace,
+        start: Vpn,
+        pages: u64,
+        perms: Perms,
+    ) -> Result<(), VmError> {
+        self.map_anon_growable(ps, start, pages, perms, Growth::default())
+    }
+
+    /// Map fresh zero-filled private memory, reserving a persistent window with `room`
+    /// pages below and above the range for [`AddressSpace::grow_down`] /
+    /// [`AddressSpace::grow_up`].
+    pub fn map_anon_growable(
+        &mut self,
+        ps: &mut PersistentSpace,
+        start: Vpn,
+        pages: u64,
+        perms: Perms,
+        room: Growth,
+    ) -> Result<(), VmError> {
+        let end = Self::check_user_span(start, pages)?;
+        if self.remap.find_free(pages, start, end) != Some(start) {
+            // Report the exact overlap without spending a window.
+            return Err(self
+                .remap
+                .clone()
+                .map(start, pages, Mapping::anon(0, perms))
+                .err()
+                .unwrap_or(RemapError::Overlap { at: start })
+                .into());
+        }
+        let len = pages
+            .checked_add(room.below)
+            .and_then(|l| l.checked_add(room.above))
+            .ok_or(VmError::NumbersExhausted)?;
+        let window = ps.reserve_window(len)?;
+        let base = window + room.below;
+        self.remap.map(start, pages, Mapping::anon(base, perms))?;
+        self.windows.insert(window, len);
+        Ok(())
+    }
+
+    /// Map a guard range: any access gives [`SegvReason::Guard`].
+    pub fn map_guard(&mut self, start: Vpn, pages: u64) -> Result<(), VmError> {
+        Self::check_user_span(start, pages)?;
+        self.remap.map(start, pages, Mapping::guard(0))?;
+        Ok(())
+    }
+
+    /// Map persistent pages `[base, base + pages)` owned by someone else (object `id`
+    /// from page `offset`), shared: faults make them resident in place, unmapping does
+    /// not release them, and a fork shares the same pages (not copy-on-write).
+    pub fn map_object(
+        &mut self,
+        start: Vpn,
+        pages: u64,
+        perms: Perms,
+        base: Ppn,
+        id: u64,
+        offset: u64,
+    ) -> Result<(), VmError> {
+        Self::check_user_span(start, pages)?;
+        self.remap
+            .map(start, pages, Mapping::object(base, perms, id, offset))?;
+        Ok(())
+    }
+
+    /// Invalidate the PTEs of the pages of `removed`, flush the TLB, then release the
+    /// private pages (in that order, so no CPU can reach a freed frame).
+    fn discard<M: Machine + ?Sized>(
+        &mut self,
+        ps: &mut PersistentSpace,
+        m: &mut M,
+        removed: &[Range],
+    ) -> u64 {
+        let mut fl = Flusher::new();
+        for r in removed {
+            self.table
+                .unmap_range(m, r.start, r.pages, |va, _| fl.add(va));
+        }
+        fl.finish(m, self.table.root());
+        let mut released = 0;
+        for r in removed {
+            if r.mapping.kind == Kind::Anon {
+                released += ps.release_range(r.mapping.base, r.pages, m);
+            }
+        }
+        if removed.iter().any(|r| r.mapping.kind == Kind::Anon) {
+            self.prune_windows();
+        }
+        released
+    }
+
+    /// Forget windows no private range lies in any more.
+    fn prune_windows(&mut self) {
+        let mut used: Vec<Ppn> = self
+            .remap
+            .iter()
+            .filter(|r| r.mapping.kind == Kind::Anon)
+            .filter_map(|r| self.window_of(r.mapping.base).map(|(s, _)| s))
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        self.windows.retain(|s, _| used.binary_search(s).is_ok());
+    }
+
+    /// Unmap whatever is mapped in `[start, start + pages)` (holes are fine): PTEs are
+    /// invalidated and the TLB flushed, private pages released. Returns the number of
+    /// private pages that were not Zero.
+    pub fn unmap<M: Machine + ?Sized>(
+        &mut self,
+        ps: &mut PersistentSpace,
+        m: &mut M,
+        start: Vpn,
+        pages: u64,
+    ) -> Result<u64, VmError> {
+        Self::check_user_span(start, pages)?;
+        let removed = self.remap.unmap(start, pages)?;
+        Ok(self.discard(ps, m, &removed))
+    }
+
+    /// Set the permissions of `[start, start + pages)` (all of it must be mapped). The
+    /// PTEs of the span are invalidated (refaulted with the new rights) and the TLB
+    /// flushed.
+    pub fn protect<M: Machine + ?Sized>(
+        &mut self,
+        m: &mut M,
+        start: Vpn,
+        pages: u64,
+        perms: Perms,
+    ) -> Result<(), VmError> {
+        Self::check_user_span(start, pages)?;
+        let pieces = self.remap.protect(start, pages, perms)?;
+        let mut fl = Flusher::new();
+        for r in &pieces {
+            self.table
+                .unmap_range(m, r.start, r.pages, |va, _| fl.add(va));
+        }
+        fl.finish(m, self.table.root());
+        Ok(())
+    }
+
+    /// The private range starting exactly at `start`.
+    fn private_range_at(&self, start: Vpn) -> Result<(Range, Ppn, u64), VmError> {
+        let r = self
+            .remap
+            .range_containing(start)
+            .filter(|r| r.start == start)
+            .ok_or(RemapError::NotARangeStart { at: start })?;
+        if r.mapping.kind != Kind::Anon {
+            return Err(VmError::NotGrowable { start });
+        }
+        let (ws, wl) = self
+            .window_of(r.mapping.base)
+            .ok_or(VmError::WindowFull { start })?;
+        Ok((r, ws, wl))
+    }
+
+    /// Grow the private range starting at `start` upwards by `extra` pages in place
+    /// (`sbrk`): O(log ranges) whatever the size. The new pages are Zero. Returns the
+    /// range now holding them.
+    pub fn grow_up(
+        &mut self,
+        ps: &PersistentSpace,
+        start: Vpn,
+        extra: u64,
+    ) -> Result<Range, VmError> {
+        let (r, ws, wl) = self.private_range_at(start)?;
+        if extra == 0 {
+            return Err(RemapError::EmptyRange.into());
+        }
+        Self::check_user_span(start, r.pages.saturating_add(extra))?;
+        // Virtual room first: pages of sibling ranges of the same window are in use.
+        if self.remap.find_free(extra, r.end(), r.end() + extra) != Some(r.end()) {
+            return Err(RemapError::NoRoom.into());
+        }
+        let new_base_end = r
+            .mapping
+            .base
+            .checked_add(r.pages)
+            .and_then(|e| e.checked_add(extra))
+            .ok_or(VmError::WindowFull { start })?;
+        if new_base_end > ws + wl {
+            return Err(VmError::WindowFull { start });
+        }
+        if !ps.all_zero(r.mapping.base + r.pages, extra) {
+            return Err(VmError::Inconsistent(PersistError::NotZero(
+                r.mapping.base + r.pages,
+            )));
+        }
+        Ok(self.remap.grow_up(start, extra)?)
+    }
+
+    /// Grow the private range starting at `start` downwards by `extra` pages in place
+    /// (stack growth). The new pages are Zero. Returns the range now holding them.
+    pub fn grow_down(
+        &mut self,
+        ps: &PersistentSpace,
+        start: Vpn,
+        extra: u64,
+    ) -> Result<Range, VmError> {
+        let (r, ws, _) = self.private_range_at(start)?;
+        if extra == 0 {
+            return Err(RemapError::EmptyRange.into());
+        }
+        if extra > start {
+            return Err(RemapError::Overflow.into());
+        }
+        if self.remap.find_free(extra, start - extra, start) != Some(start - extra) {
+            return Err(RemapError::NoRoom.into());
+        }
+        let new_base = r
+            .mapping
+            .base
+            .checked_sub(extra)
+            .filter(|&b| b >= ws)
+            .ok_or(VmError::WindowFull { start })?;
+        if !ps.all_zero(new_base, extra) {
+            return Err(VmError::Inconsistent(PersistError::NotZero(new_base)));
+        }
+        Ok(self.remap.grow_down(start, extra)?)
+    }
+
+    /// Remove the last `pages` pages of the private range starting at `start` (`brk`
+    /// shrink): PTEs invalidated, TLB flushed, pages released. Returns the removed tail.
+    pub fn shrink_up<M: Machine + ?Sized>(
+        &mut self,
+        ps: &mut PersistentSpace,
+        m: &mut M,
+        start: Vpn,
+        pages: u64,
+    ) -> Result<Range, VmError> {
+        self.private_range_at(start)?;
+        let tail = self.remap.shrink_up(start, pages)?;
+        self.discard(ps, m, &[tail]);
+        Ok(tail)
+    }
+
+    /// Fork: a child address space with the same mappings. Private ranges get fresh
+    /// persistent windows in the child (same offsets inside them) whose pages share the
+    /// parent's frames (frame reference counts go up, O(resident pages)); writable
+    /// private ranges become copy-on-write in both; the parent's writable PTEs are
+    /// write-protected and its TLB flushed. Object and guard ranges are shared as is.
+    /// The child's page tables start empty.
+    pub fn fork<M: Machine + ?Sized>(
+        &mut self,
+        ps: &mut PersistentSpace,
+        m: &mut M,
+    ) -> Result<AddressSpace, VmError> {
+        let upper = self.table.kernel_upper(m);
+        let child_table = PageTable::new(m, &upper)?;
+        // One fresh child window per parent window (all of them are in use).
+        let mut wmap: BTreeMap<Ppn, Ppn> = BTreeMap::new();
+        for (&ws, &wl) in &self.windows {
+            match ps.reserve_window(wl) {
+                Ok(c) => {
+                    wmap.insert(ws, c);
+                }
+                Err(e) => {
+                    child_table.destroy(m);
+                    return Err(e.into());
+                }
+            }
+        }
+        let rebase = |base: Ppn| -> Option<Ppn> {
+            let (&ws, &cs) = wmap.range(..=base).next_back()?;
+            Some(cs + (base - ws))
+        };
+        let mut child_remap = match self
+            .remap
+            .try_fork_copy(|r| rebase(r.mapping.base).unwrap_or(u64::MAX))
+        {
+            Ok(c) => c,
+            Err(e) => {
+                child_table.destroy(m);
+                return Err(e.into());
+            }
+        };
+        // `fork_copy` keeps read-only private ranges on the parent's pages; the child
+        // must own its pages, so move those onto the child's windows too.
+        let readonly: Vec<Range> = child_remap
+            .iter()
+            .filter(|r| r.mapping.kind == Kind::Anon && !r.mapping.perms.contains(Perms::WRITE))
+            .collect();
+        for r in readonly {
+            let moved = rebase(r.mapping.base).and_then(|base| {
+                child_remap.unmap(r.start, r.pages).ok()?;
+                child_remap
+                    .map(r.start, r.pages, Mapping { base, ..r.mapping })
+                    .ok()
+            });
+            if moved.is_none() {
+                child_table.destroy(m);
+                return Err(VmError::Remap(RemapError::Overflow));
+            }
+        }
+        let child_windows: BTreeMap<Ppn, u64> = wmap
+            .iter()
+            .map(|(ws, cs)| (*cs, self.windows.get(ws).copied().unwrap_or(0)))
+            .collect();
+        let child = AddressSpace {
+            remap: child_remap,
+            windows: child_windows,
+            table: child_table,
+        };
+        // Share contents, then write-protect the parent's writable PTEs.
+        let mut fl = Flusher::new();
+        let private: Vec<Range> = self
+            .remap
+            .iter()
+            .filter(|r| r.mapping.kind == Kind::Anon)
+            .collect();
+        for r in &private {
+            let shared = rebase(r.mapping.base)
+                .ok_or(VmError::Inconsistent(PersistError::NotResident(
+                    r.mapping.base,
+                )))
+                .and_then(|cb| Ok(ps.share_range(r.mapping.base, cb, r.pages)?));
+            if let Err(e) = shared {
+                fl.finish(m, self.table.root());
+                child.destroy(ps, m);
+                return Err(e);
+            }
+            if r.mapping.perms.contains(Perms::WRITE) {
+                self.table
+                    .write_protect_range(m, r.start, r.pages, |va, _| fl.add(va));
+            }
+        }
+        fl.finish(m, self.table.root());
+        Ok(child)
+    }
+
+    /// Resolve a user page fault at `vaddr` for `access`.
+    ///
+    /// Translates through the remap table; refuses guard, unmapped, kernel-half and
+    /// permission-violating accesses with a [`Segv`]; makes a Zero page resident in a
+    /// fresh zeroed frame; copies a shared frame on write (or takes it over when it is
+    /// no longer shared); installs the PTE (writable only if the range allows writes and
+    /// the frame is exclusively this page's; NX unless executable) and flushes the old
+    /// translation if one was replaced. Never panics on any input.
+    pub fn resolve_fault<M: Machine + ?Sized>(
+        &mut self,
+        ps: &mut PersistentSpace,
+        m: &mut M,
+        vaddr: u64,
+        access: Access,
+    ) -> Result<FaultOutcome, Segv> {
+        let segv = |reason| Segv {
+            addr: vaddr,
+            reason,
+        };
+        if vaddr >= USER_END {
+            return Err(segv(SegvReason::KernelAddress));
+        }
+        let vpn = vaddr >> PAGE_SHIFT;
+        let page_va = vpn << PAGE_SHIFT;
+        let t = self
+            .remap
+            .translate(vpn)
+            .ok_or(segv(SegvReason::Unmapped))?;
+        check_access(t.kind, t.perms, access).map_err(segv)?;
+        let current = self.table.lookup(m, page_va);
+        let (frame, outcome) = match ps.frame(t.page) {
+            None => {
+                let f = m.alloc_frame().ok_or(segv(SegvReason::OutOfMemory))?;
+                m.zero_frame(f);
+                if let Err(e) = ps.make_resident(t.page, f) {
+                    log::error!("resolve_fault: {e}");
+                    m.free_frame(f);
+                    return Err(segv(SegvReason::OutOfMemory));
+                }
+                (f, FaultOutcome::ZeroFilled)
+            }
+            Some(f) if access == Access::Write && ps.refcount(f) > 1 => {
+                let n = m.alloc_frame().ok_or(segv(SegvReason::OutOfMemory))?;
+                m.copy_frame(f, n);
+                if let Err(e) = ps.replace_frame(t.page, n, m) {
+                    log::error!("resolve_fault: {e}");
+                    m.free_frame(n);
+                    return Err(segv(SegvReason::OutOfMemory));
+                }
+                (n, FaultOutcome::CowCopied)
+            }
+            Some(f) => {
+                if let Some(e) = current {
+                    if e.address().as_u64() == f.start().as_u64() && entry_allows(e, access) {
+                        return Ok(FaultOutcome::Spurious);
+                    }
+                }
+                let outcome = if access == Access::Write && t.cow {
+                    FaultOutcome::CowTakenOver
+                } else {
+                    FaultOutcome::Minor
+                };
+                (f, outcome)
+            }
+        };
+        let entry = leaf_entry(frame, Self::leaf_perms(ps, t.perms, frame));
+        match self.table.map_page(m, page_va, entry) {
+            Ok(Some(_)) => m.flush_page(self.table.root(), page_va),
+            Ok(None) => {}
+            Err(_) => return Err(segv(SegvReason::OutOfMemory)),
+        }
+        Ok(outcome)
+    }
+
+    /// PTE rights for a page with `perms` in `frame`: writable only when the frame is
+    /// exclusively this page's.
+    fn leaf_perms(ps: &PersistentSpace, perms: Perms, frame: PhysFrame) -> LeafPerms {
+        LeafPerms {
+            writable: perms.contains(Perms::WRITE) && ps.refcount(frame) == 1,
+            executable: perms.contains(Perms::EXEC),
+        }
+    }
+
+    /// The physical address behind user address `vaddr` for `access`, resolving the
+    /// fault first if the PTE does not allow it yet (so a syscall can touch a page the
+    /// program never did). A write access breaks copy-on-write sharing. Valid until the
+    /// next change to this address space.
+    pub fn translate_user<M: Machine + ?Sized>(
+        &mut self,
+        ps: &mut PersistentSpace,
+        m: &mut M,
+        vaddr: u64,
+        access: Access,
+    ) -> Result<PhysAddr, Segv> {
+        for _ in 0..2 {
+            if let Some(e) = self.table.lookup(m, vaddr) {
+                if entry_allows(e, access) {
+                    return Ok(PhysAddr(e.address().as_u64() + (vaddr & (PAGE_SIZE - 1))));
+                }
+            }
+            self.resolve_fault(ps, m, vaddr, access)?;
+        }
+        log::error!(
+            "translate_user: fault at {vaddr:#x} resolved but PTE still refuses {access:?}"
+        );
+        Err(Segv {
+            addr: vaddr,
+            reason: SegvReason::OutOfMemory,
+        })
+    }
+
+    /// Copy `buf.len()` bytes from user address `vaddr` (checked, faulting pages in).
+    /// On error part of `buf` may have been filled.
+    pub fn read_user<M: Machine + ?Sized>(
+        &mut self,
+        ps: &mut PersistentSpace,
+        m: &mut M,
+        vaddr: u64,
+        buf: &mut [u8],
+    ) -> Result<(), Segv> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let va = vaddr.checked_add(done as u64).ok_or(Segv {
+                addr: u64::MAX,
+                reason: SegvReason::KernelAddress,
+            })?;
+            let pa = self.translate_user(ps, m, va, Access::Read)?;
+            let n = ((PAGE_SIZE - pa.frame_offset()) as usize).min(buf.len() - done);
+            m.read_bytes(pa, &mut buf[done..done + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Copy `data` to user address `vaddr` (checked, faulting pages in, breaking
+    /// copy-on-write). On error a prefix may have been written.
+    pub fn write_user<M: Machine + ?Sized>(
+        &mut self,
+        ps: &mut PersistentSpace,
+        m: &mut M,
+        vaddr: u64,
+        data: &[u8],
+    ) -> Result<(), Segv> {
+        let mut done = 0usize;
+        while done < data.len() {
+            let va = vaddr.checked_add(done as u64).ok_or(Segv {
+                addr: u64::MAX,
+                reason: SegvReason::KernelAddress,
+            })?;
+            let pa = self.translate_user(ps, m, va, Access::Write)?;
+            let n = ((PAGE_SIZE - pa.frame_offset()) as usize).min(data.len() - done);
+            m.write_bytes(pa, &data[done..done + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Drop every low-half page table (the cache), flushing the TLB; the next accesses
+    /// refault. Returns the number of PTEs dropped.
+    pub fn drop_tables<M: Machine + ?Sized>(&mut self, m: &mut M) -> u64 {
+        let n = self.table.drop_tables(m);
+        m.flush_all(self.table.root());
+        n
+    }
+
+    /// Rebuild the page tables from the remap table and the persistent space: drop
+    /// them, then install a PTE for every resident page of every accessible range
+    /// (eager prefault, e.g. after a restore). Returns the number of PTEs installed.
+    pub fn rebuild_tables<M: Machine + ?Sized>(
+        &mut self,
+        ps: &PersistentSpace,
+        m: &mut M,
+    ) -> Result<u64, VmError> {
+        self.drop_tables(m);
+        let mut n = 0;
+        for r in self.remap.iter() {
+            if r.mapping.kind == Kind::Guard || r.mapping.perms.is_empty() {
+                continue;
+            }
+            for (p, f) in ps.resident_in(r.mapping.base, r.pages) {
+                let va = (r.start + (p - r.mapping.base)) << PAGE_SHIFT;
+                let entry = leaf_entry(f, Self::leaf_perms(ps, r.mapping.perms, f));
+                self.table.map_page(m, va, entry)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Release everything: page tables (root included) and every private page. The
+    /// kernel must have switched CR3 to another root first. Object pages are not
+    /// touched (they belong to their object).
+    pub fn destroy<M: Machine + ?Sized>(self, ps: &mut PersistentSpace, m: &mut M) {
+        let root = self.table.root();
+        self.table.destroy(m);
+        m.flush_all(root);
+        for r in self.remap.iter() {
+            if r.mapping.kind == Kind::Anon {
+                ps.release_range(r.mapping.base, r.pages, m);
+            }
+        }
+    }
+
+    /// Check one cached translation (a PTE, or a TLB entry of an emulated machine)
+    /// against the truth: `vaddr` must be mapped by an accessible non-guard range, its
+    /// persistent page resident in `frame`, the translation user-accessible, writable
+    /// only if the range allows writes and the frame is exclusive, executable exactly
+    /// when the range is. Returns why not.
+    pub fn check_translation(
+        &self,
+        ps: &PersistentSpace,
+        vaddr: u64,
+        frame: PhysFrame,
+        user: bool,
+        writable: bool,
+        executable: bool,
+    ) -> Result<(), String> {
+        let t = self
+            .remap
+            .translate(vaddr >> PAGE_SHIFT)
+            .ok_or_else(|| format!("{vaddr:#x}: page not mapped"))?;
+        if t.kind == Kind::Guard || t.perms.is_empty() {
+            return Err(format!("{vaddr:#x}: inaccessible range {t:?}"));
+        }
+        let f = ps
+            .frame(t.page)
+            .ok_or_else(|| format!("{vaddr:#x}: page {:#x} not resident", t.page))?;
+        if f != frame {
+            return Err(format!(
+                "{vaddr:#x}: maps {frame:?} but page {:#x} is in {f:?}",
+                t.page
+            ));
+        }
+        if !user {
+            return Err(format!("{vaddr:#x}: not user-accessible"));
+        }
+        if writable && !(t.perms.contains(Perms::WRITE) && ps.refcount(f) == 1) {
+            return Err(format!(
+                "{vaddr:#x}: writable but perms {:?}, refcount {}",
+                t.perms,
+                ps.refcount(f)
+            ));
+        }
+        if executable != t.perms.contains(Perms::EXEC) {
+            return Err(format!(
+                "{vaddr:#x}: executable={executable} but perms {:?}",
+                t.perms
+            ));
+        }
+        Ok(())
+    }
+
+    /// Check that the page tables are a faithful cache: every present leaf is allowed
+    /// by the remap table (not a guard, some permission), points at the frame the
+    /// persistent space holds for that page, is user-accessible, writable only if the
+    /// range allows writes and the frame is exclusive, NX exactly when not executable,
+    /// and the hardware walk agrees; and the reachable table frames match the count
+    /// held. Returns a description of the first violation.
+    pub fn audit<M: Machine + ?Sized>(
+        &self,
+        ps: &PersistentSpace,
+        m: &M,
+    ) -> Result<AuditStats, String> {
+        let mut err: Option<String> = None;
+        let mut ptes = 0;
+        self.table.for_each_leaf(m, |va, e| {
+            if err.is_some() {
+                return;
+            }
+            ptes += 1;
+            let Some(frame) = PhysFrame::from_start(e.address().as_u64()) else {
+                err = Some(format!("PTE {e:?} at {va:#x}: bad address"));
+                return;
+            };
+            let r = self.check_translation(
+                ps,
+                va,
+                frame,
+                e.is_user_mode_allowed(),
+                e.is_writeable(),
+                !e.is_instruction_fetching_disabled(),
+            );
+            if let Err(why) = r {
+                err = Some(format!("PTE {e:?}: {why}"));
+                return;
+            }
+            match hw_walk(m, self.table.root(), va) {
+                Some(h)
+                    if h.leaf == e.0
+                        && h.user
+                        && h.writable == e.is_writeable()
+                        && h.executable != e.is_instruction_fetching_disabled() => {}
+                other => {
+                    err = Some(format!(
+                        "PTE {e:?} at {va:#x}: hardware walk gives {other:?}"
+                    ))
+                }
+            }
+        });
+        if let Some(e) = err {
+            return Err(e);
+        }
+        let table_frames = self.table.reachable_tables(m);
+        if table_frames != self.table.frames_held() {
+            return Err(format!(
+                "{table_frames} table frames reachable, {} counted",
+                self.table.frames_held()
+            ));
+        }
+        for r in self.remap.iter() {
+            if r.mapping.kind == Kind::Anon
+                && self
+                    .window_of(r.mapping.base)
+                    .is_none_or(|(s, l)| r.mapping.base + r.pages > s + l)
+            {
+                return Err(format!("range {r:?} is outside its window"));
+            }
+        }
+        Ok(AuditStats { ptes, table_frames })
+    }
+}
