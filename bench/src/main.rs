@@ -25,7 +25,11 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { kvm: false, build: true, out: workspace_root().join("bench/results") };
+    let mut args = Args {
+        kvm: false,
+        build: true,
+        out: workspace_root().join("bench/results"),
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -33,7 +37,10 @@ fn parse_args() -> Result<Args, String> {
             "--no-build" => args.build = false,
             "--out" => args.out = it.next().ok_or("--out needs a directory")?.into(),
             "-h" | "--help" => {
-                return Err("usage: cargo run -p bench --release -- [--kvm] [--no-build] [--out DIR]".into())
+                return Err(
+                    "usage: cargo run -p bench --release -- [--kvm] [--no-build] [--out DIR]"
+                        .into(),
+                )
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
         }
@@ -51,14 +58,24 @@ fn run_mode(mode: &str, kvm: bool) -> Result<(Vec<Figure>, String), String> {
         memory_mib: BENCH_MEMORY_MIB,
         ..RunOptions::default()
     };
-    eprintln!("bench: booting in {mode} mode ({})", if kvm { "KVM" } else { "TCG" });
+    eprintln!(
+        "bench: booting in {mode} mode ({})",
+        if kvm { "KVM" } else { "TCG" }
+    );
     let outcome = run(&options).map_err(|e| format!("QEMU did not run: {e}"))?;
     if !outcome.verdict().is_success() {
         return Err(format!("the {mode} run failed:\n{}", outcome.report()));
     }
-    let figures: Vec<Figure> = outcome.benches().into_iter().filter_map(Figure::from_json).collect();
+    let figures: Vec<Figure> = outcome
+        .benches()
+        .into_iter()
+        .filter_map(Figure::from_json)
+        .collect();
     if figures.is_empty() {
-        return Err(format!("the {mode} run printed no figures:\n{}", outcome.tail(30)));
+        return Err(format!(
+            "the {mode} run printed no figures:\n{}",
+            outcome.tail(30)
+        ));
     }
     Ok((figures, outcome.accel.clone()))
 }
@@ -114,7 +131,9 @@ fn main() -> ExitCode {
     let written = serde_json::to_string_pretty(&report)
         .map_err(|e| e.to_string())
         .and_then(|text| std::fs::write(&json_path, text + "\n").map_err(|e| e.to_string()))
-        .and_then(|()| std::fs::write(&svg_path, report::svg_chart(&figures)).map_err(|e| e.to_string()));
+        .and_then(|()| {
+            std::fs::write(&svg_path, report::svg_chart(&figures)).map_err(|e| e.to_string())
+        });
     if let Err(e) = written {
         eprintln!("bench: cannot write the reports: {e}");
         return ExitCode::FAILURE;

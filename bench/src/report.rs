@@ -130,11 +130,17 @@ pub fn text_table(figures: &[Figure]) -> String {
             f.median,
             f.p99,
             f.n,
-            reference.filter(|_| ratio.is_some()).map_or("-".into(), |r| format!("{:.0}", r.linux_instructions)),
+            reference
+                .filter(|_| ratio.is_some())
+                .map_or("-".into(), |r| format!("{:.0}", r.linux_instructions)),
             ratio.map_or("-".into(), |r| format!("{r:.3}")),
             ratio
                 .zip(reference.map(|r| r.goal_fraction))
-                .map_or("-", |(ratio, goal)| if ratio <= goal { "met" } else { "missed" }),
+                .map_or("-", |(ratio, goal)| if ratio <= goal {
+                    "met"
+                } else {
+                    "missed"
+                }),
         );
     }
     out
@@ -145,7 +151,14 @@ pub fn svg_chart(figures: &[Figure]) -> String {
     let rows: Vec<(&Figure, Option<f64>)> = figures
         .iter()
         .filter(|f| f.mode == "icount")
-        .map(|f| (f, reference(&f.name).map(|r| r.linux_instructions).filter(|v| v.is_finite())))
+        .map(|f| {
+            (
+                f,
+                reference(&f.name)
+                    .map(|r| r.linux_instructions)
+                    .filter(|v| v.is_finite()),
+            )
+        })
         .collect();
     let max = rows
         .iter()
@@ -207,7 +220,14 @@ mod tests {
     use super::*;
 
     fn figure(name: &str, mode: &str, median: f64) -> Figure {
-        Figure { name: name.into(), mode: mode.into(), unit: "instructions".into(), median, p99: median * 2.0, n: 10_000 }
+        Figure {
+            name: name.into(),
+            mode: mode.into(),
+            unit: "instructions".into(),
+            median,
+            p99: median * 2.0,
+            n: 10_000,
+        }
     }
 
     #[test]
@@ -232,7 +252,14 @@ mod tests {
     fn ratios_and_goals() {
         let minor = figure("fault_minor", "icount", 525.0);
         assert_eq!(ratio_to_linux(&minor), Some(0.25));
-        let report = json_report(&[minor, figure("fault_minor", "wall", 100.0), figure("trap_round_trip", "icount", 90.0)], json!({}));
+        let report = json_report(
+            &[
+                minor,
+                figure("fault_minor", "wall", 100.0),
+                figure("trap_round_trip", "icount", 90.0),
+            ],
+            json!({}),
+        );
         let rows = report["results"].as_array().unwrap();
         assert_eq!(rows[0]["goal_met"], json!(true));
         assert_eq!(rows[1]["ratio_to_linux"], Value::Null);
@@ -243,7 +270,11 @@ mod tests {
 
     #[test]
     fn svg_has_a_bar_per_figure_and_reference() {
-        let svg = svg_chart(&[figure("fault_minor", "icount", 400.0), figure("trap_round_trip", "icount", 80.0), figure("fault_minor", "wall", 1.0)]);
+        let svg = svg_chart(&[
+            figure("fault_minor", "icount", 400.0),
+            figure("trap_round_trip", "icount", 80.0),
+            figure("fault_minor", "wall", 1.0),
+        ]);
         assert!(svg.starts_with("<svg"));
         assert_eq!(svg.matches("<rect x=\"190\"").count(), 3);
         assert!(svg.contains("2100"));

@@ -82,7 +82,13 @@ pub struct KernelOptions {
 
 impl Default for KernelOptions {
     fn default() -> Self {
-        Self { log_level: LevelFilter::Info, ktest: None, crash: None, bench: None, warnings: Vec::new() }
+        Self {
+            log_level: LevelFilter::Info,
+            ktest: None,
+            crash: None,
+            bench: None,
+            warnings: Vec::new(),
+        }
     }
 }
 
@@ -99,14 +105,20 @@ impl KernelOptions {
             match key {
                 "log" => match value.parse::<LevelFilter>() {
                     Ok(level) => options.log_level = level,
-                    Err(_) => options.warnings.push(alloc::format!("log={value}: unknown level")),
+                    Err(_) => options
+                        .warnings
+                        .push(alloc::format!("log={value}: unknown level")),
                 },
                 "ktest" => {
                     options.ktest = Some(if value.is_empty() || value == "all" {
                         TestSelection::All
                     } else {
                         TestSelection::Matching(
-                            value.split(',').filter(|p| !p.is_empty()).map(ToString::to_string).collect(),
+                            value
+                                .split(',')
+                                .filter(|p| !p.is_empty())
+                                .map(ToString::to_string)
+                                .collect(),
                         )
                     })
                 }
@@ -116,14 +128,20 @@ impl KernelOptions {
                     "de" => options.crash = Some(Crash::DivideError),
                     "gp" => options.crash = Some(Crash::GeneralProtection),
                     "bp" => options.crash = Some(Crash::Breakpoint),
-                    _ => options.warnings.push(alloc::format!("crash={value}: expected ud, pf, de, gp or bp")),
+                    _ => options.warnings.push(alloc::format!(
+                        "crash={value}: expected ud, pf, de, gp or bp"
+                    )),
                 },
                 "bench" => match value {
                     "icount" => options.bench = Some(BenchMode::Icount),
                     "wall" => options.bench = Some(BenchMode::Wall),
-                    _ => options.warnings.push(alloc::format!("bench={value}: expected icount or wall")),
+                    _ => options
+                        .warnings
+                        .push(alloc::format!("bench={value}: expected icount or wall")),
                 },
-                _ => options.warnings.push(alloc::format!("{word}: unknown option")),
+                _ => options
+                    .warnings
+                    .push(alloc::format!("{word}: unknown option")),
             }
         }
         options
@@ -145,11 +163,23 @@ mod tests {
     fn known_keys() {
         let o = KernelOptions::parse("log=debug ktest=heap,frames crash=pf");
         assert_eq!(o.log_level, LevelFilter::Debug);
-        assert_eq!(o.ktest, Some(TestSelection::Matching(alloc::vec!["heap".into(), "frames".into()])));
+        assert_eq!(
+            o.ktest,
+            Some(TestSelection::Matching(alloc::vec![
+                "heap".into(),
+                "frames".into()
+            ]))
+        );
         assert_eq!(o.crash, Some(Crash::PageFault));
         assert!(o.warnings.is_empty());
-        assert_eq!(KernelOptions::parse("ktest=all").ktest, Some(TestSelection::All));
-        assert_eq!(KernelOptions::parse("ktest").ktest, Some(TestSelection::All));
+        assert_eq!(
+            KernelOptions::parse("ktest=all").ktest,
+            Some(TestSelection::All)
+        );
+        assert_eq!(
+            KernelOptions::parse("ktest").ktest,
+            Some(TestSelection::All)
+        );
         let o = KernelOptions::parse("/build/kernel log=warn");
         assert_eq!(o.log_level, LevelFilter::Warn);
         assert!(o.warnings.is_empty());
@@ -162,8 +192,14 @@ mod tests {
         assert_eq!(o.crash, None);
         assert_eq!(o.bench, None);
         assert_eq!(o.warnings.len(), 4);
-        assert_eq!(KernelOptions::parse("bench=icount").bench, Some(BenchMode::Icount));
-        assert_eq!(KernelOptions::parse("bench=wall").bench, Some(BenchMode::Wall));
+        assert_eq!(
+            KernelOptions::parse("bench=icount").bench,
+            Some(BenchMode::Icount)
+        );
+        assert_eq!(
+            KernelOptions::parse("bench=wall").bench,
+            Some(BenchMode::Wall)
+        );
     }
 
     #[test]

@@ -13,7 +13,9 @@ pub struct JsonLine {
 impl JsonLine {
     /// Starts an object whose first field is `key: value` (a string).
     pub fn new(key: &str, value: &str) -> Self {
-        let mut line = Self { text: String::from("{") };
+        let mut line = Self {
+            text: String::from("{"),
+        };
         line.str(key, value);
         line
     }

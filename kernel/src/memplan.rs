@@ -30,7 +30,10 @@ pub fn free_spans(map: &[MemoryRegion], reserved: &[Span], limit: u64) -> Vec<Sp
     let mut free: Vec<Span> = Vec::new();
     for region in map.iter().filter(|r| r.kind == MemoryKind::Usable) {
         let end = region.start.saturating_add(region.len).min(limit);
-        let span = Span { start: align_up(region.start), end: end & !(PAGE_SIZE - 1) };
+        let span = Span {
+            start: align_up(region.start),
+            end: end & !(PAGE_SIZE - 1),
+        };
         if !span.is_empty() {
             free.push(span);
         }
@@ -41,10 +44,16 @@ pub fn free_spans(map: &[MemoryRegion], reserved: &[Span], limit: u64) -> Vec<Sp
     holes.extend(
         map.iter()
             .filter(|r| r.kind != MemoryKind::Usable)
-            .map(|r| Span { start: r.start, end: r.start.saturating_add(r.len) }),
+            .map(|r| Span {
+                start: r.start,
+                end: r.start.saturating_add(r.len),
+            }),
     );
     for hole in holes {
-        let hole = Span { start: hole.start & !(PAGE_SIZE - 1), end: align_up(hole.end) };
+        let hole = Span {
+            start: hole.start & !(PAGE_SIZE - 1),
+            end: align_up(hole.end),
+        };
         free = free.into_iter().flat_map(|s| subtract(s, hole)).collect();
     }
     free.sort();
@@ -65,7 +74,10 @@ pub fn take_contiguous(free: &mut Vec<Span>, size: u64) -> Option<Span> {
     let size = align_up(size);
     let index = free.iter().position(|s| s.len() >= size)?;
     let span = &mut free[index];
-    let taken = Span { start: span.start, end: span.start + size };
+    let taken = Span {
+        start: span.start,
+        end: span.start + size,
+    };
     span.start += size;
     if span.is_empty() {
         free.remove(index);
@@ -78,8 +90,14 @@ fn align_up(x: u64) -> u64 {
 }
 
 fn subtract(span: Span, hole: Span) -> impl Iterator<Item = Span> {
-    let below = Span { start: span.start, end: span.end.min(hole.start) };
-    let above = Span { start: span.start.max(hole.end), end: span.end };
+    let below = Span {
+        start: span.start,
+        end: span.end.min(hole.start),
+    };
+    let above = Span {
+        start: span.start.max(hole.end),
+        end: span.end,
+    };
     [below, above].into_iter().filter(|s| !s.is_empty())
 }
 
@@ -89,21 +107,43 @@ mod tests {
     use proptest::prelude::*;
 
     fn usable(start: u64, len: u64) -> MemoryRegion {
-        MemoryRegion { start, len, kind: MemoryKind::Usable }
+        MemoryRegion {
+            start,
+            len,
+            kind: MemoryKind::Usable,
+        }
     }
 
     #[test]
     fn reserved_spans_are_cut_out_and_pages_aligned() {
         let map = [usable(0, 0x9fc00), usable(0x10_0000, 0x1ff0_0000)];
         let reserved = [
-            Span { start: 0, end: 0x10_0000 },
-            Span { start: 0x10_0000, end: 0x18_0123 },
-            Span { start: 0x20_0000, end: 0x20_04d2 },
+            Span {
+                start: 0,
+                end: 0x10_0000,
+            },
+            Span {
+                start: 0x10_0000,
+                end: 0x18_0123,
+            },
+            Span {
+                start: 0x20_0000,
+                end: 0x20_04d2,
+            },
         ];
         let free = free_spans(&map, &reserved, u64::MAX);
         assert_eq!(
             free,
-            [Span { start: 0x18_1000, end: 0x20_0000 }, Span { start: 0x20_1000, end: 0x2000_0000 }]
+            [
+                Span {
+                    start: 0x18_1000,
+                    end: 0x20_0000
+                },
+                Span {
+                    start: 0x20_1000,
+                    end: 0x2000_0000
+                }
+            ]
         );
     }
 
@@ -111,21 +151,55 @@ mod tests {
     fn limit_and_non_usable_entries_apply() {
         let map = [
             usable(0x10_0000, 0x1_0000_0000),
-            MemoryRegion { start: 0x30_0000, len: 0x1000, kind: MemoryKind::Reserved },
+            MemoryRegion {
+                start: 0x30_0000,
+                len: 0x1000,
+                kind: MemoryKind::Reserved,
+            },
         ];
         let free = free_spans(&map, &[], 0x8000_0000);
         assert_eq!(
             free,
-            [Span { start: 0x10_0000, end: 0x30_0000 }, Span { start: 0x30_1000, end: 0x8000_0000 }]
+            [
+                Span {
+                    start: 0x10_0000,
+                    end: 0x30_0000
+                },
+                Span {
+                    start: 0x30_1000,
+                    end: 0x8000_0000
+                }
+            ]
         );
     }
 
     #[test]
     fn take_contiguous_takes_the_first_fit_and_shrinks() {
-        let mut free = alloc::vec![Span { start: 0x1000, end: 0x3000 }, Span { start: 0x10_0000, end: 0x20_0000 }];
-        assert_eq!(take_contiguous(&mut free, 0x2800), Some(Span { start: 0x10_0000, end: 0x10_3000 }));
+        let mut free = alloc::vec![
+            Span {
+                start: 0x1000,
+                end: 0x3000
+            },
+            Span {
+                start: 0x10_0000,
+                end: 0x20_0000
+            }
+        ];
+        assert_eq!(
+            take_contiguous(&mut free, 0x2800),
+            Some(Span {
+                start: 0x10_0000,
+                end: 0x10_3000
+            })
+        );
         assert_eq!(free[1].start, 0x10_3000);
-        assert_eq!(take_contiguous(&mut free, 0x2000), Some(Span { start: 0x1000, end: 0x3000 }));
+        assert_eq!(
+            take_contiguous(&mut free, 0x2000),
+            Some(Span {
+                start: 0x1000,
+                end: 0x3000
+            })
+        );
         assert_eq!(free.len(), 1);
         assert_eq!(take_contiguous(&mut free, 0x100_0000), None);
     }

@@ -122,17 +122,28 @@ impl fmt::Display for ParseError {
             Self::BadMagic(m) => write!(f, "not booted by a Multiboot 1 loader (magic {m:#x})"),
             Self::Unreadable { what, addr } => write!(f, "{what} at {addr:#x} is not readable"),
             Self::StringNotTerminated { what, addr } => {
-                write!(f, "{what} at {addr:#x} has no terminator within {MAX_STRING} bytes")
+                write!(
+                    f,
+                    "{what} at {addr:#x} has no terminator within {MAX_STRING} bytes"
+                )
             }
             Self::TooManyModules(n) => write!(f, "{n} modules (at most {MAX_MODULES})"),
             Self::ModuleEndBeforeStart { index, start, end } => {
-                write!(f, "module {index} ends ({end:#x}) before it starts ({start:#x})")
+                write!(
+                    f,
+                    "module {index} ends ({end:#x}) before it starts ({start:#x})"
+                )
             }
             Self::MemoryMapTooLong(n) => write!(f, "memory map of {n} bytes is too long"),
             Self::TruncatedMemoryMapEntry { offset, size } => {
-                write!(f, "memory map entry at offset {offset} (size {size}) is truncated")
+                write!(
+                    f,
+                    "memory map entry at offset {offset} (size {size}) is truncated"
+                )
             }
-            Self::NoMemoryInformation => write!(f, "the loader gave neither a memory map nor memory sizes"),
+            Self::NoMemoryInformation => {
+                write!(f, "the loader gave neither a memory map nor memory sizes")
+            }
         }
     }
 }
@@ -145,13 +156,23 @@ fn read_u64(buf: &[u8], at: usize) -> u64 {
     u64::from(read_u32(buf, at)) | (u64::from(read_u32(buf, at + 4)) << 32)
 }
 
-fn read_exact(mem: &impl PhysRead, what: &'static str, addr: u64, buf: &mut [u8]) -> Result<(), ParseError> {
-    mem.read(addr, buf).map_err(|Unreadable| ParseError::Unreadable { what, addr })
+fn read_exact(
+    mem: &impl PhysRead,
+    what: &'static str,
+    addr: u64,
+    buf: &mut [u8],
+) -> Result<(), ParseError> {
+    mem.read(addr, buf)
+        .map_err(|Unreadable| ParseError::Unreadable { what, addr })
 }
 
 /// Reads a NUL-terminated string of at most [`MAX_STRING`] bytes; returns it
 /// (invalid UTF-8 replaced) and its length including the terminator.
-fn read_c_string(mem: &impl PhysRead, what: &'static str, addr: u64) -> Result<(String, u64), ParseError> {
+fn read_c_string(
+    mem: &impl PhysRead,
+    what: &'static str,
+    addr: u64,
+) -> Result<(String, u64), ParseError> {
     let mut bytes = Vec::new();
     let mut chunk = [0u8; 64];
     while bytes.len() < MAX_STRING {
@@ -202,10 +223,20 @@ pub fn parse(magic: u32, info_addr: u64, mem: &impl PhysRead) -> Result<BootInfo
         boot.cmdline = cmdline;
     }
     if flags & FLAG_MODS != 0 {
-        parse_modules(&mut boot, read_u32(&info, 20), u64::from(read_u32(&info, 24)), mem)?;
+        parse_modules(
+            &mut boot,
+            read_u32(&info, 20),
+            u64::from(read_u32(&info, 24)),
+            mem,
+        )?;
     }
     if flags & FLAG_MMAP != 0 {
-        parse_memory_map(&mut boot, read_u32(&info, 44), u64::from(read_u32(&info, 48)), mem)?;
+        parse_memory_map(
+            &mut boot,
+            read_u32(&info, 44),
+            u64::from(read_u32(&info, 48)),
+            mem,
+        )?;
     } else if flags & FLAG_MEM != 0 {
         // No map: describe the two classic areas from the sizes alone.
         boot.memory_map.push(MemoryRegion {
@@ -224,16 +255,27 @@ pub fn parse(magic: u32, info_addr: u64, mem: &impl PhysRead) -> Result<BootInfo
     Ok(boot)
 }
 
-fn parse_modules(boot: &mut BootInfo, count: u32, addr: u64, mem: &impl PhysRead) -> Result<(), ParseError> {
+fn parse_modules(
+    boot: &mut BootInfo,
+    count: u32,
+    addr: u64,
+    mem: &impl PhysRead,
+) -> Result<(), ParseError> {
     if count > MAX_MODULES {
         return Err(ParseError::TooManyModules(count));
     }
     if count > 0 {
-        boot.occupied.push((addr, addr + u64::from(count) * MODULE_ENTRY_SIZE));
+        boot.occupied
+            .push((addr, addr + u64::from(count) * MODULE_ENTRY_SIZE));
     }
     for index in 0..count as usize {
         let mut entry = [0u8; MODULE_ENTRY_SIZE as usize];
-        read_exact(mem, "module list", addr + index as u64 * MODULE_ENTRY_SIZE, &mut entry)?;
+        read_exact(
+            mem,
+            "module list",
+            addr + index as u64 * MODULE_ENTRY_SIZE,
+            &mut entry,
+        )?;
         let start = u64::from(read_u32(&entry, 0));
         let end = u64::from(read_u32(&entry, 4));
         if end < start {
@@ -247,12 +289,21 @@ fn parse_modules(boot: &mut BootInfo, count: u32, addr: u64, mem: &impl PhysRead
             boot.occupied.push((string, string + len));
             text
         };
-        boot.modules.push(Module { start, end, cmdline });
+        boot.modules.push(Module {
+            start,
+            end,
+            cmdline,
+        });
     }
     Ok(())
 }
 
-fn parse_memory_map(boot: &mut BootInfo, length: u32, addr: u64, mem: &impl PhysRead) -> Result<(), ParseError> {
+fn parse_memory_map(
+    boot: &mut BootInfo,
+    length: u32,
+    addr: u64,
+    mem: &impl PhysRead,
+) -> Result<(), ParseError> {
     if length > MAX_MMAP_BYTES {
         return Err(ParseError::MemoryMapTooLong(length));
     }
@@ -339,7 +390,11 @@ mod tests {
         ram.put_u32(MODS + 20, 0x21_2170);
         ram.put_u32(MODS + 24, (STRINGS + 0x40) as u32);
         ram.put(STRINGS + 0x40, b"cat\0");
-        let entries = [(0u64, 0x9fc00u64, 1u32), (0x9fc00, 0x400, 2), (0x10_0000, 0x1ff0_0000, 1)];
+        let entries = [
+            (0u64, 0x9fc00u64, 1u32),
+            (0x9fc00, 0x400, 2),
+            (0x10_0000, 0x1ff0_0000, 1),
+        ];
         for (i, (base, len, kind)) in entries.iter().enumerate() {
             let at = MMAP + i * 24;
             ram.put_u32(at, 20);
@@ -372,7 +427,10 @@ mod tests {
 
     #[test]
     fn wrong_magic_is_rejected() {
-        assert_eq!(parse(0x1BAD_B002, INFO as u64, &sample()), Err(ParseError::BadMagic(0x1BAD_B002)));
+        assert_eq!(
+            parse(0x1BAD_B002, INFO as u64, &sample()),
+            Err(ParseError::BadMagic(0x1BAD_B002))
+        );
     }
 
     #[test]
@@ -381,7 +439,11 @@ mod tests {
         ram.put_u32(MODS + 20, 0x20_0fff);
         assert_eq!(
             parse(BOOTLOADER_MAGIC, INFO as u64, &ram),
-            Err(ParseError::ModuleEndBeforeStart { index: 1, start: 0x20_1000, end: 0x20_0fff })
+            Err(ParseError::ModuleEndBeforeStart {
+                index: 1,
+                start: 0x20_1000,
+                end: 0x20_0fff
+            })
         );
     }
 
@@ -399,7 +461,10 @@ mod tests {
         ram.put_u32(MMAP + 24, 8);
         assert!(matches!(
             parse(BOOTLOADER_MAGIC, INFO as u64, &ram),
-            Err(ParseError::TruncatedMemoryMapEntry { offset: 24, size: 8 })
+            Err(ParseError::TruncatedMemoryMapEntry {
+                offset: 24,
+                size: 8
+            })
         ));
         // Only a size field left at the end.
         let mut ram = sample();
@@ -416,11 +481,17 @@ mod tests {
         ram.put_u32(INFO + 24, 0xffff_fff0);
         assert!(matches!(
             parse(BOOTLOADER_MAGIC, INFO as u64, &ram),
-            Err(ParseError::Unreadable { what: "module list", .. })
+            Err(ParseError::Unreadable {
+                what: "module list",
+                ..
+            })
         ));
         assert!(matches!(
             parse(BOOTLOADER_MAGIC, 0xfff0, &sample()),
-            Err(ParseError::Unreadable { what: "boot information", .. })
+            Err(ParseError::Unreadable {
+                what: "boot information",
+                ..
+            })
         ));
     }
 
@@ -432,7 +503,10 @@ mod tests {
         ram.put(0xff0, &[b'x'; 16]);
         assert!(matches!(
             parse(BOOTLOADER_MAGIC, INFO as u64, &ram),
-            Err(ParseError::Unreadable { what: "kernel command line", .. })
+            Err(ParseError::Unreadable {
+                what: "kernel command line",
+                ..
+            })
         ));
         // A command line longer than the limit.
         let mut big = Ram(alloc::vec![b'y'; 3 * MAX_STRING]);
@@ -448,10 +522,16 @@ mod tests {
     fn absurd_counts_are_errors() {
         let mut ram = sample();
         ram.put_u32(INFO + 20, 100_000);
-        assert_eq!(parse(BOOTLOADER_MAGIC, INFO as u64, &ram), Err(ParseError::TooManyModules(100_000)));
+        assert_eq!(
+            parse(BOOTLOADER_MAGIC, INFO as u64, &ram),
+            Err(ParseError::TooManyModules(100_000))
+        );
         let mut ram = sample();
         ram.put_u32(INFO + 44, u32::MAX);
-        assert_eq!(parse(BOOTLOADER_MAGIC, INFO as u64, &ram), Err(ParseError::MemoryMapTooLong(u32::MAX)));
+        assert_eq!(
+            parse(BOOTLOADER_MAGIC, INFO as u64, &ram),
+            Err(ParseError::MemoryMapTooLong(u32::MAX))
+        );
     }
 
     #[test]
@@ -462,7 +542,10 @@ mod tests {
         assert_eq!(boot.memory_map.len(), 2);
         assert_eq!(boot.memory_map[1].len, 523_136 * 1024);
         ram.put_u32(INFO, 0);
-        assert_eq!(parse(BOOTLOADER_MAGIC, INFO as u64, &ram), Err(ParseError::NoMemoryInformation));
+        assert_eq!(
+            parse(BOOTLOADER_MAGIC, INFO as u64, &ram),
+            Err(ParseError::NoMemoryInformation)
+        );
     }
 
     proptest! {

@@ -81,7 +81,12 @@ impl Reporter {
         }
         samples.sort_unstable();
         let n = samples.len() as u64;
-        let pick = |q: u64| samples.get(((n * q) / 100).min(n.saturating_sub(1)) as usize).copied().unwrap_or(0);
+        let pick = |q: u64| {
+            samples
+                .get(((n * q) / 100).min(n.saturating_sub(1)) as usize)
+                .copied()
+                .unwrap_or(0)
+        };
         let convert = |cycles: u64| match self.mode {
             BenchMode::Icount => cycles,
             BenchMode::Wall => cycles * 1000 / timer::tsc_per_us(),
@@ -121,7 +126,12 @@ pub fn run(mode: BenchMode) -> ! {
     };
     {
         let mut vmm = vmm::VMM.lock();
-        if let Err(e) = space.map_anon(&mut vmm.persistent, BASE_VPN, PAGES, Perms::READ | Perms::WRITE) {
+        if let Err(e) = space.map_anon(
+            &mut vmm.persistent,
+            BASE_VPN,
+            PAGES,
+            Perms::READ | Perms::WRITE,
+        ) {
             drop(vmm);
             fail(&alloc::format!("cannot map the benchmark range: {e}"));
         }
@@ -133,8 +143,13 @@ pub fn run(mode: BenchMode) -> ! {
         s.sort_unstable();
         s[s.len() / 2]
     };
-    log::info!("benchmarks: {PAGES} operations per case, timing overhead {empty} cycles subtracted");
-    let reporter = Reporter { mode, overhead: empty };
+    log::info!(
+        "benchmarks: {PAGES} operations per case, timing overhead {empty} cycles subtracted"
+    );
+    let reporter = Reporter {
+        mode,
+        overhead: empty,
+    };
 
     let before = vmm::FAULTS.snapshot();
     let samples = sample(PAGES, write_page);
@@ -145,7 +160,11 @@ pub fn run(mode: BenchMode) -> ! {
     let mut checksum = 0;
     let samples = sample(PAGES, |i| checksum += read_page(i));
     let contents_ok = checksum == PAGES * (PAGES - 1) / 2;
-    reporter.report("fault_minor", samples, outcome_delta(before, 0, PAGES) && contents_ok);
+    reporter.report(
+        "fault_minor",
+        samples,
+        outcome_delta(before, 0, PAGES) && contents_ok,
+    );
 
     let child = fork_or_fail();
     let before = vmm::FAULTS.snapshot();
@@ -157,7 +176,11 @@ pub fn run(mode: BenchMode) -> ! {
     vmm::destroy(child);
     let before = vmm::FAULTS.snapshot();
     let samples = sample(PAGES, write_page);
-    reporter.report("fault_cow_takeover", samples, outcome_delta(before, 3, PAGES));
+    reporter.report(
+        "fault_cow_takeover",
+        samples,
+        outcome_delta(before, 3, PAGES),
+    );
 
     let samples = sample(PAGES, nop_trap);
     reporter.report("trap_round_trip", samples, true);
@@ -167,7 +190,10 @@ pub fn run(mode: BenchMode) -> ! {
     }
     let frames_after = memory::free_frames();
     if frames_after != frames_before {
-        log::error!("benchmarks leaked {} frames", frames_before.abs_diff(frames_after));
+        log::error!(
+            "benchmarks leaked {} frames",
+            frames_before.abs_diff(frames_after)
+        );
         shutdown::shutdown(shutdown::STATUS_TEST_FAILED);
     }
     shutdown::shutdown(shutdown::STATUS_OK)

@@ -44,7 +44,10 @@ fn tss_descriptor(base: u64, limit: u64) -> (u64, u64) {
 /// Loads the GDT and the TSS and reloads every segment register.
 pub fn init() {
     let tss_base = (&raw const TSS) as u64;
-    let (tss_low, tss_high) = tss_descriptor(tss_base, (core::mem::size_of::<TaskStateSegment>() - 1) as u64);
+    let (tss_low, tss_high) = tss_descriptor(
+        tss_base,
+        (core::mem::size_of::<TaskStateSegment>() - 1) as u64,
+    );
     let ist_top = (&raw const DOUBLE_FAULT_STACK) as u64 + IST_STACK_SIZE as u64;
     // SAFETY: runs once on the boot CPU with interrupts off, before anything
     // else refers to GDT or TSS; the statics live for the whole run, so the

@@ -29,7 +29,9 @@ struct KernelHeap {
 }
 
 #[global_allocator]
-static HEAP: KernelHeap = KernelHeap { regions: Mutex::new([const { None }; MAX_REGIONS]) };
+static HEAP: KernelHeap = KernelHeap {
+    regions: Mutex::new([const { None }; MAX_REGIONS]),
+};
 
 // SAFETY: every region is memory the kernel owns exclusively for the heap
 // (the bootstrap array, or frames the memory plan removed from the frame
@@ -52,7 +54,11 @@ unsafe impl GlobalAlloc for KernelHeap {
         cpu::without_interrupts(|| {
             let mut regions = self.regions.lock();
             let address = ptr as usize;
-            if let Some(region) = regions.iter_mut().flatten().find(|r| r.start <= address && address < r.end) {
+            if let Some(region) = regions
+                .iter_mut()
+                .flatten()
+                .find(|r| r.start <= address && address < r.end)
+            {
                 // SAFETY: `ptr` came from this region's `allocate_first_fit`
                 // with the same layout (GlobalAlloc contract).
                 unsafe { region.heap.deallocate(NonNull::new_unchecked(ptr), layout) }
@@ -72,7 +78,11 @@ fn add_region_raw(start: usize, size: usize) -> bool {
         // and never handed to anything else (see `init_bootstrap` and
         // `add_region`).
         unsafe { heap.init(start as *mut u8, size) };
-        *slot = Some(Region { heap, start, end: start + size });
+        *slot = Some(Region {
+            heap,
+            start,
+            end: start + size,
+        });
         true
     })
 }
@@ -93,6 +103,8 @@ pub fn add_region(start: u64, size: u64) -> bool {
 pub fn usage() -> (usize, usize) {
     cpu::without_interrupts(|| {
         let regions = HEAP.regions.lock();
-        regions.iter().flatten().fold((0, 0), |(used, size), r| (used + r.heap.used(), size + r.heap.size()))
+        regions.iter().flatten().fold((0, 0), |(used, size), r| {
+            (used + r.heap.used(), size + r.heap.size())
+        })
     })
 }

@@ -68,7 +68,9 @@ static CURRENT_NAME: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
 static CURRENT_LEN: AtomicUsize = AtomicUsize::new(0);
 
 fn set_current(name: Option<&'static str>) {
-    let (ptr, len) = name.map_or((core::ptr::null_mut(), 0), |n| (n.as_ptr() as *mut u8, n.len()));
+    let (ptr, len) = name.map_or((core::ptr::null_mut(), 0), |n| {
+        (n.as_ptr() as *mut u8, n.len())
+    });
     CURRENT_LEN.store(len, Ordering::SeqCst);
     CURRENT_NAME.store(ptr, Ordering::SeqCst);
 }
@@ -79,7 +81,10 @@ fn current() -> Option<&'static str> {
         return None;
     }
     let len = CURRENT_LEN.load(Ordering::SeqCst);
-    all_tests().iter().map(|t| t.name).find(|n| core::ptr::eq(n.as_ptr(), ptr) && n.len() == len)
+    all_tests()
+        .iter()
+        .map(|t| t.name)
+        .find(|n| core::ptr::eq(n.as_ptr(), ptr) && n.len() == len)
 }
 
 /// Called from the panic handler and fatal traps: reports the running test
@@ -87,7 +92,10 @@ fn current() -> Option<&'static str> {
 pub fn report_interrupted_test(reason: core::fmt::Arguments<'_>) {
     if let Some(name) = current() {
         let mut out = serial::Unlocked;
-        let _ = write!(out, "{{\"test\":\"{name}\",\"result\":\"fail\",\"detail\":\"");
+        let _ = write!(
+            out,
+            "{{\"test\":\"{name}\",\"result\":\"fail\",\"detail\":\""
+        );
         let _ = Escaped(&mut out).write_fmt(reason);
         let _ = writeln!(out, "\"}}");
     }
@@ -101,8 +109,13 @@ pub fn run(selection: &TestSelection) -> ! {
         let result = (test.run)();
         set_current(None);
         let line = match &result {
-            Ok(()) => JsonLine::new("test", test.name).str("result", "pass").finish(),
-            Err(detail) => JsonLine::new("test", test.name).str("result", "fail").str("detail", detail).finish(),
+            Ok(()) => JsonLine::new("test", test.name)
+                .str("result", "pass")
+                .finish(),
+            Err(detail) => JsonLine::new("test", test.name)
+                .str("result", "fail")
+                .str("detail", detail)
+                .finish(),
         };
         serial::write_line(&line);
         match result {
@@ -110,10 +123,19 @@ pub fn run(selection: &TestSelection) -> ! {
             Err(_) => failed += 1,
         }
     }
-    serial::write_line(&JsonLine::new("event", "ktest_summary").u64("passed", passed).u64("failed", failed).finish());
+    serial::write_line(
+        &JsonLine::new("event", "ktest_summary")
+            .u64("passed", passed)
+            .u64("failed", failed)
+            .finish(),
+    );
     if passed + failed == 0 {
         log::error!("no in-kernel test matches the selection");
     }
     let ok = failed == 0 && passed > 0;
-    shutdown::shutdown(if ok { shutdown::STATUS_OK } else { shutdown::STATUS_TEST_FAILED })
+    shutdown::shutdown(if ok {
+        shutdown::STATUS_OK
+    } else {
+        shutdown::STATUS_TEST_FAILED
+    })
 }

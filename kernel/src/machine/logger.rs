@@ -16,7 +16,12 @@ impl Log for SerialLogger {
 
     fn log(&self, record: &Record) {
         if self.enabled(record.metadata()) {
-            serial::write_line(&format!("[{:<5} {}] {}", record.level(), record.target(), record.args()));
+            serial::write_line(&format!(
+                "[{:<5} {}] {}",
+                record.level(),
+                record.target(),
+                record.args()
+            ));
         }
     }
 

@@ -33,7 +33,8 @@ pub fn phys_to_virt(addr: u64) -> u64 {
 
 /// Whether `[addr, addr + len)` lies inside the direct map.
 fn direct_mapped(addr: u64, len: u64) -> bool {
-    addr.checked_add(len).is_some_and(|end| end <= DIRECT_MAP_SIZE)
+    addr.checked_add(len)
+        .is_some_and(|end| end <= DIRECT_MAP_SIZE)
 }
 
 /// Reads physical memory through the direct map for the Multiboot parser.
@@ -48,7 +49,11 @@ impl multiboot::PhysRead for DirectMapReader {
         // maps all of the first 4 GiB; reading RAM or MMIO holes there has no
         // side effects QEMU cares about for the loader's tables.
         unsafe {
-            core::ptr::copy_nonoverlapping(phys_to_virt(addr) as *const u8, buf.as_mut_ptr(), buf.len());
+            core::ptr::copy_nonoverlapping(
+                phys_to_virt(addr) as *const u8,
+                buf.as_mut_ptr(),
+                buf.len(),
+            );
         }
         Ok(())
     }
@@ -66,12 +71,29 @@ pub struct MemorySummary {
 /// modules and the boot information, adds a heap region, and hands every
 /// other usable page to the frame allocator.
 pub fn init(boot: &BootInfo) -> MemorySummary {
-    let mut reserved = alloc::vec![Span { start: 0, end: 0x10_0000 }, image_span()];
-    reserved.extend(boot.modules.iter().map(|m| Span { start: m.start, end: m.end }));
-    reserved.extend(boot.occupied.iter().map(|&(start, end)| Span { start, end }));
+    let mut reserved = alloc::vec![
+        Span {
+            start: 0,
+            end: 0x10_0000
+        },
+        image_span()
+    ];
+    reserved.extend(boot.modules.iter().map(|m| Span {
+        start: m.start,
+        end: m.end,
+    }));
+    reserved.extend(
+        boot.occupied
+            .iter()
+            .map(|&(start, end)| Span { start, end }),
+    );
 
-    let usable_bytes: u64 =
-        boot.memory_map.iter().filter(|r| r.kind == MemoryKind::Usable).map(|r| r.len).sum();
+    let usable_bytes: u64 = boot
+        .memory_map
+        .iter()
+        .filter(|r| r.kind == MemoryKind::Usable)
+        .map(|r| r.len)
+        .sum();
     // Physical memory size: the end of the highest usable region.
     let total_bytes = boot
         .memory_map
@@ -81,7 +103,10 @@ pub fn init(boot: &BootInfo) -> MemorySummary {
         .max()
         .unwrap_or(0);
     if total_bytes > DIRECT_MAP_SIZE {
-        log::warn!("only the first {} GiB of physical memory are used", DIRECT_MAP_SIZE >> 30);
+        log::warn!(
+            "only the first {} GiB of physical memory are used",
+            DIRECT_MAP_SIZE >> 30
+        );
     }
     let mut free = memplan::free_spans(&boot.memory_map, &reserved, DIRECT_MAP_SIZE);
 
@@ -100,7 +125,12 @@ pub fn init(boot: &BootInfo) -> MemorySummary {
     let frames = BitmapFrameAllocator::new(&ranges);
     let free_frames = frames.free_frames();
     *FRAMES.lock() = Some(frames);
-    MemorySummary { total_bytes, usable_bytes, heap, free_frames }
+    MemorySummary {
+        total_bytes,
+        usable_bytes,
+        heap,
+        free_frames,
+    }
 }
 
 /// Frames free right now.
@@ -118,13 +148,19 @@ pub struct KernelMachine<'a> {
 pub fn with_machine<R>(f: impl FnOnce(&mut KernelMachine<'_>) -> R) -> R {
     cpu::without_interrupts(|| {
         let mut guard = FRAMES.lock();
-        let frames = guard.as_mut().expect("frame allocator used before memory::init");
+        let frames = guard
+            .as_mut()
+            .expect("frame allocator used before memory::init");
         f(&mut KernelMachine { frames })
     })
 }
 
 fn frame_ptr(addr: PhysAddr, len: usize) -> *mut u8 {
-    assert!(direct_mapped(addr.0, len as u64), "physical access outside the direct map: {:#x}", addr.0);
+    assert!(
+        direct_mapped(addr.0, len as u64),
+        "physical access outside the direct map: {:#x}",
+        addr.0
+    );
     phys_to_virt(addr.0) as *mut u8
 }
 
@@ -149,17 +185,27 @@ impl PhysMemory for KernelMachine<'_> {
     fn copy_frame(&mut self, src: PhysFrame, dst: PhysFrame) {
         // SAFETY: distinct, direct-mapped frames (vm's contract), so the
         // copy does not overlap.
-        unsafe { core::ptr::copy_nonoverlapping(frame_ptr(src.start(), 4096), frame_ptr(dst.start(), 4096), 4096) }
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                frame_ptr(src.start(), 4096),
+                frame_ptr(dst.start(), 4096),
+                4096,
+            )
+        }
     }
 
     fn read_bytes(&self, addr: PhysAddr, buf: &mut [u8]) {
         // SAFETY: direct-mapped (checked), within one frame (vm's contract).
-        unsafe { core::ptr::copy_nonoverlapping(frame_ptr(addr, buf.len()), buf.as_mut_ptr(), buf.len()) }
+        unsafe {
+            core::ptr::copy_nonoverlapping(frame_ptr(addr, buf.len()), buf.as_mut_ptr(), buf.len())
+        }
     }
 
     fn write_bytes(&mut self, addr: PhysAddr, data: &[u8]) {
         // SAFETY: direct-mapped (checked), within one frame owned by vm.
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), frame_ptr(addr, data.len()), data.len()) }
+        unsafe {
+            core::ptr::copy_nonoverlapping(data.as_ptr(), frame_ptr(addr, data.len()), data.len())
+        }
     }
 }
 

@@ -37,7 +37,10 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
     gdt::init();
     trap::init();
     serial::write_line(
-        &JsonLine::new("event", "boot").str("kernel", "phantom-unix").str("version", env!("CARGO_PKG_VERSION")).finish(),
+        &JsonLine::new("event", "boot")
+            .str("kernel", "phantom-unix")
+            .str("version", env!("CARGO_PKG_VERSION"))
+            .finish(),
     );
 
     let boot = match multiboot::parse(magic, u64::from(info_addr), &memory::DirectMapReader) {
@@ -96,9 +99,19 @@ fn report_boot(boot: &multiboot::BootInfo, summary: &memory::MemorySummary) {
             .u64("free_frames", summary.free_frames)
             .finish(),
     );
-    log::info!("{} boot module(s); kernel command line: {:?}", boot.modules.len(), boot.cmdline);
+    log::info!(
+        "{} boot module(s); kernel command line: {:?}",
+        boot.modules.len(),
+        boot.cmdline
+    );
     for (index, module) in boot.modules.iter().enumerate() {
-        log::info!("module {index}: {:#x}..{:#x} ({} bytes) {:?}", module.start, module.end, module.size(), module.cmdline);
+        log::info!(
+            "module {index}: {:#x}..{:#x} ({} bytes) {:?}",
+            module.start,
+            module.end,
+            module.size(),
+            module.cmdline
+        );
         serial::write_line(
             &JsonLine::new("event", "module")
                 .u64("index", index as u64)

@@ -15,7 +15,10 @@ const DEBUG_EXIT_PORT: u16 = 0xf4;
 pub fn shutdown(status: u32) -> ! {
     cpu::disable_interrupts();
     // Formatted without allocating or locking: we may come from a fault.
-    let _ = writeln!(serial::Unlocked, "{{\"event\":\"shutdown\",\"status\":{status}}}");
+    let _ = writeln!(
+        serial::Unlocked,
+        "{{\"event\":\"shutdown\",\"status\":{status}}}"
+    );
     cpu::outl(DEBUG_EXIT_PORT, status);
     // No debug-exit device: QEMU's PIIX4 and ICH9 ACPI power-off ports.
     cpu::outw(0x604, 0x2000);

@@ -13,15 +13,24 @@ fn heap_allocates_and_frees() -> Result<(), String> {
     let mut blocks: Vec<Box<[u8]>> = Vec::new();
     for size in [1usize, 7, 64, 4096, 100_000, 1 << 20] {
         let block = alloc::vec![size as u8; size].into_boxed_slice();
-        kassert!(block.iter().all(|&b| b == size as u8), "block of {size} bytes lost its contents");
+        kassert!(
+            block.iter().all(|&b| b == size as u8),
+            "block of {size} bytes lost its contents"
+        );
         blocks.push(block);
     }
     let (used_during, total) = heap::usage();
-    kassert!(used_during > used_before + (1 << 20), "heap usage did not grow ({used_before} -> {used_during})");
+    kassert!(
+        used_during > used_before + (1 << 20),
+        "heap usage did not grow ({used_before} -> {used_during})"
+    );
     kassert!(total >= 4 << 20, "heap is only {total} bytes");
     drop(blocks);
     let (used_after, _) = heap::usage();
-    kassert!(used_after <= used_before + 64, "heap usage leaked ({used_before} -> {used_after})");
+    kassert!(
+        used_after <= used_before + 64,
+        "heap usage leaked ({used_before} -> {used_after})"
+    );
     Ok(())
 }
 ktest!(heap_allocates_and_frees);
@@ -39,19 +48,28 @@ fn frames_are_distinct_writable_and_returned() -> Result<(), String> {
         }
         for (i, frame) in frames.iter().enumerate() {
             let value = machine.read_u64(frame.start());
-            kassert!(value == i as u64 * 0x0101_0101, "frame {frame:?} holds {value:#x}");
+            kassert!(
+                value == i as u64 * 0x0101_0101,
+                "frame {frame:?} holds {value:#x}"
+            );
         }
         let mut sorted = frames.clone();
         sorted.sort();
         sorted.dedup();
-        kassert!(sorted.len() == frames.len(), "the allocator handed out a frame twice");
+        kassert!(
+            sorted.len() == frames.len(),
+            "the allocator handed out a frame twice"
+        );
         for frame in frames {
             machine.free_frame(frame);
         }
         Ok::<(), String>(())
     })?;
     let free_after = memory::free_frames();
-    kassert!(free_after == free_before, "free frames {free_before} -> {free_after}");
+    kassert!(
+        free_after == free_before,
+        "free frames {free_before} -> {free_after}"
+    );
     Ok(())
 }
 ktest!(frames_are_distinct_writable_and_returned);
@@ -65,7 +83,10 @@ fn timer_ticks_advance() -> Result<(), String> {
         }
         cpu::enable_interrupts_and_halt();
     }
-    Err(alloc::format!("ticks stuck at {} (started at {start})", timer::ticks()))
+    Err(alloc::format!(
+        "ticks stuck at {} (started at {start})",
+        timer::ticks()
+    ))
 }
 ktest!(timer_ticks_advance);
 
@@ -97,7 +118,10 @@ fn breakpoint_resumes() -> Result<(), String> {
     // SAFETY: int3 traps to the kernel's breakpoint handler, which logs and
     // returns to the next instruction with all registers restored.
     unsafe { core::arch::asm!("mov {m}, 0x5a5a", "int3", m = out(reg) marker) };
-    kassert!(marker == 0x5a5a, "a register changed across int3: {marker:#x}");
+    kassert!(
+        marker == 0x5a5a,
+        "a register changed across int3: {marker:#x}"
+    );
     Ok(())
 }
 ktest!(breakpoint_resumes);

@@ -144,7 +144,11 @@ pub fn init() {
     unsafe {
         let idt = &raw mut IDT;
         for vector in 0..256u64 {
-            let ist = if vector == VECTOR_DOUBLE_FAULT { gdt::DOUBLE_FAULT_IST } else { 0 };
+            let ist = if vector == VECTOR_DOUBLE_FAULT {
+                gdt::DOUBLE_FAULT_IST
+            } else {
+                0
+            };
             let dpl = if vector == VECTOR_BREAKPOINT { 3 } else { 0 };
             (*idt)[vector as usize] = gate(stubs + vector * STUB_SIZE, ist, dpl);
         }
@@ -197,7 +201,9 @@ fn page_fault(frame: &TrapFrame) {
     match vmm::handle_page_fault(cpu::read_cr2(), frame.error_code) {
         Ok(_) => {}
         Err(FaultError::NoAddressSpace) => fatal_exception(frame, "no address space maps it"),
-        Err(FaultError::VmLockHeld) => fatal_exception(frame, "page fault while holding the VM lock"),
+        Err(FaultError::VmLockHeld) => {
+            fatal_exception(frame, "page fault while holding the VM lock")
+        }
         Err(FaultError::Segv(segv)) => {
             // Kernel-mode access the address space refuses (user mode comes
             // with Unix processes).
@@ -210,8 +216,16 @@ fn page_fault(frame: &TrapFrame) {
 /// Reports an exception the kernel cannot handle and stops the machine.
 fn fatal_exception(frame: &TrapFrame, detail: &str) -> ! {
     cpu::disable_interrupts();
-    let cr2 = if frame.vector == VECTOR_PAGE_FAULT { cpu::read_cr2() } else { 0 };
-    let mode = if frame.is_user_mode() { "user" } else { "kernel" };
+    let cr2 = if frame.vector == VECTOR_PAGE_FAULT {
+        cpu::read_cr2()
+    } else {
+        0
+    };
+    let mode = if frame.is_user_mode() {
+        "user"
+    } else {
+        "kernel"
+    };
     let name = exception_name(frame.vector);
     let mut out = super::serial::Unlocked;
     // Formatted without allocating: the heap lock may be what faulted.
@@ -225,6 +239,9 @@ fn fatal_exception(frame: &TrapFrame, detail: &str) -> ! {
         "{{\"event\":\"exception\",\"vector\":{},\"name\":\"{name}\",\"error_code\":{},\"rip\":\"{:#x}\",\"cr2\":\"{:#x}\",\"mode\":\"{mode}\"}}",
         frame.vector, frame.error_code, frame.rip, cr2
     );
-    ktest::report_interrupted_test(format_args!("{mode}-mode exception {} ({name}) at {:#x}", frame.vector, frame.rip));
+    ktest::report_interrupted_test(format_args!(
+        "{mode}-mode exception {} ({name}) at {:#x}",
+        frame.vector, frame.rip
+    ));
     shutdown::shutdown(shutdown::STATUS_KERNEL_EXCEPTION)
 }

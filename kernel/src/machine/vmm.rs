@@ -10,7 +10,10 @@
 use super::{boot, cpu, memory};
 use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Mutex;
-use vm::{Access, AddressSpace, FaultOutcome, PersistentSpace, PhysAddr, PhysMemory, Segv, VmError, KERNEL_ENTRIES};
+use vm::{
+    Access, AddressSpace, FaultOutcome, PersistentSpace, PhysAddr, PhysMemory, Segv, VmError,
+    KERNEL_ENTRIES,
+};
 
 /// Everything behind the VM lock.
 pub struct Vmm {
@@ -19,7 +22,10 @@ pub struct Vmm {
     pub current: Option<AddressSpace>,
 }
 
-pub static VMM: Mutex<Vmm> = Mutex::new(Vmm { persistent: PersistentSpace::new(), current: None });
+pub static VMM: Mutex<Vmm> = Mutex::new(Vmm {
+    persistent: PersistentSpace::new(),
+    current: None,
+});
 
 /// How many faults ended in each outcome, since boot.
 pub struct FaultCounts {
@@ -52,8 +58,14 @@ impl FaultCounts {
 
     /// (minor, zero-filled, COW copied, COW taken over, spurious).
     pub fn snapshot(&self) -> [u64; 5] {
-        [&self.minor, &self.zero_filled, &self.cow_copied, &self.cow_taken_over, &self.spurious]
-            .map(|c| c.load(Ordering::Relaxed))
+        [
+            &self.minor,
+            &self.zero_filled,
+            &self.cow_copied,
+            &self.cow_taken_over,
+            &self.spurious,
+        ]
+        .map(|c| c.load(Ordering::Relaxed))
     }
 }
 
@@ -97,7 +109,10 @@ pub fn with_current<R>(
 ) -> Option<R> {
     cpu::without_interrupts(|| {
         let mut vmm = VMM.lock();
-        let Vmm { persistent, current } = &mut *vmm;
+        let Vmm {
+            persistent,
+            current,
+        } = &mut *vmm;
         let space = current.as_mut()?;
         Some(memory::with_machine(|m| f(space, persistent, m)))
     })
@@ -133,10 +148,14 @@ pub fn handle_page_fault(addr: u64, error_code: u64) -> Result<FaultOutcome, Fau
     let Some(mut vmm) = VMM.try_lock() else {
         return Err(FaultError::VmLockHeld);
     };
-    let Vmm { persistent, current } = &mut *vmm;
+    let Vmm {
+        persistent,
+        current,
+    } = &mut *vmm;
     let space = current.as_mut().ok_or(FaultError::NoAddressSpace)?;
     let access = Access::from_pf_error_code(error_code);
-    let outcome = memory::with_machine(|m| space.resolve_fault(persistent, m, addr, access)).map_err(FaultError::Segv)?;
+    let outcome = memory::with_machine(|m| space.resolve_fault(persistent, m, addr, access))
+        .map_err(FaultError::Segv)?;
     FAULTS.count(outcome);
     Ok(outcome)
 }

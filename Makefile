@@ -1,0 +1,62 @@
+# phantom-unix — the two commands: `make run` boots the kernel in QEMU,
+# `make test` runs every test. Both install what is missing first
+# (scripts/setup.sh). See README.md and docs/testing.md.
+
+SHELL  := /bin/bash
+CARGO  ?= cargo
+KERNEL_TARGET := x86_64-unknown-none
+
+# `make run` knobs:
+#   MODULES   boot modules, one quoted spec each: MODULES="'/path/prog a b' /path/other"
+#   APPEND    kernel command line:                APPEND='log=debug'
+#   QEMUFLAGS more `cargo xtask qemu` flags:       QEMUFLAGS='--kvm --timeout 30'
+MODULES   ?=
+APPEND    ?=
+QEMUFLAGS ?=
+
+.PHONY: all setup build run test bench fmt fmt-check clippy check clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(CARGO) xtask build
+
+# Boots the kernel (building it first); with a terminal, the keyboard goes to
+# the serial console. Exits with the kernel's shutdown status.
+run: setup
+	$(CARGO) xtask qemu $(if $(APPEND),--append '$(APPEND)') $(QEMUFLAGS) -- $(MODULES)
+
+# Host unit tests of the default members, the kernel's host unit tests, then
+# the QEMU integration tests against a freshly built image (TCG).
+test: setup
+	$(CARGO) test
+	$(CARGO) test -p kernel
+	$(CARGO) xtask build
+	$(CARGO) test -p tests
+
+# Benchmarks (in-kernel and Linux side by side) — filled in by the
+# benchmarks issue.
+bench: setup
+	$(CARGO) run -p bench --release
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+# Host crates (all targets, tests crate included), then the kernel: its host
+# unit tests and the bare-metal image.
+clippy: setup
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy -p tests --all-targets -- -D warnings
+	$(CARGO) clippy -p kernel --tests -- -D warnings
+	$(CARGO) clippy -p kernel --release --target $(KERNEL_TARGET) -- -D warnings
+
+check: fmt-check clippy
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,138 @@
+//! Where things are in the workspace, and building the kernel image.
+//!
+//! The kernel is an ordinary workspace member built for the bare-metal target
+//! `x86_64-unknown-none` in release mode; the root `.cargo/config.toml` holds
+//! its rustflags, so cargo is always run from the workspace root.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::error::{Error, Result};
+
+/// The Rust target the kernel is built for.
+pub const KERNEL_TARGET: &str = "x86_64-unknown-none";
+/// The kernel's package (and binary) name.
+pub const KERNEL_PACKAGE: &str = "kernel";
+
+/// The workspace root (the parent of this crate's folder).
+pub fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR` when set (relative paths
+/// are taken from the workspace root), else `<root>/target`.
+pub fn target_dir() -> PathBuf {
+    resolve_target_dir(
+        &workspace_root(),
+        env::var_os("CARGO_TARGET_DIR").map(PathBuf::from),
+    )
+}
+
+fn resolve_target_dir(root: &Path, from_env: Option<PathBuf>) -> PathBuf {
+    match from_env {
+        Some(dir) if dir.as_os_str().is_empty() => root.join("target"),
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
+
+/// Where `cargo xtask build` puts the bootable kernel ELF.
+pub fn kernel_path() -> PathBuf {
+    target_dir()
+        .join(KERNEL_TARGET)
+        .join("release")
+        .join(KERNEL_PACKAGE)
+}
+
+/// The cargo to run: the one that started us (`$CARGO`), else `cargo`.
+fn cargo() -> PathBuf {
+    env::var_os("CARGO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("cargo"))
+}
+
+/// The arguments of the kernel build, after `cargo`.
+pub fn kernel_build_args() -> Vec<String> {
+    vec![
+        "build".into(),
+        "--package".into(),
+        KERNEL_PACKAGE.into(),
+        "--release".into(),
+        "--target".into(),
+        KERNEL_TARGET.into(),
+    ]
+}
+
+/// Build the kernel (release, bare-metal target) and return its path.
+///
+/// Cargo's own output goes to our stderr; when `quiet`, cargo is passed
+/// `--quiet` (errors are still shown).
+pub fn build_kernel(quiet: bool) -> Result<PathBuf> {
+    let root = workspace_root();
+    let mut cmd = Command::new(cargo());
+    cmd.args(kernel_build_args()).current_dir(&root);
+    if quiet {
+        cmd.arg("--quiet");
+    }
+    // Keep the nested build in the same target dir we look the image up in.
+    cmd.env("CARGO_TARGET_DIR", target_dir());
+    let status = cmd
+        .status()
+        .map_err(|e| Error::Io(format!("running {}", cargo().display()), e))?;
+    if !status.success() {
+        return Err(Error::Build(format!(
+            "`cargo {}` exited with {status} (is the target installed? run scripts/setup.sh)",
+            kernel_build_args().join(" ")
+        )));
+    }
+    let path = kernel_path();
+    if !path.is_file() {
+        return Err(Error::KernelNotFound(path));
+    }
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_dir_follows_cargo_rules() {
+        let root = Path::new("/ws");
+        assert_eq!(resolve_target_dir(root, None), Path::new("/ws/target"));
+        assert_eq!(
+            resolve_target_dir(root, Some(PathBuf::from("/tmp/t"))),
+            Path::new("/tmp/t")
+        );
+        assert_eq!(
+            resolve_target_dir(root, Some(PathBuf::from("out"))),
+            Path::new("/ws/out")
+        );
+        assert_eq!(
+            resolve_target_dir(root, Some(PathBuf::new())),
+            Path::new("/ws/target")
+        );
+    }
+
+    #[test]
+    fn workspace_root_holds_the_workspace_manifest() {
+        assert!(workspace_root().join("Cargo.toml").is_file());
+        assert!(workspace_root().join("xtask").is_dir());
+    }
+
+    #[test]
+    fn kernel_path_is_the_release_image() {
+        let p = kernel_path();
+        assert!(
+            p.ends_with("x86_64-unknown-none/release/kernel"),
+            "{}",
+            p.display()
+        );
+    }
+}
