@@ -39,7 +39,6 @@ pub struct Reference {
     pub name: &'static str,
     pub linux_instructions: f64,
     pub goal_fraction: f64,
-    pub what: &'static str,
 }
 
 pub const REFERENCES: &[Reference] = &[
@@ -47,31 +46,26 @@ pub const REFERENCES: &[Reference] = &[
         name: "fault_minor",
         linux_instructions: 2_100.0,
         goal_fraction: 0.25,
-        what: "minor fault: page resident, PTE absent",
     },
     Reference {
         name: "fault_zero_fill",
         linux_instructions: 6_400.0,
         goal_fraction: 0.5,
-        what: "zero-fill fault",
     },
     Reference {
         name: "fault_cow_copy",
         linux_instructions: 11_100.0,
         goal_fraction: 0.5,
-        what: "copy-on-write fault, page copied",
     },
     Reference {
         name: "fault_cow_takeover",
         linux_instructions: 11_100.0,
         goal_fraction: 0.5,
-        what: "copy-on-write fault, sole owner takes the page over",
     },
     Reference {
         name: "trap_round_trip",
         linux_instructions: f64::NAN,
         goal_fraction: f64::NAN,
-        what: "bare trap round trip on the fault entry path",
     },
 ];
 

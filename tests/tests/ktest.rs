@@ -53,9 +53,8 @@ fn ktests_can_be_selected_by_name() {
 /// The kernel must not depend on what the firmware left behind: qboot (the
 /// fast firmware used under `--kvm`) does not put the local APIC in
 /// virtual-wire mode as SeaBIOS does, so legacy PIC interrupts (the PIT tick)
-/// only arrive if the kernel sets LINT0 to ExtINT itself (or uses the APIC).
+/// only arrive because the kernel sets LINT0 to ExtINT itself.
 #[test]
-#[ignore = "the kernel's PIT tick never arrives under qboot yet (LAPIC LINT0 not set to ExtINT)"]
 fn ktests_pass_under_qboot() {
     if !std::path::Path::new(xtask::qemu::QBOOT).is_file() {
         eprintln!("skipped: {} not installed", xtask::qemu::QBOOT);

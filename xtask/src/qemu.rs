@@ -45,9 +45,8 @@ const DRAIN_GRACE: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Firmware {
     /// Under KVM qboot when [`QBOOT`] exists (SeaBIOS takes ~3.5 s to reach
-    /// the kernel there); under TCG SeaBIOS (as fast there, and it puts the
-    /// local APIC in virtual-wire mode, which qboot does not: with qboot the
-    /// legacy PIC's interrupts never reach a kernel that relies on that).
+    /// the kernel there); under TCG SeaBIOS, as fast there. (qboot leaves
+    /// the local APIC's virtual wire to the kernel, which sets it itself.)
     Auto,
     /// QEMU's default firmware (SeaBIOS).
     SeaBios,

@@ -1,6 +1,10 @@
 //! Time: the legacy PIC (remapped to vectors 32–47), the PIT as a periodic
 //! tick at [`TICK_HZ`], and the TSC calibrated against the PIT.
+//!
+//! The PIC reaches the CPU through the local APIC's LINT0 in "virtual wire"
+//! mode. SeaBIOS sets that up, qboot does not, so the kernel programs it.
 
+use super::boot::DIRECT_MAP;
 use super::cpu;
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -12,8 +16,29 @@ const PIC2: u16 = 0xa0;
 static TICKS: AtomicU64 = AtomicU64::new(0);
 static TSC_PER_US: AtomicU64 = AtomicU64::new(1000);
 
+const LAPIC_BASE: u64 = 0xfee0_0000;
+const LAPIC_SPURIOUS: u64 = 0xf0;
+const LAPIC_LINT0: u64 = 0x350;
+const LAPIC_LINT1: u64 = 0x360;
+
+fn lapic_write(register: u64, value: u32) {
+    // SAFETY: the local APIC's registers sit at LAPIC_BASE (the reset value
+    // of IA32_APIC_BASE, which the kernel never moves), inside the direct
+    // map; 32-bit aligned MMIO writes are how they are programmed.
+    unsafe { core::ptr::write_volatile((DIRECT_MAP + LAPIC_BASE + register) as *mut u32, value) }
+}
+
+/// Enables the local APIC with LINT0 as ExtINT (the PIC's output) and LINT1
+/// as NMI: the "virtual wire" of the MP specification.
+fn enable_virtual_wire() {
+    lapic_write(LAPIC_SPURIOUS, 0x100 | 0xff);
+    lapic_write(LAPIC_LINT0, 0x700);
+    lapic_write(LAPIC_LINT1, 0x400);
+}
+
 /// Remaps the PICs, starts the PIT and leaves only IRQ 0 unmasked.
 pub fn init() {
+    enable_virtual_wire();
     // ICW1..ICW4: edge triggered, cascade, vectors 32 and 40, 8086 mode.
     cpu::outb(PIC1, 0x11);
     cpu::outb(PIC2, 0x11);
