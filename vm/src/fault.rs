@@ -86,9 +86,10 @@ impl Segv {
     }
 }
 
-impl fmt::Display for Segv {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let why = match self.reason {
+impl SegvReason {
+    /// A short phrase for messages ("guard page", "unmapped address", …).
+    pub fn description(self) -> &'static str {
+        match self {
             SegvReason::Unmapped => "unmapped address",
             SegvReason::Guard => "guard page",
             SegvReason::NoAccess => "no access permitted",
@@ -96,7 +97,12 @@ impl fmt::Display for Segv {
             SegvReason::ExecNonExec => "execution of non-executable memory",
             SegvReason::KernelAddress => "kernel address",
             SegvReason::OutOfMemory => "out of memory",
-        };
-        write!(f, "{why} at {:#x}", self.addr)
+        }
+    }
+}
+
+impl fmt::Display for Segv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at {:#x}", self.reason.description(), self.addr)
     }
 }

@@ -14,11 +14,15 @@ mod heap;
 pub(crate) mod ktest;
 mod logger;
 mod memory;
+mod process;
 mod serial;
 mod shutdown;
+mod syscall;
 mod tests;
+mod thread;
 mod timer;
 mod trap;
+mod user_tests;
 mod vm_tests;
 mod vmm;
 
@@ -34,7 +38,7 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
     heap::init_bootstrap();
     serial::init();
     logger::init(log::LevelFilter::Info);
-    gdt::init();
+    gdt::init(trap::syscall_entry_address());
     trap::init();
     serial::write_line(
         &JsonLine::new("event", "boot")

@@ -46,6 +46,20 @@ pub fn write_str_unlocked(s: &str) {
     put_str(s);
 }
 
+/// Writes raw bytes (program output) atomically with respect to other
+/// writers; `\n` becomes `\r\n`.
+pub fn write_bytes(bytes: &[u8]) {
+    cpu::without_interrupts(|| {
+        let _guard = LOCK.lock();
+        for &byte in bytes {
+            if byte == b'\n' {
+                put_byte(b'\r');
+            }
+            put_byte(byte);
+        }
+    });
+}
+
 /// Writes one whole line (a newline is appended).
 pub fn write_line(s: &str) {
     cpu::without_interrupts(|| {

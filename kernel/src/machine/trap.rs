@@ -3,13 +3,19 @@
 //!
 //! Every vector enters through a 16-byte stub that pushes a dummy error code
 //! (where the CPU pushes none) and the vector number, then `trap_common`
-//! saves the general registers and calls [`trap_dispatch`]. A kernel-mode
-//! exception is reported (vector, name, error code, RIP, CR2, mode) as a log
-//! line and a JSON event, then the machine shuts down with status 2 — never a
-//! triple-fault reboot loop. `int3` is reported and resumed.
+//! saves the general registers and calls [`trap_dispatch`]. The syscall call
+//! gate (LDT selector 0x07) enters at `syscall_gate_entry`, which reshapes
+//! the gate's frame (RIP, CS, RSP, SS) into an interrupt frame, so every
+//! entry from ring 3 leaves the same [`TrapFrame`] at the top of the
+//! thread's kernel stack and leaves through `trap_return` and `iretq`.
+//!
+//! A kernel-mode exception is reported (vector, name, error code, RIP, CR2,
+//! mode) as a log line and a JSON event, then the machine shuts down with
+//! status 2 — never a triple-fault reboot loop. `int3` is reported and
+//! resumed. A user-mode exception kills the process with a signal.
 
 use super::vmm::{self, FaultError};
-use super::{cpu, gdt, ktest, shutdown, timer};
+use super::{cpu, gdt, ktest, process, shutdown, syscall, timer};
 use core::fmt::Write;
 use x86::dtables::{lidt, DescriptorTablePointer};
 
@@ -54,6 +60,11 @@ pub const VECTOR_PAGE_FAULT: u64 = 14;
 pub const IRQ_BASE: u64 = 32;
 /// A vector whose handler does nothing: the bare cost of the trap path.
 pub const VECTOR_NOP: u64 = 0x81;
+/// The `vector` field of a frame built by the syscall gate (not an IDT
+/// vector: `int 0x80` from ring 3 is a general protection fault).
+pub const SYSCALL_MARKER: u64 = 0x100;
+pub const VECTOR_DEBUG: u64 = 1;
+const RFLAGS_TF: u64 = 1 << 8;
 
 core::arch::global_asm!(
     r#"
@@ -92,6 +103,8 @@ trap_common:
     cld
     mov rdi, rsp
     call {dispatch}
+    .global trap_return
+trap_return:
     pop r15
     pop r14
     pop r13
@@ -109,12 +122,48 @@ trap_common:
     pop rax
     add rsp, 16
     iretq
+
+    /* The call gate arrives on TSS.RSP0 with [rsp] = RIP, CS, RSP, SS and
+       the user's flags still live (IF may be set: an interrupt may come at
+       any instruction here, on this same stack, below rsp). Insert RFLAGS
+       to make an interrupt frame, then clear IF, DF, TF, NT and AC. */
+    .global syscall_gate_entry
+syscall_gate_entry:
+    sub rsp, 8
+    push rax
+    mov rax, [rsp + 16]
+    mov [rsp + 8], rax
+    mov rax, [rsp + 24]
+    mov [rsp + 16], rax
+    pushfq
+    pop rax
+    mov [rsp + 24], rax
+    pop rax
+    push 2
+    popfq
+    push 0
+    push {syscall_marker}
+    jmp trap_common
     "#,
     dispatch = sym trap_dispatch,
+    syscall_marker = const SYSCALL_MARKER,
 );
 
 extern "C" {
     static trap_stubs: u8;
+    static syscall_gate_entry: u8;
+    static trap_return: u8;
+}
+
+/// Address of the call gate's entry stub.
+pub fn syscall_entry_address() -> u64 {
+    (&raw const syscall_gate_entry) as u64
+}
+
+/// Address a new thread "returns" to: it pops the [`TrapFrame`] above it
+/// and `iretq`s to ring 3.
+pub fn trap_return_address() -> u64 {
+    (&raw const trap_return) as u64
 }
 
 const STUB_SIZE: u64 = 16;
@@ -185,13 +234,26 @@ pub fn exception_name(vector: u64) -> &'static str {
 
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     match frame.vector {
+        SYSCALL_MARKER => syscall::handle(frame),
         VECTOR_NOP => {}
         VECTOR_PAGE_FAULT => page_fault(frame),
-        VECTOR_BREAKPOINT => {
+        VECTOR_BREAKPOINT if !frame.is_user_mode() => {
             log::info!("breakpoint at {:#x}, resuming", frame.rip);
         }
+        VECTOR_DEBUG if !frame.is_user_mode() => {
+            // A user program can set TF and then enter the call gate: the
+            // single-step trap lands on the stub's first instruction. Drop
+            // TF here; the user's saved flags keep it.
+            frame.rflags &= !RFLAGS_TF;
+        }
+        v if v < IRQ_BASE && frame.is_user_mode() => process::user_exception(frame),
         v if v < IRQ_BASE => fatal_exception(frame, ""),
-        v if v < IRQ_BASE + 16 => timer::handle_irq((v - IRQ_BASE) as u8),
+        v if v < IRQ_BASE + 16 => {
+            timer::handle_irq((v - IRQ_BASE) as u8);
+            if v == IRQ_BASE && frame.is_user_mode() {
+                process::preempt();
+            }
+        }
         v => log::warn!("unexpected interrupt vector {v}"),
     }
 }
@@ -200,6 +262,9 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 fn page_fault(frame: &TrapFrame) {
     match vmm::handle_page_fault(cpu::read_cr2(), frame.error_code) {
         Ok(_) => {}
+        Err(FaultError::Segv(segv)) if frame.is_user_mode() => {
+            process::kill_current_for_fault(segv)
+        }
         Err(FaultError::NoAddressSpace) => fatal_exception(frame, "no address space maps it"),
         Err(FaultError::VmLockHeld) => {
             fatal_exception(frame, "page fault while holding the VM lock")

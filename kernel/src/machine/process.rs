@@ -1,0 +1,345 @@
+//! Processes and who runs: the process table, the round-robin run queue,
+//! the idle context that picks the next process, preemption by the timer,
+//! blocking, exit and death by signal.
+//!
+//! Each process has one thread. The idle context is the boot stack: it runs
+//! [`run_until_all_exit`], switching to the next ready process and getting
+//! control back whenever a process yields, blocks, is preempted or exits.
+//! The running process's address space sits in `vmm` as the current one
+//! (loaded in CR3); the others keep theirs in their table entry.
+
+use super::thread::{self, FpuState, Thread};
+use super::trap::TrapFrame;
+use super::{cpu, gdt, serial, vmm};
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel::json::JsonLine;
+use spin::Mutex;
+use vm::{AddressSpace, Segv};
+
+pub type Pid = u32;
+
+/// Signals the kernel raises today (Linux numbers).
+pub const SIGILL: u32 = 4;
+pub const SIGTRAP: u32 = 5;
+pub const SIGBUS: u32 = 7;
+pub const SIGFPE: u32 = 8;
+pub const SIGSEGV: u32 = 11;
+
+pub fn signal_name(signal: u32) -> &'static str {
+    match signal {
+        SIGILL => "SIGILL",
+        SIGTRAP => "SIGTRAP",
+        SIGBUS => "SIGBUS",
+        SIGFPE => "SIGFPE",
+        SIGKILL => "SIGKILL",
+        SIGSEGV => "SIGSEGV",
+        _ => "SIG?",
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Ready,
+    Running,
+    Blocked,
+    Exited(u32),
+}
+
+pub struct Process {
+    pub pid: Pid,
+    pub name: String,
+    /// The address space while the process is off the CPU (while it runs it
+    /// is `vmm`'s current one).
+    space: Option<AddressSpace>,
+    thread: Box<Thread>,
+    pub state: State,
+}
+
+struct Table {
+    processes: BTreeMap<Pid, Process>,
+    run_queue: VecDeque<Pid>,
+    current: Option<Pid>,
+    next_pid: Pid,
+    /// The first non-zero exit status, which becomes the shutdown status.
+    first_failure: Option<u32>,
+}
+
+static TABLE: Mutex<Table> = Mutex::new(Table {
+    processes: BTreeMap::new(),
+    run_queue: VecDeque::new(),
+    current: None,
+    next_pid: 1,
+    first_failure: None,
+});
+
+/// The idle context's saved stack pointer.
+static IDLE_RSP: AtomicU64 = AtomicU64::new(0);
+
+fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
+    cpu::without_interrupts(|| f(&mut TABLE.lock()))
+}
+
+/// Records a failure that never became a process (a module that could not
+/// be executed): it counts for the shutdown status like a failed exit.
+pub fn record_failure(status: u32) {
+    with_table(|t| {
+        t.first_failure.get_or_insert(status);
+    });
+}
+
+/// Creates a ready process that starts in ring 3 at `entry` with stack
+/// pointer `user_esp`.
+pub fn spawn(name: &str, space: AddressSpace, entry: u32, user_esp: u32) -> Pid {
+    let frame = TrapFrame {
+        r15: 0,
+        r14: 0,
+        r13: 0,
+        r12: 0,
+        r11: 0,
+        r10: 0,
+        r9: 0,
+        r8: 0,
+        rbp: 0,
+        rdi: 0,
+        rsi: 0,
+        rdx: 0,
+        rcx: 0,
+        rbx: 0,
+        rax: 0,
+        vector: 0,
+        error_code: 0,
+        rip: u64::from(entry),
+        cs: u64::from(gdt::USER_CODE32),
+        rflags: 0x202,
+        rsp: u64::from(user_esp),
+        ss: u64::from(gdt::USER_DATA),
+    };
+    let thread = Thread::new_user(frame, FpuState::initial());
+    with_table(|t| {
+        let pid = t.next_pid;
+        t.next_pid += 1;
+        t.processes.insert(
+            pid,
+            Process {
+                pid,
+                name: name.into(),
+                space: Some(space),
+                thread,
+                state: State::Ready,
+            },
+        );
+        t.run_queue.push_back(pid);
+        pid
+    })
+}
+
+pub const SIGKILL: u32 = 9;
+
+/// The idle loop: runs processes until none is left, then returns the
+/// shutdown status (0 if every process exited 0, else the first non-zero).
+/// At `deadline` (in timer ticks) every process still alive is killed.
+pub fn run_until_all_exit(deadline: Option<u64>) -> u32 {
+    loop {
+        cpu::disable_interrupts();
+        if deadline.is_some_and(|d| super::timer::ticks() >= d) {
+            kill_all(SIGKILL);
+        }
+        let next = {
+            let mut t = TABLE.lock();
+            // Reap: an exited process is off the CPU, so its stack can go.
+            t.processes
+                .retain(|_, p| !matches!(p.state, State::Exited(_)));
+            if t.processes.is_empty() {
+                let status = t.first_failure.take().unwrap_or(0);
+                drop(t);
+                cpu::enable_interrupts();
+                return status;
+            }
+            match t.run_queue.pop_front() {
+                Some(pid) => {
+                    let Table {
+                        processes, current, ..
+                    } = &mut *t;
+                    processes.get_mut(&pid).map(|p| {
+                        p.state = State::Running;
+                        *current = Some(pid);
+                        if let Some(space) = p.space.take() {
+                            vmm::activate(space);
+                        }
+                        p.thread.fpu.restore();
+                        (p.thread.saved_rsp, p.thread.stack_top())
+                    })
+                }
+                None => None,
+            }
+        };
+        match next {
+            Some((rsp, stack_top)) => thread::switch(IDLE_RSP.as_ptr(), rsp, Some(stack_top)),
+            // Nothing ready: sleep until an interrupt (timer, console) may
+            // have woken someone.
+            None => cpu::enable_interrupts_and_halt(),
+        }
+    }
+}
+
+/// Kills every process (from the idle context: none is on the CPU).
+fn kill_all(signal: u32) {
+    let status = 128 + signal;
+    let victims = with_table(|t| {
+        t.run_queue.clear();
+        let mut victims = alloc::vec::Vec::new();
+        for p in t.processes.values_mut() {
+            if !matches!(p.state, State::Exited(_)) {
+                p.state = State::Exited(status);
+                victims.push((p.pid, p.name.clone(), p.space.take()));
+            }
+        }
+        if !victims.is_empty() {
+            t.first_failure.get_or_insert(status);
+        }
+        victims
+    });
+    for (pid, name, space) in victims {
+        log::warn!(
+            "pid {pid} ({name}) killed by {} at the deadline",
+            signal_name(signal)
+        );
+        report_exit(pid, &name, status);
+        if let Some(space) = space {
+            vmm::destroy(space);
+        }
+    }
+}
+
+fn report_exit(pid: Pid, name: &str, status: u32) {
+    serial::write_line(
+        &JsonLine::new("event", "exit")
+            .u64("pid", u64::from(pid))
+            .str("name", name)
+            .u64("status", u64::from(status))
+            .finish(),
+    );
+}
+
+/// Takes the current process off the CPU in `state` and switches to the
+/// idle context; returns when the process is scheduled again (never for
+/// `Exited`). Interrupts must be off.
+fn leave_cpu(state: State) {
+    let save = {
+        let mut t = TABLE.lock();
+        let Some(pid) = t.current.take() else {
+            return;
+        };
+        let space = vmm::deactivate();
+        let Some(p) = t.processes.get_mut(&pid) else {
+            return;
+        };
+        p.thread.fpu.save();
+        p.state = state;
+        match state {
+            State::Exited(_) => {
+                if let Some(space) = space {
+                    vmm::destroy(space);
+                }
+            }
+            State::Ready => {
+                p.space = space;
+                t.run_queue.push_back(pid);
+            }
+            _ => p.space = space,
+        }
+        let p = t.processes.get_mut(&pid).expect("still in the table");
+        &raw mut p.thread.saved_rsp
+    };
+    thread::switch(save, IDLE_RSP.load(Ordering::Relaxed), None);
+}
+
+/// Timer tick from ring 3: back to the idle context, which picks the next
+/// ready process (round robin; the same one if it is alone) and checks its
+/// deadline.
+pub fn preempt() {
+    leave_cpu(State::Ready);
+}
+
+/// Blocks the current process until [`wake`].
+pub fn block_current() {
+    cpu::without_interrupts(|| leave_cpu(State::Blocked));
+}
+
+/// Makes a blocked process ready again.
+pub fn wake(pid: Pid) {
+    with_table(|t| {
+        if let Some(p) = t.processes.get_mut(&pid) {
+            if p.state == State::Blocked {
+                p.state = State::Ready;
+                t.run_queue.push_back(pid);
+            }
+        }
+    });
+}
+
+/// The running process's pid and name.
+pub fn current() -> Option<(Pid, String)> {
+    with_table(|t| {
+        let pid = t.current?;
+        Some((pid, t.processes.get(&pid)?.name.clone()))
+    })
+}
+
+/// Ends the current process with `status` (its exit status or 128 +
+/// signal); never returns.
+pub fn exit_current(status: u32) -> ! {
+    cpu::disable_interrupts();
+    if let Some((pid, name)) = current() {
+        report_exit(pid, &name, status);
+        if status != 0 {
+            with_table(|t| {
+                t.first_failure.get_or_insert(status);
+            });
+        }
+    }
+    leave_cpu(State::Exited(status));
+    unreachable!("an exited process was scheduled again");
+}
+
+/// Kills the current process with `signal`, naming the address and reason.
+pub fn kill_current(signal: u32, addr: u64, reason: &str) -> ! {
+    if let Some((pid, name)) = current() {
+        log::warn!(
+            "pid {pid} ({name}) killed by {}: {reason} at {addr:#x}",
+            signal_name(signal)
+        );
+        serial::write_line(
+            &JsonLine::new("event", "signal")
+                .u64("pid", u64::from(pid))
+                .str("name", &name)
+                .u64("signal", u64::from(signal))
+                .str("signame", signal_name(signal))
+                .hex("addr", addr)
+                .str("reason", reason)
+                .finish(),
+        );
+    }
+    exit_current(128 + signal)
+}
+
+/// A page fault the address space refuses.
+pub fn kill_current_for_fault(segv: Segv) -> ! {
+    kill_current(SIGSEGV, segv.addr, segv.reason.description())
+}
+
+/// Any other exception raised in ring 3.
+pub fn user_exception(frame: &TrapFrame) -> ! {
+    let signal = match frame.vector {
+        0 | 7 | 16 | 19 => SIGFPE,
+        1 | 3 => SIGTRAP,
+        6 => SIGILL,
+        17 => SIGBUS,
+        _ => SIGSEGV,
+    };
+    let reason = super::trap::exception_name(frame.vector);
+    kill_current(signal, frame.rip, reason)
+}

@@ -1,0 +1,152 @@
+//! Threads as the machine sees them: a kernel stack whose top holds the
+//! user register frame, a saved kernel stack pointer, and the FPU/SSE state.
+//!
+//! Switching threads is switching kernel stacks ([`switch`]): the outgoing
+//! thread's callee-saved registers are pushed on its stack and its RSP saved;
+//! the incoming one's are popped. A new thread's stack is laid out so that
+//! its first switch "returns" into `trap_return`, which pops the initial
+//! [`TrapFrame`] and `iretq`s into ring 3. The FPU/SSE state is saved with
+//! `fxsave` when a thread leaves the CPU and restored with `fxrstor` when it
+//! comes back; the kernel itself never touches it (soft-float target).
+
+use super::gdt;
+use super::trap::{self, TrapFrame};
+use alloc::boxed::Box;
+
+/// Size of each thread's kernel stack.
+pub const KERNEL_STACK_SIZE: usize = 32 * 1024;
+const STACK_WORDS: usize = KERNEL_STACK_SIZE / 16;
+
+/// The 512-byte `fxsave` area.
+#[repr(C, align(16))]
+#[derive(Clone)]
+pub struct FpuState([u8; 512]);
+
+impl FpuState {
+    /// The state a new thread starts with: x87 initialised, SSE exceptions
+    /// masked (MXCSR 0x1F80).
+    pub fn initial() -> Box<FpuState> {
+        let mut state = Box::new(FpuState([0; 512]));
+        let mxcsr: u32 = 0x1f80;
+        // SAFETY: SSE is enabled at boot before any thread exists; fninit
+        // and ldmxcsr only reset this CPU's FPU state, which no thread owns
+        // at this point (called outside any thread's FPU window), and fxsave
+        // writes 512 bytes into the 16-byte aligned buffer.
+        unsafe {
+            core::arch::asm!(
+                "fninit",
+                "ldmxcsr [{mxcsr}]",
+                "fxsave64 [{area}]",
+                mxcsr = in(reg) &mxcsr,
+                area = in(reg) state.0.as_mut_ptr(),
+            );
+        }
+        state
+    }
+
+    pub fn save(&mut self) {
+        // SAFETY: writes exactly 512 bytes into this 16-byte aligned area.
+        unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) self.0.as_mut_ptr()) }
+    }
+
+    pub fn restore(&self) {
+        // SAFETY: the area holds a state written by fxsave (initial() or
+        // save()), so fxrstor loads a valid state.
+        unsafe { core::arch::asm!("fxrstor64 [{}]", in(reg) self.0.as_ptr()) }
+    }
+}
+
+/// A thread's kernel context.
+pub struct Thread {
+    stack: Box<[u128]>,
+    /// The kernel RSP saved while the thread is off the CPU.
+    pub saved_rsp: u64,
+    pub fpu: Box<FpuState>,
+}
+
+core::arch::global_asm!(
+    r#"
+    .section .text.switch, "ax"
+    .global switch_kernel_stacks
+/* switch_kernel_stacks(save_rsp: *mut u64 [rdi], load_rsp: u64 [rsi]) */
+switch_kernel_stacks:
+    push rbp
+    push rbx
+    push r12
+    push r13
+    push r14
+    push r15
+    mov [rdi], rsp
+    mov rsp, rsi
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    ret
+    "#
+);
+
+extern "C" {
+    fn switch_kernel_stacks(save_rsp: *mut u64, load_rsp: u64);
+}
+
+/// Callee-saved registers pushed by `switch_kernel_stacks`.
+const SWITCH_FRAME_WORDS: usize = 6;
+
+impl Thread {
+    /// A thread that enters ring 3 with `frame` on its first switch.
+    pub fn new_user(frame: TrapFrame, fpu: Box<FpuState>) -> Box<Thread> {
+        let stack = alloc::vec![0u128; STACK_WORDS].into_boxed_slice();
+        let mut thread = Box::new(Thread {
+            stack,
+            saved_rsp: 0,
+            fpu,
+        });
+        let top = thread.stack_top();
+        let frame_size = core::mem::size_of::<TrapFrame>() as u64;
+        let frame_at = top - frame_size;
+        let return_at = frame_at - 8;
+        let rsp = return_at - (SWITCH_FRAME_WORDS as u64) * 8;
+        // SAFETY: all three writes land inside this thread's own stack
+        // (frame_at..top, the return slot, the zeroed callee-saved slots
+        // below it are already 0); the stack is 16-byte aligned and the
+        // frame size a multiple of 8.
+        unsafe {
+            core::ptr::write(frame_at as *mut TrapFrame, frame);
+            core::ptr::write(return_at as *mut u64, trap::trap_return_address());
+        }
+        thread.saved_rsp = rsp;
+        thread
+    }
+
+    /// The top of the kernel stack (where ring-3 entries push their frame).
+    pub fn stack_top(&self) -> u64 {
+        self.stack.as_ptr() as u64 + KERNEL_STACK_SIZE as u64
+    }
+
+    /// The user register frame at the top of the stack.
+    pub fn user_frame(&mut self) -> &mut TrapFrame {
+        let at = self.stack_top() - core::mem::size_of::<TrapFrame>() as u64;
+        // SAFETY: every entry from ring 3 (and `new_user`) leaves a
+        // TrapFrame exactly there; the &mut self borrow makes it exclusive.
+        unsafe { &mut *(at as *mut TrapFrame) }
+    }
+}
+
+/// Saves the current context into `*save_rsp` and resumes the context whose
+/// stack pointer is `load_rsp`; returns when someone switches back.
+///
+/// Interrupts must be off; `load_rsp` must come from an earlier switch away
+/// from a live thread (or from [`Thread::new_user`]).
+pub fn switch(save_rsp: *mut u64, load_rsp: u64, kernel_stack_top: Option<u64>) {
+    if let Some(top) = kernel_stack_top {
+        gdt::set_kernel_stack(top);
+    }
+    // SAFETY: per the contract above, `load_rsp` points at a switch frame on
+    // a live kernel stack; `save_rsp` is valid for a write (a Box'd thread
+    // or the idle context's static); interrupts are off so no handler runs
+    // between the stack change and the register restore.
+    unsafe { switch_kernel_stacks(save_rsp, load_rsp) }
+}
