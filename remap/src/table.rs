@@ -39,6 +39,11 @@ fn private_writable(r: &Range) -> bool {
     r.mapping.kind == Kind::Anon && r.mapping.perms.contains(Perms::WRITE)
 }
 
+/// Whether `fork` gives the child its own copy of the range's pages (rebases it).
+fn private(r: &Range) -> bool {
+    r.mapping.kind == Kind::Anon
+}
+
 /// `r` clipped to `[lo, hi)`; `Overflow` only for a range that breaks the invariants.
 fn clip(r: &Range, lo: Vpn, hi: Vpn) -> Result<Range, RemapError> {
     r.clip(lo, hi).ok_or(RemapError::Overflow)
@@ -74,6 +79,7 @@ impl RemapTable {
     }
 
     /// What page `vpn` translates to, or `None` if it is unmapped. O(log ranges).
+    #[inline]
     pub fn translate(&self, vpn: Vpn) -> Option<Translation> {
         self.ranges.range(..=vpn).next_back()?.1.translate(vpn)
     }
@@ -391,10 +397,11 @@ impl RemapTable {
     ///
     /// Every private writable range (kind `Anon` with `WRITE`) becomes `cow = true` in
     /// both tables (the parent is re-merged first, as marking can make neighbours
-    /// compatible). For each such range of the marked parent, in ascending order,
-    /// `rebase(&range)` gives the child's persistent base for it (the VM layer gives the
-    /// child its own window sharing the page contents). Guard, object and read-only
-    /// ranges are copied unchanged. The child is merged too.
+    /// compatible). For every private range (kind `Anon`, writable or not) of the marked
+    /// parent, in ascending order, `rebase(&range)` gives the child's persistent base
+    /// for it: the child owns its private pages (the VM layer gives it its own windows
+    /// sharing the page contents). Read-only private ranges keep their `cow` bit. Guard
+    /// and object ranges are copied unchanged. The child is merged too.
     ///
     /// `rebase` must return a base with `base + range.pages` representable. If it does
     /// not, that range is left out of the child (touching it faults there), which is
@@ -436,7 +443,7 @@ impl RemapTable {
         let mut err = None;
         for r in parent.ranges.values() {
             let mut c = *r;
-            if private_writable(r) {
+            if private(r) {
                 c.mapping.base = rebase(r);
                 if !c.mapping.fits(c.pages) {
                     err.get_or_insert(RemapError::Overflow);

@@ -567,7 +567,7 @@ fn find_free_hostile_inputs() {
 #[test]
 fn fork_marks_private_writable_cow_and_rebases_child() {
     let mut t = RemapTable::new();
-    t.map(0, 4, anon(100, RX)).unwrap(); // text: shared, not rebased
+    t.map(0, 4, anon(100, RX)).unwrap(); // text: rebased, not copy-on-write
     t.map(4, 4, anon(200, RW)).unwrap(); // data
     t.map(8, 1, Mapping::guard(0)).unwrap();
     t.map(20, 4, Mapping::object(300, RW, 5, 0)).unwrap(); // shared object
@@ -583,6 +583,7 @@ fn fork_marks_private_writable_cow_and_rebases_child() {
     assert_eq!(
         seen,
         vec![
+            range(0, 4, anon(100, RX)),
             range(4, 4, cow(anon(200, RW))),
             range(30, 8, cow(anon(400, RW)))
         ]
@@ -600,7 +601,7 @@ fn fork_marks_private_writable_cow_and_rebases_child() {
     assert_eq!(
         ranges(&child),
         vec![
-            range(0, 4, anon(100, RX)),
+            range(0, 4, anon(10_100, RX)),
             range(4, 4, cow(anon(10_200, RW))),
             range(8, 1, Mapping::guard(0)),
             range(20, 4, Mapping::object(300, RW, 5, 0)),
@@ -678,10 +679,23 @@ fn fork_with_overflowing_rebase() {
     let before = t.clone();
     assert_eq!(t.try_fork_copy(|_| u64::MAX - 1), Err(RemapError::Overflow));
     assert_eq!(t, before);
-    let child = t.fork_copy(|_| u64::MAX - 1);
+    let child = t.fork_copy(|r| {
+        if r.start == 0 {
+            u64::MAX - 1
+        } else {
+            r.mapping.base + 1000
+        }
+    });
     ok(&child);
     assert!(t.translate(0).unwrap().cow);
-    assert_eq!(ranges(&child), vec![range(10, 4, anon(100, R))]);
+    assert_eq!(ranges(&child), vec![range(10, 4, anon(1100, R))]);
+    // A read-only private range that cannot be rebased is an error too.
+    let before = t.clone();
+    assert_eq!(
+        t.try_fork_copy(|r| if r.start == 10 { u64::MAX - 1 } else { 7 }),
+        Err(RemapError::Overflow)
+    );
+    assert_eq!(t, before);
     let child = t.try_fork_copy(|_| 7).unwrap();
     assert_eq!(child.translate(1).unwrap().page, 8);
 }

@@ -47,6 +47,7 @@ pub enum Kind {
 impl Kind {
     /// The kind of the page `delta` pages further on: the object offset advances.
     /// `None` if the offset would overflow.
+    #[inline]
     pub fn advanced(self, delta: u64) -> Option<Kind> {
         match self {
             Kind::Object { id, offset } => Some(Kind::Object {
@@ -115,6 +116,7 @@ impl Mapping {
 
     /// The mapping of the page `delta` pages further on (base and object offset
     /// advanced). `None` on overflow.
+    #[inline]
     pub fn advanced(&self, delta: u64) -> Option<Mapping> {
         Some(Mapping {
             base: self.base.checked_add(delta)?,
@@ -149,12 +151,14 @@ impl Range {
     }
 
     /// Whether `vpn` is one of this range's pages.
+    #[inline]
     pub fn contains(&self, vpn: Vpn) -> bool {
         vpn >= self.start && vpn - self.start < self.pages
     }
 
     /// The translation of `vpn` through this range, or `None` if `vpn` is outside it
     /// (or the range is malformed so that the page's base would overflow).
+    #[inline]
     pub fn translate(&self, vpn: Vpn) -> Option<Translation> {
         if !self.contains(vpn) {
             return None;

@@ -595,7 +595,8 @@ fn step(
                 }
             };
             let private_writable = |p: &Page| p.2 == Kind::Anon && p.1.contains(Perms::WRITE);
-            // Model: mark the parent, then rebase each private writable run of it.
+            // Model: mark the parent, then rebase each private run of it (writable or
+            // not: the child owns its private pages).
             let mut parent = m.clone();
             for p in parent.pages.values_mut() {
                 if private_writable(p) {
@@ -605,7 +606,7 @@ fn step(
             let targets: Vec<Range> = parent
                 .runs()
                 .into_iter()
-                .filter(|r| private_writable(&page_of(&r.mapping, 0).unwrap()))
+                .filter(|r| r.mapping.kind == Kind::Anon)
                 .collect();
             let mut child = parent.clone();
             let mut overflowed = false;

@@ -55,6 +55,7 @@ pub mod frame;
 pub mod paging;
 pub mod persistent;
 pub mod phys;
+mod radix;
 pub mod space;
 
 #[cfg(test)]

@@ -214,28 +214,66 @@ impl PageTable {
         vaddr: u64,
         entry: PTEntry,
     ) -> Result<Option<PTEntry>, PagingError> {
+        let at = self.leaf_slot(m, vaddr)?;
+        let old = m.read_u64(at);
+        m.write_u64(at, entry.0);
+        Ok((old & PRESENT != 0).then_some(PTEntry(old)))
+    }
+
+    /// The physical address of the leaf entry (PT slot) for `vaddr`, creating
+    /// intermediate tables (PRESENT|WRITABLE|USER) as needed, so a caller can read and
+    /// then write the entry with one walk. Valid until the tables are next pruned
+    /// ([`PageTable::unmap_range`], [`PageTable::drop_tables`]).
+    #[inline]
+    pub fn leaf_slot<M: PhysMemory + FrameAllocator + ?Sized>(
+        &mut self,
+        m: &mut M,
+        vaddr: u64,
+    ) -> Result<PhysAddr, PagingError> {
         if vaddr >= USER_END {
             return Err(PagingError::NotUserAddress(vaddr));
         }
         let vpn = vaddr >> PAGE_SHIFT;
-        let mut table = self.root;
-        for level in (2..=4u8).rev() {
-            let at = slot(table, index(vpn, level));
-            let e = m.read_u64(at);
-            table = if e & PRESENT != 0 && e & HUGE == 0 {
-                entry_frame(e).ok_or(PagingError::OutOfMemory)?
-            } else {
-                let t = m.alloc_frame().ok_or(PagingError::OutOfMemory)?;
-                m.zero_frame(t);
-                m.write_u64(at, table_entry(level, t));
-                self.tables += 1;
-                t
-            };
+        // Unrolled: this walk is on the page-fault path.
+        let pdpt = self.next_table(m, self.root, vpn, 4)?;
+        let pd = self.next_table(m, pdpt, vpn, 3)?;
+        let pt = self.next_table(m, pd, vpn, 2)?;
+        Ok(slot(pt, index(vpn, 1)))
+    }
+
+    /// The table that the entry for `vpn` in `table` (of `level` > 1) points to,
+    /// created if absent.
+    #[inline(always)]
+    fn next_table<M: PhysMemory + FrameAllocator + ?Sized>(
+        &mut self,
+        m: &mut M,
+        table: PhysFrame,
+        vpn: u64,
+        level: u8,
+    ) -> Result<PhysFrame, PagingError> {
+        let at = slot(table, index(vpn, level));
+        let e = m.read_u64(at);
+        if e & (PRESENT | HUGE) == PRESENT {
+            entry_frame(e).ok_or(PagingError::OutOfMemory)
+        } else {
+            self.new_table(m, at, level)
         }
-        let at = slot(table, index(vpn, 1));
-        let old = m.read_u64(at);
-        m.write_u64(at, entry.0);
-        Ok((old & PRESENT != 0).then_some(PTEntry(old)))
+    }
+
+    /// Install a fresh, zeroed table of `level - 1` in the entry at `at` (of `level`).
+    #[cold]
+    #[inline(never)]
+    fn new_table<M: PhysMemory + FrameAllocator + ?Sized>(
+        &mut self,
+        m: &mut M,
+        at: PhysAddr,
+        level: u8,
+    ) -> Result<PhysFrame, PagingError> {
+        let t = m.alloc_frame().ok_or(PagingError::OutOfMemory)?;
+        m.zero_frame(t);
+        m.write_u64(at, table_entry(level, t));
+        self.tables += 1;
+        Ok(t)
     }
 
     /// Clear the leaf entry for `vaddr`; returns it if it was present. Tables stay.

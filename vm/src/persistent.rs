@@ -1,6 +1,7 @@
 //! The persistent page space: one huge `u64` space of persistent page numbers, handed
 //! out as non-overlapping *windows* by a bump allocator, and the sparse per-page state
-//! (a page without an entry is [`PageState::Zero`]). Resident pages point at physical
+//! (a page without an entry is [`PageState::Zero`]), in a radix tree keyed by page
+//! number. Resident pages point at physical
 //! frames; frames are reference counted so that several pages (a parent's and a forked
 //! child's) can share one frame's contents copy-on-write.
 //!
@@ -9,9 +10,11 @@
 //! drops to zero.
 
 use crate::frame::{FrameAllocator, PhysFrame};
+use crate::radix::Radix;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 use remap::Ppn;
 
@@ -57,14 +60,17 @@ impl fmt::Display for PersistError {
 }
 
 /// The persistent page space (one per system; the kernel keeps it behind a lock).
+///
+/// Page states and frame counts are kept in radix trees ([`Radix`]) keyed by page and
+/// by frame number: a fault looks both up in a few indexed loads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersistentSpace {
     /// Next unreserved page number.
     next: Ppn,
-    /// Non-zero pages. Never holds `PageState::Zero`.
-    pages: BTreeMap<Ppn, PageState>,
-    /// Reference count of every frame held, keyed by frame number (count >= 1).
-    refs: BTreeMap<u64, u32>,
+    /// Resident pages: page number -> frame number + 1 (absent: Zero).
+    pages: Radix,
+    /// Reference count of every frame held, keyed by frame number (absent: 0).
+    refs: Radix,
 }
 
 impl Default for PersistentSpace {
@@ -73,13 +79,23 @@ impl Default for PersistentSpace {
     }
 }
 
+/// The frame a `pages` value names (frame number + 1, never 0).
+fn frame_of(v: u64) -> Option<PhysFrame> {
+    PhysFrame::from_number(v.wrapping_sub(1))
+}
+
+/// The `pages` value naming `frame`.
+fn page_value(frame: PhysFrame) -> u64 {
+    frame.number() + 1
+}
+
 impl PersistentSpace {
     /// An empty space.
     pub const fn new() -> PersistentSpace {
         PersistentSpace {
             next: FIRST_PPN,
-            pages: BTreeMap::new(),
-            refs: BTreeMap::new(),
+            pages: Radix::new(),
+            refs: Radix::new(),
         }
     }
 
@@ -102,28 +118,27 @@ impl PersistentSpace {
 
     /// State of page `ppn`.
     pub fn state(&self, ppn: Ppn) -> PageState {
-        self.pages.get(&ppn).copied().unwrap_or(PageState::Zero)
-    }
-
-    /// The frame of `ppn` if it is resident.
-    pub fn frame(&self, ppn: Ppn) -> Option<PhysFrame> {
-        match self.pages.get(&ppn) {
-            Some(PageState::Resident(f)) => Some(*f),
-            _ => None,
+        match self.frame(ppn) {
+            Some(f) => PageState::Resident(f),
+            None => PageState::Zero,
         }
     }
 
+    /// The frame of `ppn` if it is resident.
+    #[inline]
+    pub fn frame(&self, ppn: Ppn) -> Option<PhysFrame> {
+        frame_of(self.pages.get(ppn))
+    }
+
     /// Number of resident pages referencing `frame` (0 if the space does not hold it).
+    #[inline]
     pub fn refcount(&self, frame: PhysFrame) -> u32 {
-        self.refs.get(&frame.number()).copied().unwrap_or(0)
+        u32::try_from(self.refs.get(frame.number())).unwrap_or(u32::MAX)
     }
 
     /// Number of resident pages.
     pub fn resident_pages(&self) -> usize {
-        self.pages
-            .values()
-            .filter(|s| matches!(s, PageState::Resident(_)))
-            .count()
+        self.pages.len()
     }
 
     /// Number of distinct frames held (each is freed when its count reaches zero).
@@ -137,29 +152,30 @@ impl PersistentSpace {
         base: Ppn,
         pages: u64,
     ) -> impl Iterator<Item = (Ppn, PhysFrame)> + '_ {
-        let end = base.saturating_add(pages);
-        self.pages.range(base..end).filter_map(|(&p, s)| match s {
-            PageState::Resident(f) => Some((p, *f)),
-            _ => None,
-        })
+        self.pages
+            .range(base, base.saturating_add(pages))
+            .filter_map(|(p, v)| Some((p, frame_of(v)?)))
     }
 
     /// Whether every page of `[base, base + pages)` is Zero.
     pub fn all_zero(&self, base: Ppn, pages: u64) -> bool {
-        self.pages
-            .range(base..base.saturating_add(pages))
-            .next()
-            .is_none()
+        self.pages.next(base, base.saturating_add(pages)).is_none()
+    }
+
+    /// Take one more reference to `frame`.
+    fn add_ref(&mut self, frame: PhysFrame) {
+        self.refs.update(frame.number(), |c| c.saturating_add(1));
     }
 
     /// Make the Zero page `ppn` resident in `frame`, a frame the caller just allocated
     /// (and filled); the space now owns one reference to it.
     pub fn make_resident(&mut self, ppn: Ppn, frame: PhysFrame) -> Result<(), PersistError> {
-        if self.pages.contains_key(&ppn) {
+        let v = page_value(frame);
+        let old = self.pages.update(ppn, |old| if old == 0 { v } else { old });
+        if old != 0 {
             return Err(PersistError::NotZero(ppn));
         }
-        self.pages.insert(ppn, PageState::Resident(frame));
-        *self.refs.entry(frame.number()).or_insert(0) += 1;
+        self.add_ref(frame);
         Ok(())
     }
 
@@ -167,14 +183,14 @@ impl PersistentSpace {
     /// becomes resident in the same frame (its count goes up) and `true` is returned; if
     /// `src` is Zero, `dst` stays Zero and `false` is returned.
     pub fn share(&mut self, src: Ppn, dst: Ppn) -> Result<bool, PersistError> {
-        if self.pages.contains_key(&dst) {
+        if self.pages.get(dst) != 0 {
             return Err(PersistError::NotZero(dst));
         }
         let Some(frame) = self.frame(src) else {
             return Ok(false);
         };
-        self.pages.insert(dst, PageState::Resident(frame));
-        *self.refs.entry(frame.number()).or_insert(0) += 1;
+        self.pages.set(dst, page_value(frame));
+        self.add_ref(frame);
         Ok(true)
     }
 
@@ -184,14 +200,13 @@ impl PersistentSpace {
     /// of pages shared.
     pub fn share_range(&mut self, src: Ppn, dst: Ppn, pages: u64) -> Result<u64, PersistError> {
         let dst_end = dst.checked_add(pages).ok_or(PersistError::BadRange)?;
-        if let Some((&p, _)) = self.pages.range(dst..dst_end).next() {
+        if let Some((p, _)) = self.pages.next(dst, dst_end) {
             return Err(PersistError::NotZero(p));
         }
-        let list: alloc::vec::Vec<(Ppn, PhysFrame)> = self.resident_in(src, pages).collect();
+        let list: Vec<(Ppn, PhysFrame)> = self.resident_in(src, pages).collect();
         for &(p, frame) in &list {
-            self.pages
-                .insert(dst + (p - src), PageState::Resident(frame));
-            *self.refs.entry(frame.number()).or_insert(0) += 1;
+            self.pages.set(dst + (p - src), page_value(frame));
+            self.add_ref(frame);
         }
         Ok(list.len() as u64)
     }
@@ -205,9 +220,10 @@ impl PersistentSpace {
         new: PhysFrame,
         frames: &mut (impl FrameAllocator + ?Sized),
     ) -> Result<PhysFrame, PersistError> {
-        let old = self.frame(ppn).ok_or(PersistError::NotResident(ppn))?;
-        self.pages.insert(ppn, PageState::Resident(new));
-        *self.refs.entry(new.number()).or_insert(0) += 1;
+        let v = page_value(new);
+        let old = self.pages.update(ppn, |old| if old == 0 { 0 } else { v });
+        let old = frame_of(old).ok_or(PersistError::NotResident(ppn))?;
+        self.add_ref(new);
         self.unref(old, frames);
         Ok(old)
     }
@@ -215,9 +231,9 @@ impl PersistentSpace {
     /// Release page `ppn` (it becomes Zero): drop its frame reference, freeing the frame
     /// when no page uses it any more. Returns whether a frame was freed.
     pub fn release(&mut self, ppn: Ppn, frames: &mut (impl FrameAllocator + ?Sized)) -> bool {
-        match self.pages.remove(&ppn) {
-            Some(PageState::Resident(f)) => self.unref(f, frames),
-            _ => false,
+        match frame_of(self.pages.set(ppn, 0)) {
+            Some(f) => self.unref(f, frames),
+            None => false,
         }
     }
 
@@ -231,41 +247,39 @@ impl PersistentSpace {
     ) -> u64 {
         let end = base.saturating_add(pages);
         let mut n = 0;
-        while let Some((&p, _)) = self.pages.range(base..end).next() {
+        let mut from = base;
+        while let Some((p, _)) = self.pages.next(from, end) {
             self.release(p, frames);
             n += 1;
+            from = p + 1;
         }
         n
     }
 
+    /// Drop one reference to `frame`, freeing it at zero. Returns whether it was freed.
     fn unref(&mut self, frame: PhysFrame, frames: &mut (impl FrameAllocator + ?Sized)) -> bool {
-        let key = frame.number();
-        match self.refs.get_mut(&key) {
-            Some(c) if *c > 1 => {
-                *c -= 1;
-                false
-            }
-            Some(_) => {
-                self.refs.remove(&key);
-                frames.free_frame(frame);
-                true
-            }
-            None => {
+        match self.refs.update(frame.number(), |c| c.saturating_sub(1)) {
+            0 => {
                 log::error!("persistent space: unref of unknown frame {frame:?}");
                 false
             }
+            1 => {
+                frames.free_frame(frame);
+                true
+            }
+            _ => false,
         }
     }
 
     /// Check that every frame's count equals the number of resident pages using it and
-    /// that no page is stored as Zero. Returns a description of the first violation.
+    /// that the trees are well formed. Returns a description of the first violation.
     pub fn check_invariants(&self) -> Result<(), String> {
-        let mut counted: BTreeMap<u64, u32> = BTreeMap::new();
-        for (&p, s) in &self.pages {
-            match s {
-                PageState::Resident(f) => *counted.entry(f.number()).or_insert(0) += 1,
-                PageState::Zero => return Err(format!("page {p:#x} stored as Zero")),
-            }
+        self.pages.check().map_err(|e| format!("page tree: {e}"))?;
+        self.refs.check().map_err(|e| format!("frame tree: {e}"))?;
+        let mut counted: BTreeMap<u64, u64> = BTreeMap::new();
+        for (p, v) in self.pages.iter() {
+            let f = frame_of(v).ok_or_else(|| format!("page {p:#x} holds bad value {v:#x}"))?;
+            *counted.entry(f.number()).or_insert(0) += 1;
             if p >= self.next {
                 return Err(format!(
                     "page {p:#x} beyond reserved numbers {:#x}",
@@ -273,7 +287,7 @@ impl PersistentSpace {
                 ));
             }
         }
-        if counted != self.refs {
+        if !counted.iter().map(|(&k, &v)| (k, v)).eq(self.refs.iter()) {
             return Err(format!(
                 "frame counts {:?} != actual {:?}",
                 self.refs, counted

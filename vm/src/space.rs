@@ -576,7 +576,9 @@ impl AddressSpace {
             let (&ws, &cs) = wmap.range(..=base).next_back()?;
             Some(cs + (base - ws))
         };
-        let mut child_remap = match self
+        // Every private range is rebased onto the child's windows (the child owns its
+        // pages); a base that does not fit is an error and changes nothing.
+        let child_remap = match self
             .remap
             .try_fork_copy(|r| rebase(r.mapping.base).unwrap_or(u64::MAX))
         {
@@ -586,24 +588,6 @@ impl AddressSpace {
                 return Err(e.into());
             }
         };
-        // `fork_copy` keeps read-only private ranges on the parent's pages; the child
-        // must own its pages, so move those onto the child's windows too.
-        let readonly: Vec<Range> = child_remap
-            .iter()
-            .filter(|r| r.mapping.kind == Kind::Anon && !r.mapping.perms.contains(Perms::WRITE))
-            .collect();
-        for r in readonly {
-            let moved = rebase(r.mapping.base).and_then(|base| {
-                child_remap.unmap(r.start, r.pages).ok()?;
-                child_remap
-                    .map(r.start, r.pages, Mapping { base, ..r.mapping })
-                    .ok()
-            });
-            if moved.is_none() {
-                child_table.destroy(m);
-                return Err(VmError::Remap(RemapError::Overflow));
-            }
-        }
         let child_windows: BTreeMap<Ppn, u64> = wmap
             .iter()
             .map(|(ws, cs)| (*cs, self.windows.get(ws).copied().unwrap_or(0)))
@@ -669,8 +653,15 @@ impl AddressSpace {
             .translate(vpn)
             .ok_or(segv(SegvReason::Unmapped))?;
         check_access(t.kind, t.perms, access).map_err(segv)?;
-        let current = self.table.lookup(m, page_va);
-        let (frame, outcome) = match ps.frame(t.page) {
+        // One walk: the leaf slot is read (spurious check) and written through `at`.
+        let at = self
+            .table
+            .leaf_slot(m, page_va)
+            .map_err(|_| segv(SegvReason::OutOfMemory))?;
+        let current = PTEntry(m.read_u64(at));
+        let may_write = t.perms.contains(Perms::WRITE);
+        // (frame, outcome, whether the frame is exclusively this page's)
+        let (frame, outcome, exclusive) = match ps.frame(t.page) {
             None => {
                 let f = m.alloc_frame().ok_or(segv(SegvReason::OutOfMemory))?;
                 m.zero_frame(f);
@@ -679,37 +670,44 @@ impl AddressSpace {
                     m.free_frame(f);
                     return Err(segv(SegvReason::OutOfMemory));
                 }
-                (f, FaultOutcome::ZeroFilled)
-            }
-            Some(f) if access == Access::Write && ps.refcount(f) > 1 => {
-                let n = m.alloc_frame().ok_or(segv(SegvReason::OutOfMemory))?;
-                m.copy_frame(f, n);
-                if let Err(e) = ps.replace_frame(t.page, n, m) {
-                    log::error!("resolve_fault: {e}");
-                    m.free_frame(n);
-                    return Err(segv(SegvReason::OutOfMemory));
-                }
-                (n, FaultOutcome::CowCopied)
+                (f, FaultOutcome::ZeroFilled, true)
             }
             Some(f) => {
-                if let Some(e) = current {
-                    if e.address().as_u64() == f.start().as_u64() && entry_allows(e, access) {
+                let refs = ps.refcount(f);
+                if access == Access::Write && refs > 1 {
+                    let n = m.alloc_frame().ok_or(segv(SegvReason::OutOfMemory))?;
+                    m.copy_frame(f, n);
+                    if let Err(e) = ps.replace_frame(t.page, n, m) {
+                        log::error!("resolve_fault: {e}");
+                        m.free_frame(n);
+                        return Err(segv(SegvReason::OutOfMemory));
+                    }
+                    (n, FaultOutcome::CowCopied, true)
+                } else {
+                    if current.address().as_u64() == f.start().as_u64()
+                        && entry_allows(current, access)
+                    {
                         return Ok(FaultOutcome::Spurious);
                     }
+                    let outcome = if access == Access::Write && t.cow {
+                        FaultOutcome::CowTakenOver
+                    } else {
+                        FaultOutcome::Minor
+                    };
+                    (f, outcome, refs == 1)
                 }
-                let outcome = if access == Access::Write && t.cow {
-                    FaultOutcome::CowTakenOver
-                } else {
-                    FaultOutcome::Minor
-                };
-                (f, outcome)
             }
         };
-        let entry = leaf_entry(frame, Self::leaf_perms(ps, t.perms, frame));
-        match self.table.map_page(m, page_va, entry) {
-            Ok(Some(_)) => m.flush_page(self.table.root(), page_va),
-            Ok(None) => {}
-            Err(_) => return Err(segv(SegvReason::OutOfMemory)),
+        let entry = leaf_entry(
+            frame,
+            LeafPerms {
+                writable: may_write && exclusive,
+                executable: t.perms.contains(Perms::EXEC),
+            },
+        );
+        m.write_u64(at, entry.0);
+        if current.is_present() {
+            m.flush_page(self.table.root(), page_va);
         }
         Ok(outcome)
     }

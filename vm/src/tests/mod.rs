@@ -155,13 +155,15 @@ fn every_segv_reason() {
 }
 
 #[test]
-fn oom_for_a_page_table_leaves_page_resident_and_consistent() {
+fn oom_for_a_page_table_is_a_consistent_segv() {
     let (mut m, mut ps, mut a) = setup(2); // root + one frame
     a.map_anon(&mut ps, 0x10, 1, RW).unwrap();
     let e = a
         .resolve_fault(&mut ps, &mut m, 0x10000, Access::Write)
         .unwrap_err();
     assert_eq!(e.reason, SegvReason::OutOfMemory);
+    // The tables are walked (and built) before a data frame is taken.
+    assert_eq!(ps.resident_pages(), 0);
     assert_accounted(&m, &ps, &[&a]);
     a.destroy(&mut ps, &mut m);
     assert_eq!(m.frames_in_use(), 0);
