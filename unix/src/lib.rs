@@ -1,6 +1,77 @@
-//! The Unix personality: processes, fd tables, VFS, ELF loading and syscalls.
+//! The Unix personality of phantom-unix: everything about Unix processes that is plain
+//! logic, host-tested, and free of `unsafe` — the kernel drives it through traits.
 //!
-//! Filled in by the "Unix processes from boot modules" issue; today it only
-//! fixes the crate's place in the workspace and its rule: no `unsafe` here.
+//! - [`errno`]: Linux error numbers ([`Errno`]).
+//! - [`abi`]: syscall numbers, flags, and the byte layouts of user structures.
+//! - [`user`]: checked user-memory copies ([`user::UserMemory`], `EFAULT` on bad
+//!   pointers) and [`user::VmUser`] over a [`vm::AddressSpace`].
+//! - [`exec`]: ELF32 validation and loading, the initial stack, the process layout.
+//! - [`vfs`]: path resolution and the file systems (`/dev`, `/boot`, `/tmp`).
+//! - [`file`](mod@file): open file descriptions and per-process fd tables.
+//! - [`console`]: the [`console::Console`] trait and the canonical line discipline.
+//! - [`syscall`]: [`syscall::dispatch`] over a [`syscall::SyscallContext`].
+//!
+//! Everything that must survive a restart (fd tables, open files, the RAM file
+//! system) is plain data: ids and byte vectors, no pointers into the kernel heap.
+//!
+//! # How the kernel drives it
+//!
+//! Once: a [`vfs::Vfs`], an [`file::OpenFiles`], a [`console::Tty`] over the serial
+//! port (its IRQ calls [`console::Tty::receive`]; `true` means: wake the processes
+//! blocked on console input). Per boot module: split the command line, publish the
+//! module in `/boot`, put its pages in the persistent space, [`exec::exec`] it into a
+//! fresh address space (an error is `ENOEXEC` with a reason: log it, skip the
+//! module), and give the process [`file::FdTable::with_console`]. Per call gate
+//! entry: [`syscall::dispatch_from_stack`] with the process's
+//! [`syscall::SyscallContext`], then act on the [`syscall::SyscallResult`].
+//!
+//! ```
+//! use unix::console::Tty;
+//! use unix::exec::{exec, BootCommand, PersistentImage};
+//! use unix::file::{FdTable, OpenFiles};
+//! use unix::syscall::{dispatch_from_stack, SyscallResult};
+//! use unix::vfs::Vfs;
+//! use vm::emulated::EmulatedMachine;
+//! use vm::{AddressSpace, PersistentSpace};
+//!
+//! let module: &'static [u8] = unix::exec::builder::ElfBuilder::minimal().build().leak();
+//! let (mut m, mut ps) = (EmulatedMachine::new(256), PersistentSpace::new());
+//! let (mut vfs, mut files) = (Vfs::new(), OpenFiles::new());
+//!
+//! let cmd = BootCommand::parse("/build/hello a b").unwrap();
+//! vfs.add_boot_file(&cmd.name, module).unwrap();
+//! // The kernel registers the module's own frames (`PersistentImage::from_frames`).
+//! let image = PersistentImage::copy_in(&mut ps, &mut m, module).unwrap();
+//! let mut space = AddressSpace::new(&mut m, &[0; vm::KERNEL_ENTRIES]).unwrap();
+//! let start = exec(&image, &cmd.argv_bytes(), &[], &mut space, &mut ps, &mut m).unwrap();
+//! let fds = FdTable::with_console(&mut files).unwrap();
+//! // ... iretq to start.entry with esp = start.esp; at each gate entry:
+//! # let mut ctx = unix::syscall::testing::TestContext::new();
+//! match dispatch_from_stack(&mut ctx, unix::abi::nr::GETPID, 0) {
+//!     SyscallResult::Done { eax, edx } => { /* return to user space */ }
+//!     SyscallResult::Exit(status) => { /* close fds, destroy the space */ }
+//!     SyscallResult::Block(_) => { /* rewind to the lcall, sleep, retry later */ }
+//! }
+//! # let _ = (start, fds, Tty::new(Vec::<u8>::new()));
+//! # space.destroy(&mut ps, &mut m);
+//! ```
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+extern crate alloc;
+
+pub mod abi;
+pub mod console;
+pub mod errno;
+pub mod exec;
+pub mod file;
+pub mod syscall;
+pub mod user;
+pub mod vfs;
+
+pub use errno::Errno;

@@ -1,0 +1,302 @@
+//! Open file descriptions ([`OpenFiles`], system-wide) and per-process file
+//! descriptor tables ([`FdTable`]).
+//!
+//! As in Unix, a descriptor names an open file description (node, offset, access
+//! mode, append flag) that several descriptors — later, of several processes after
+//! `fork`/`dup` — may share; it is reference counted and disappears with its last
+//! descriptor. Both tables are plain data (ids and [`NodeId`]s), so they can be
+//! saved with a process.
+
+use crate::abi::open_flags as of;
+use crate::errno::Errno;
+use crate::vfs::NodeId;
+use alloc::collections::BTreeMap;
+
+/// Descriptors per process (`EMFILE` beyond).
+pub const FD_MAX: usize = 64;
+/// Open file descriptions in the system (`ENFILE` beyond).
+pub const OPEN_FILES_MAX: usize = 4096;
+
+/// Names an open file description in [`OpenFiles`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+/// An open file description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenFile {
+    /// What is open.
+    pub node: NodeId,
+    /// The file offset (for directories: the index of the next entry).
+    pub offset: u64,
+    /// Opened for reading.
+    pub readable: bool,
+    /// Opened for writing.
+    pub writable: bool,
+    /// `O_APPEND`: every write goes to the end.
+    pub append: bool,
+    refs: u32,
+}
+
+impl OpenFile {
+    /// A description of `node` for `open` flags `flags` (offset 0).
+    pub fn new(node: NodeId, flags: u32) -> OpenFile {
+        let acc = flags & of::O_ACCMODE;
+        OpenFile {
+            node,
+            offset: 0,
+            readable: acc == of::O_RDONLY || acc == of::O_RDWR,
+            writable: acc == of::O_WRONLY || acc == of::O_RDWR,
+            append: flags & of::O_APPEND != 0,
+            refs: 1,
+        }
+    }
+
+    /// Number of descriptors referring to it.
+    pub fn refs(&self) -> u32 {
+        self.refs
+    }
+}
+
+/// All open file descriptions of the system.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OpenFiles {
+    files: BTreeMap<u32, OpenFile>,
+    next: u32,
+}
+
+impl OpenFiles {
+    /// None open.
+    pub fn new() -> OpenFiles {
+        OpenFiles::default()
+    }
+
+    /// Number of open descriptions.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether none is open.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Register `file` (with one reference). `ENFILE` when the table is full.
+    pub fn insert(&mut self, file: OpenFile) -> Result<FileId, Errno> {
+        if self.files.len() >= OPEN_FILES_MAX {
+            return Err(Errno::ENFILE);
+        }
+        let mut id = self.next;
+        while self.files.contains_key(&id) {
+            id = id.wrapping_add(1);
+        }
+        self.next = id.wrapping_add(1);
+        self.files.insert(id, OpenFile { refs: 1, ..file });
+        Ok(FileId(id))
+    }
+
+    /// The description `id`.
+    pub fn get(&self, id: FileId) -> Option<&OpenFile> {
+        self.files.get(&id.0)
+    }
+
+    /// The description `id`, mutable.
+    pub fn get_mut(&mut self, id: FileId) -> Option<&mut OpenFile> {
+        self.files.get_mut(&id.0)
+    }
+
+    /// One more descriptor refers to `id`.
+    pub fn add_ref(&mut self, id: FileId) -> Result<(), Errno> {
+        let f = self.files.get_mut(&id.0).ok_or(Errno::EBADF)?;
+        f.refs = f.refs.checked_add(1).ok_or(Errno::ENFILE)?;
+        Ok(())
+    }
+
+    /// One descriptor less refers to `id`; returns the description if that was the
+    /// last one (it is then gone).
+    pub fn release(&mut self, id: FileId) -> Option<OpenFile> {
+        let f = self.files.get_mut(&id.0)?;
+        f.refs = f.refs.saturating_sub(1);
+        if f.refs == 0 {
+            self.files.remove(&id.0)
+        } else {
+            None
+        }
+    }
+}
+
+/// One process's file descriptors: `fd → FileId`, at most [`FD_MAX`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FdTable {
+    slots: [Option<FileId>; FD_MAX],
+}
+
+impl Default for FdTable {
+    fn default() -> Self {
+        FdTable {
+            slots: [None; FD_MAX],
+        }
+    }
+}
+
+impl FdTable {
+    /// No descriptor open.
+    pub fn new() -> FdTable {
+        FdTable::default()
+    }
+
+    /// The table of a boot module: fds 0, 1 and 2 on one read-write description of
+    /// `/dev/console`.
+    pub fn with_console(open: &mut OpenFiles) -> Result<FdTable, Errno> {
+        let id = open.insert(OpenFile::new(NodeId::Console, of::O_RDWR))?;
+        open.add_ref(id)?;
+        open.add_ref(id)?;
+        let mut t = FdTable::new();
+        t.slots[0] = Some(id);
+        t.slots[1] = Some(id);
+        t.slots[2] = Some(id);
+        Ok(t)
+    }
+
+    /// The description `fd` refers to; `EBADF` if none.
+    pub fn get(&self, fd: u32) -> Result<FileId, Errno> {
+        self.slots
+            .get(fd as usize)
+            .copied()
+            .flatten()
+            .ok_or(Errno::EBADF)
+    }
+
+    /// The lowest free descriptor; `EMFILE` if all are used.
+    pub fn lowest_free(&self) -> Result<u32, Errno> {
+        self.slots
+            .iter()
+            .position(Option::is_none)
+            .map(|fd| fd as u32)
+            .ok_or(Errno::EMFILE)
+    }
+
+    /// Put `id` at the lowest free descriptor and return it (the caller's reference
+    /// moves into the table). `EMFILE` if all are used.
+    pub fn install(&mut self, id: FileId) -> Result<u32, Errno> {
+        let fd = self
+            .slots
+            .iter()
+            .position(Option::is_none)
+            .ok_or(Errno::EMFILE)?;
+        self.slots[fd] = Some(id);
+        Ok(fd as u32)
+    }
+
+    /// Remove descriptor `fd` and return what it referred to (the reference moves
+    /// to the caller). `EBADF` if it is not open.
+    pub fn remove(&mut self, fd: u32) -> Result<FileId, Errno> {
+        self.slots
+            .get_mut(fd as usize)
+            .and_then(Option::take)
+            .ok_or(Errno::EBADF)
+    }
+
+    /// `close(fd)`.
+    pub fn close(&mut self, fd: u32, open: &mut OpenFiles) -> Result<(), Errno> {
+        let id = self.remove(fd)?;
+        open.release(id);
+        Ok(())
+    }
+
+    /// Close every descriptor (process exit).
+    pub fn close_all(&mut self, open: &mut OpenFiles) {
+        for slot in &mut self.slots {
+            if let Some(id) = slot.take() {
+                open.release(id);
+            }
+        }
+    }
+
+    /// A copy of this table sharing the same descriptions (`fork`).
+    pub fn fork(&self, open: &mut OpenFiles) -> Result<FdTable, Errno> {
+        let mut t = FdTable::new();
+        for (fd, slot) in self.slots.iter().enumerate() {
+            if let Some(id) = *slot {
+                if let Err(e) = open.add_ref(id) {
+                    t.close_all(open);
+                    return Err(e);
+                }
+                t.slots[fd] = Some(id);
+            }
+        }
+        Ok(t)
+    }
+
+    /// The open descriptors, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, FileId)> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(fd, s)| s.map(|id| (fd as u32, id)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptors() {
+        let mut open = OpenFiles::new();
+        let mut t = FdTable::with_console(&mut open).unwrap();
+        assert_eq!(open.len(), 1);
+        let con = t.get(0).unwrap();
+        assert_eq!(open.get(con).unwrap().refs(), 3);
+        assert!(open.get(con).unwrap().readable && open.get(con).unwrap().writable);
+        let id = open
+            .insert(OpenFile::new(NodeId::Null, of::O_WRONLY))
+            .unwrap();
+        assert_eq!(t.install(id), Ok(3));
+        t.close(1, &mut open).unwrap();
+        assert_eq!(open.get(con).unwrap().refs(), 2);
+        let id2 = open
+            .insert(OpenFile::new(NodeId::Zero, of::O_RDONLY))
+            .unwrap();
+        assert_eq!(t.install(id2), Ok(1)); // lowest free
+        assert_eq!(t.close(1, &mut open), Ok(()));
+        assert_eq!(t.close(1, &mut open), Err(Errno::EBADF));
+        assert_eq!(t.get(64), Err(Errno::EBADF));
+        assert_eq!(t.get(u32::MAX), Err(Errno::EBADF));
+        assert_eq!(t.close(u32::MAX, &mut open), Err(Errno::EBADF));
+        assert!(open.get(id2).is_none());
+        let child = t.fork(&mut open).unwrap();
+        assert_eq!(open.get(con).unwrap().refs(), 4);
+        t.close_all(&mut open);
+        assert_eq!(child.iter().count(), 3);
+        let mut child = child;
+        child.close_all(&mut open);
+        assert!(open.is_empty());
+    }
+
+    #[test]
+    fn emfile_at_64() {
+        let mut open = OpenFiles::new();
+        let mut t = FdTable::with_console(&mut open).unwrap();
+        for fd in 3..64 {
+            let id = open.insert(OpenFile::new(NodeId::Null, 0)).unwrap();
+            assert_eq!(t.install(id), Ok(fd));
+        }
+        let id = open.insert(OpenFile::new(NodeId::Null, 0)).unwrap();
+        assert_eq!(t.install(id), Err(Errno::EMFILE));
+        open.release(id);
+        t.close_all(&mut open);
+        assert!(open.is_empty());
+    }
+
+    #[test]
+    fn enfile() {
+        let mut open = OpenFiles::new();
+        for _ in 0..OPEN_FILES_MAX {
+            open.insert(OpenFile::new(NodeId::Null, 0)).unwrap();
+        }
+        assert_eq!(
+            open.insert(OpenFile::new(NodeId::Null, 0)),
+            Err(Errno::ENFILE)
+        );
+    }
+}

@@ -1,0 +1,338 @@
+//! File syscalls: `open`, `close`, `read`, `write`, `lseek`, `getdents`, `fstat`,
+//! `stat`, `ioctl` — over the VFS, the devices and the console.
+//!
+//! Transfers: file bytes are copied straight from the kernel's copy to user memory;
+//! data from user memory goes through a [`CHUNK`]-byte stack buffer. Every piece stays
+//! inside one user page, so when a user buffer turns bad part-way the call returns
+//! the bytes transferred so far (as Linux does), and `EFAULT` only when none were.
+//! Counts are capped at [`MAX_RW_COUNT`].
+
+use super::{BlockOn, SyscallContext, SyscallResult};
+use crate::abi::{dirent_reclen, encode_dirent, ioctl as io, seek, MAX_RW_COUNT, PATH_MAX};
+use crate::console::{Console, ConsoleInput};
+use crate::errno::Errno;
+use crate::file::{FileId, OpenFile};
+use crate::user::{copy_from_user, copy_to_user, copy_to_user_partial, read_user_cstring, UserPtr};
+use crate::vfs::{NodeId, NodeKind};
+use alloc::vec::Vec;
+
+/// Bytes moved per step from user memory (a divisor of the page size).
+pub const CHUNK: usize = 512;
+
+/// Zeros for `/dev/zero`.
+static ZEROS: [u8; 4096] = [0; 4096];
+
+/// Seconds of the realtime clock (file time stamps).
+fn now_secs<C: SyscallContext + ?Sized>(ctx: &C) -> u32 {
+    (ctx.realtime_ns() / 1_000_000_000) as u32
+}
+
+/// The pieces of `[addr, addr + len)`: at most [`CHUNK`] bytes, never crossing a
+/// `CHUNK` boundary (hence never a page boundary). Yields `(offset, length)`.
+fn chunks(addr: UserPtr, len: usize) -> impl Iterator<Item = (usize, usize)> {
+    let mut done = 0usize;
+    core::iter::from_fn(move || {
+        if done >= len {
+            return None;
+        }
+        let here = (u64::from(addr.0) + done as u64) as usize;
+        let n = (CHUNK - here % CHUNK).min(len - done);
+        let piece = (done, n);
+        done += n;
+        Some(piece)
+    })
+}
+
+/// Combine a partial count and the error that stopped it.
+fn partial(done: usize, err: Option<Errno>) -> Result<u32, Errno> {
+    match err {
+        Some(e) if done == 0 => Err(e),
+        _ => Ok(done as u32),
+    }
+}
+
+/// The description of `fd` (a copy) and its id.
+fn file_of<M, C: ?Sized>(p: &super::Parts<'_, M, C>, fd: u32) -> Result<(FileId, OpenFile), Errno> {
+    let id = p.fds.get(fd)?;
+    let f = *p.files.get(id).ok_or(Errno::EBADF)?;
+    Ok((id, f))
+}
+
+/// `open(path, flags, mode)`: the lowest free descriptor.
+pub fn open<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    path: UserPtr,
+    flags: u32,
+    mode: u32,
+) -> Result<u32, Errno> {
+    let now = now_secs(ctx);
+    let mut p = ctx.parts();
+    let path = read_user_cstring(&mut p.mem, path, PATH_MAX)?;
+    // Fail before any side effect (O_CREAT, O_TRUNC) if no descriptor is free.
+    p.fds.lowest_free()?;
+    let node = p.vfs.open(&path, flags, mode, now)?;
+    let id = p.files.insert(OpenFile::new(node, flags))?;
+    p.fds.install(id).inspect_err(|_| {
+        p.files.release(id);
+    })
+}
+
+/// `close(fd)`.
+pub fn close<C: SyscallContext + ?Sized>(ctx: &mut C, fd: u32) -> Result<u32, Errno> {
+    let p = ctx.parts();
+    p.fds.close(fd, p.files)?;
+    Ok(0)
+}
+
+/// `read(fd, buf, count)`. On the console: one line at most, `Block` when none is
+/// ready.
+pub fn read<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    fd: u32,
+    buf: UserPtr,
+    count: u32,
+) -> SyscallResult {
+    let mut p = ctx.parts();
+    let (id, f) = match file_of(&p, fd) {
+        Ok(x) => x,
+        Err(e) => return SyscallResult::err(e),
+    };
+    if !f.readable {
+        return SyscallResult::err(Errno::EBADF);
+    }
+    let count = count.min(MAX_RW_COUNT) as usize;
+    let r = match f.node {
+        NodeId::Root | NodeId::DevDir | NodeId::BootDir => Err(Errno::EISDIR),
+        NodeId::Ram(_) if p.vfs.kind(f.node) == Ok(NodeKind::Dir) => Err(Errno::EISDIR),
+        _ if count == 0 => Ok(0),
+        NodeId::Console => match p.console.input() {
+            ConsoleInput::Empty => return SyscallResult::Block(BlockOn::ConsoleInput),
+            ConsoleInput::Eof => {
+                p.console.consume(0);
+                Ok(0)
+            }
+            ConsoleInput::Line(line) => {
+                let n = line.len().min(count);
+                let (done, err) = copy_to_user_partial(&mut p.mem, buf, &line[..n]);
+                p.console.consume(done);
+                partial(done, err)
+            }
+        },
+        NodeId::Null => Ok(0),
+        NodeId::Zero => {
+            let mut done = 0;
+            let mut err = None;
+            for (off, n) in crate::user::page_chunks(buf, count) {
+                let Some(at) = buf.offset(off as u64) else {
+                    err = Some(Errno::EFAULT);
+                    break;
+                };
+                if let Err(e) = copy_to_user(&mut p.mem, at, &ZEROS[..n]) {
+                    err = Some(e);
+                    break;
+                }
+                done += n;
+            }
+            partial(done, err)
+        }
+        NodeId::Boot(_) | NodeId::Ram(_) => match p.vfs.file_data(f.node) {
+            Err(e) => Err(e),
+            Ok(data) => {
+                let start = usize::try_from(f.offset)
+                    .unwrap_or(usize::MAX)
+                    .min(data.len());
+                let n = (data.len() - start).min(count);
+                let (done, err) = copy_to_user_partial(&mut p.mem, buf, &data[start..start + n]);
+                // Past the end nothing is read and the offset stays.
+                if let Some(of) = p.files.get_mut(id) {
+                    of.offset = f.offset + done as u64;
+                }
+                partial(done, err)
+            }
+        },
+    };
+    r.into()
+}
+
+/// `write(fd, buf, count)`.
+pub fn write<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    fd: u32,
+    buf: UserPtr,
+    count: u32,
+) -> Result<u32, Errno> {
+    let now = now_secs(ctx);
+    let mut p = ctx.parts();
+    let (id, f) = file_of(&p, fd)?;
+    if !f.writable {
+        return Err(Errno::EBADF);
+    }
+    let count = count.min(MAX_RW_COUNT) as usize;
+    match f.node {
+        NodeId::Null | NodeId::Zero => return Ok(count as u32),
+        NodeId::Root | NodeId::DevDir | NodeId::BootDir => return Err(Errno::EISDIR),
+        NodeId::Boot(_) => return Err(Errno::EBADF),
+        NodeId::Console | NodeId::Ram(_) => {}
+    }
+    if count == 0 {
+        return Ok(0);
+    }
+    let mut bounce = [0u8; CHUNK];
+    let mut done = 0usize;
+    let mut err = None;
+    let mut offset = if f.append {
+        p.vfs.size(f.node)
+    } else {
+        f.offset
+    };
+    for (off, n) in chunks(buf, count) {
+        let piece = &mut bounce[..n];
+        let at = buf.offset(off as u64).ok_or(Errno::EFAULT);
+        if let Err(e) = at.and_then(|at| copy_from_user(&mut p.mem, at, piece)) {
+            err = Some(e);
+            break;
+        }
+        if f.node == NodeId::Console {
+            p.console.write(piece);
+            done += n;
+            continue;
+        }
+        match p.vfs.write_at(f.node, offset, piece, now) {
+            Ok(w) => {
+                done += w;
+                offset += w as u64;
+                if w < n {
+                    break;
+                }
+            }
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+        }
+    }
+    if f.node != NodeId::Console {
+        if let Some(of) = p.files.get_mut(id) {
+            of.offset = offset;
+        }
+    }
+    partial(done, err)
+}
+
+/// `lseek(fd, offset, whence)`: `ESPIPE` on devices; on directories the offset is
+/// the index of the next entry (`SEEK_END` is `EINVAL`).
+pub fn lseek<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    fd: u32,
+    offset: i32,
+    whence: u32,
+) -> Result<u32, Errno> {
+    let p = ctx.parts();
+    let (id, f) = file_of(&p, fd)?;
+    let kind = p.vfs.kind(f.node)?;
+    let base = match (whence, kind) {
+        (_, NodeKind::CharDev) => return Err(Errno::ESPIPE),
+        (seek::SEEK_SET, _) => 0i64,
+        (seek::SEEK_CUR, _) => i64::try_from(f.offset).map_err(|_| Errno::EOVERFLOW)?,
+        (seek::SEEK_END, NodeKind::File) => p.vfs.size(f.node) as i64,
+        _ => return Err(Errno::EINVAL),
+    };
+    let new = base + i64::from(offset);
+    if new < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if new > i64::from(i32::MAX) {
+        return Err(Errno::EOVERFLOW);
+    }
+    if let Some(of) = p.files.get_mut(id) {
+        of.offset = new as u64;
+    }
+    Ok(new as u32)
+}
+
+/// `getdents(fd, buf, count)`: as many whole `struct linux_dirent` records as fit;
+/// 0 at the end; `EINVAL` if not even the next one fits.
+pub fn getdents<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    fd: u32,
+    buf: UserPtr,
+    count: u32,
+) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let (id, f) = file_of(&p, fd)?;
+    let count = count.min(MAX_RW_COUNT) as usize;
+    let mut record: Vec<u8> = Vec::new();
+    let mut written = 0usize;
+    let mut index = f.offset;
+    let mut err = None;
+    while let Some(e) = p.vfs.dir_entry(f.node, index)? {
+        let reclen = dirent_reclen(e.name.len());
+        if written + reclen > count {
+            if written == 0 {
+                return Err(Errno::EINVAL);
+            }
+            break;
+        }
+        record.clear();
+        let next = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        encode_dirent(&mut record, e.ino, next, e.name, e.dtype);
+        let at = buf.offset(written as u64).ok_or(Errno::EFAULT);
+        if let Err(e) = at.and_then(|at| copy_to_user(&mut p.mem, at, &record)) {
+            err = Some(e);
+            break;
+        }
+        written += reclen;
+        index += 1;
+    }
+    if let Some(of) = p.files.get_mut(id) {
+        of.offset = index;
+    }
+    partial(written, err)
+}
+
+/// `fstat(fd, statbuf)`.
+pub fn fstat<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    fd: u32,
+    statbuf: UserPtr,
+) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let (_, f) = file_of(&p, fd)?;
+    let st = p.vfs.stat(f.node)?;
+    copy_to_user(&mut p.mem, statbuf, &st.to_bytes())?;
+    Ok(0)
+}
+
+/// `stat(path, statbuf)`.
+pub fn stat<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    path: UserPtr,
+    statbuf: UserPtr,
+) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let path = read_user_cstring(&mut p.mem, path, PATH_MAX)?;
+    let st = p.vfs.stat(p.vfs.lookup(&path)?)?;
+    copy_to_user(&mut p.mem, statbuf, &st.to_bytes())?;
+    Ok(0)
+}
+
+/// `ioctl(fd, request, arg)`: `TCGETS` and `TIOCGWINSZ` on the console; `ENOTTY`
+/// for anything else.
+pub fn ioctl<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    fd: u32,
+    request: u32,
+    arg: UserPtr,
+) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let (_, f) = file_of(&p, fd)?;
+    if f.node != NodeId::Console {
+        return Err(Errno::ENOTTY);
+    }
+    match request {
+        io::TCGETS => copy_to_user(&mut p.mem, arg, &p.console.termios().to_bytes())?,
+        io::TIOCGWINSZ => copy_to_user(&mut p.mem, arg, &p.console.winsize().to_bytes())?,
+        _ => return Err(Errno::ENOTTY),
+    }
+    Ok(0)
+}

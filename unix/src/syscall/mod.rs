@@ -1,0 +1,204 @@
+//! The syscall layer: [`dispatch`] decodes a call (number and cdecl arguments, as
+//! `docs/abi.md` defines them) and runs it against a [`SyscallContext`] — everything
+//! the kernel lends the call: the process's ids and user memory, its fd table, the
+//! open file descriptions, the VFS, the console and the clock.
+//!
+//! One file per family: [`fs`] (files and the console), [`info`] (ids, time,
+//! `uname`, page size). Every call returns a [`SyscallResult`]: `Done` with the
+//! `eax`/`edx` pair the gate returns, `Exit`, or `Block` — the call found nothing to
+//! do yet and changed nothing, so the kernel can sleep the process "about to make
+//! this call" and simply run it again later (restartable, as the persistence design
+//! needs). Arguments are untrusted: every pointer goes through [`crate::user`], every
+//! count is bounded, transfers go in page-sized pieces (a 2 GiB `read` never
+//! allocates more than a small stack buffer), and nothing here panics.
+//!
+//! ```
+//! use unix::syscall::{dispatch, SyscallResult};
+//! # use unix::syscall::testing::TestContext;
+//! let mut ctx = TestContext::new(); // a host stand-in for the kernel's context
+//! let r = dispatch(&mut ctx, unix::abi::nr::GETPID, [0; 6]);
+//! assert_eq!(r, SyscallResult::Done { eax: 1, edx: 0 });
+//! ```
+
+pub mod fs;
+pub mod info;
+pub mod testing;
+
+use crate::abi::{nr, Utsname};
+use crate::console::Console;
+use crate::errno::Errno;
+use crate::file::{FdTable, OpenFiles};
+use crate::user::{read_user_u32, UserMemory, UserPtr};
+use crate::vfs::Vfs;
+
+/// Most arguments a call takes.
+pub const MAX_ARGS: usize = 6;
+
+/// What a syscall asks the kernel to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyscallResult {
+    /// Return to user space with these registers (`edx` = 0 on success, else the
+    /// errno and `eax` = −1).
+    Done {
+        /// Return value.
+        eax: u32,
+        /// Errno, 0 on success.
+        edx: u32,
+    },
+    /// `_exit`: end the process with this status (already `& 0xff`).
+    Exit(u8),
+    /// Nothing to do yet and nothing changed: sleep until the event, then run the
+    /// same call again (rewind to the gate call, registers as at entry).
+    Block(BlockOn),
+}
+
+/// What a blocked call waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockOn {
+    /// A line (or end of file) on the console.
+    ConsoleInput,
+}
+
+impl SyscallResult {
+    /// Success with value `v`.
+    pub fn ok(v: u32) -> SyscallResult {
+        SyscallResult::Done { eax: v, edx: 0 }
+    }
+
+    /// Failure with `e`.
+    pub fn err(e: Errno) -> SyscallResult {
+        SyscallResult::Done {
+            eax: u32::MAX,
+            edx: e.number(),
+        }
+    }
+}
+
+impl From<Result<u32, Errno>> for SyscallResult {
+    fn from(r: Result<u32, Errno>) -> Self {
+        match r {
+            Ok(v) => SyscallResult::ok(v),
+            Err(e) => SyscallResult::err(e),
+        }
+    }
+}
+
+/// The mutable things a call works on, borrowed together from the kernel.
+pub struct Parts<'a, M, C: ?Sized> {
+    /// The calling process's memory.
+    pub mem: M,
+    /// Its descriptors.
+    pub fds: &'a mut FdTable,
+    /// The system's open file descriptions.
+    pub files: &'a mut OpenFiles,
+    /// The file systems.
+    pub vfs: &'a mut Vfs,
+    /// The console.
+    pub console: &'a mut C,
+}
+
+/// Everything a syscall may use, provided by the kernel for the calling process
+/// (host tests: [`testing::TestContext`]).
+pub trait SyscallContext {
+    /// Checked access to the caller's memory (e.g. [`crate::user::VmUser`]).
+    type Mem<'a>: UserMemory
+    where
+        Self: 'a;
+    /// The console.
+    type Term: Console + ?Sized;
+
+    /// The caller's process id.
+    fn pid(&self) -> u32;
+    /// Its parent's (0 for boot modules).
+    fn ppid(&self) -> u32;
+    /// Nanoseconds since boot (`CLOCK_MONOTONIC`).
+    fn monotonic_ns(&self) -> u64;
+    /// Nanoseconds since the epoch (`CLOCK_REALTIME`); by default the boot epoch,
+    /// i.e. the monotonic clock.
+    fn realtime_ns(&self) -> u64 {
+        self.monotonic_ns()
+    }
+    /// What `uname` reports.
+    fn uname(&self) -> Utsname {
+        Utsname::default()
+    }
+    /// Borrow the caller's memory, fd table, the open files, the VFS and the console.
+    fn parts(&mut self) -> Parts<'_, Self::Mem<'_>, Self::Term>;
+}
+
+/// Number of 32-bit arguments syscall `nr` takes (0 for unknown numbers).
+pub fn arg_count(nr: u32) -> usize {
+    match nr {
+        nr::EXIT | nr::UNAME | nr::TIME | nr::CLOSE => 1,
+        nr::GETPAGESIZE | nr::GETPID | nr::GETPPID => 0,
+        nr::CLOCK_GETTIME | nr::FSTAT | nr::STAT => 2,
+        nr::OPEN | nr::READ | nr::WRITE | nr::LSEEK | nr::GETDENTS | nr::IOCTL => 3,
+        _ => 0,
+    }
+}
+
+/// Read the arguments of syscall `nr` from the user stack: at the gate, `[esp]` is
+/// the stub's return address and `arg i` is at `esp + 4 + 4 i`. Only the words the
+/// call takes are read; a bad stack is `EFAULT`.
+pub fn read_args(
+    mem: &mut (impl UserMemory + ?Sized),
+    esp: u32,
+    nr: u32,
+) -> Result<[u32; MAX_ARGS], Errno> {
+    let mut args = [0u32; MAX_ARGS];
+    for (i, a) in args.iter_mut().enumerate().take(arg_count(nr)) {
+        let at = UserPtr(esp).offset(4 + 4 * i as u64).ok_or(Errno::EFAULT)?;
+        *a = read_user_u32(mem, at)?;
+    }
+    Ok(args)
+}
+
+/// Run syscall `nr` with the arguments on the user stack at `esp` (the gate's entry
+/// point: reads them with [`read_args`], then [`dispatch`]).
+pub fn dispatch_from_stack<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    nr: u32,
+    esp: u32,
+) -> SyscallResult {
+    let args = if arg_count(nr) == 0 {
+        [0; MAX_ARGS]
+    } else {
+        match read_args(&mut ctx.parts().mem, esp, nr) {
+            Ok(a) => a,
+            Err(e) => return SyscallResult::err(e),
+        }
+    };
+    dispatch(ctx, nr, args)
+}
+
+/// Run syscall `nr` with `args`. Unknown numbers give `ENOSYS`.
+pub fn dispatch<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    nr: u32,
+    args: [u32; MAX_ARGS],
+) -> SyscallResult {
+    let [a0, a1, a2, ..] = args;
+    let r = match nr {
+        nr::GETPID => Ok(ctx.pid()),
+        nr::EXIT => return SyscallResult::Exit((a0 & 0xff) as u8),
+        nr::GETPAGESIZE => Ok(crate::abi::PAGE_SIZE),
+        nr::UNAME => info::uname(ctx, UserPtr(a0)),
+        nr::TIME => info::time(ctx, UserPtr(a0)),
+        nr::CLOCK_GETTIME => info::clock_gettime(ctx, a0, UserPtr(a1)),
+        nr::GETPPID => Ok(ctx.ppid()),
+        nr::OPEN => fs::open(ctx, UserPtr(a0), a1, a2),
+        nr::CLOSE => fs::close(ctx, a0),
+        nr::READ => return fs::read(ctx, a0, UserPtr(a1), a2),
+        nr::WRITE => fs::write(ctx, a0, UserPtr(a1), a2),
+        nr::LSEEK => fs::lseek(ctx, a0, a1 as i32, a2),
+        nr::GETDENTS => fs::getdents(ctx, a0, UserPtr(a1), a2),
+        nr::FSTAT => fs::fstat(ctx, a0, UserPtr(a1)),
+        nr::STAT => fs::stat(ctx, UserPtr(a0), UserPtr(a1)),
+        nr::IOCTL => fs::ioctl(ctx, a0, a1, UserPtr(a2)),
+        _ => Err(Errno::ENOSYS),
+    };
+    r.into()
+}
+
+#[cfg(test)]
+mod tests;

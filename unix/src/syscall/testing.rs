@@ -1,0 +1,182 @@
+//! A host stand-in for the kernel's syscall context, for tests (unit, integration,
+//! doc): an emulated machine with a real [`AddressSpace`] (so user pointers are
+//! checked against a real remap table), a VFS, open files, an fd table with the
+//! console on 0–2, a [`Tty`] writing into a `Vec`, and a settable clock.
+//!
+//! Memory of a fresh [`TestContext`]: [`TestContext::BUF`] is
+//! [`TestContext::BUF_PAGES`] read-write pages, [`TestContext::RO`] one read-only
+//! page, [`TestContext::GUARD`] a guard page; everything else is unmapped. Not used on
+//! any kernel path (its helpers panic on misuse, like test code does).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::{dispatch, Parts, SyscallContext, SyscallResult, MAX_ARGS};
+use crate::console::Tty;
+use crate::errno::Errno;
+use crate::file::{FdTable, OpenFiles};
+use crate::user::VmUser;
+use crate::vfs::Vfs;
+use alloc::vec::Vec;
+use vm::emulated::EmulatedMachine;
+use vm::remap::Perms;
+use vm::{AddressSpace, PersistentSpace};
+
+/// See the module documentation.
+pub struct TestContext {
+    /// Emulated memory, frames, TLB.
+    pub machine: EmulatedMachine,
+    /// The persistent page space.
+    pub ps: PersistentSpace,
+    /// The process's address space.
+    pub space: AddressSpace,
+    /// Its descriptors.
+    pub fds: FdTable,
+    /// Open file descriptions.
+    pub files: OpenFiles,
+    /// The file systems.
+    pub vfs: Vfs,
+    /// The console (output collects in `tty.out`).
+    pub tty: Tty<Vec<u8>>,
+    /// `getpid`.
+    pub pid: u32,
+    /// `getppid`.
+    pub ppid: u32,
+    /// `CLOCK_MONOTONIC`, ns.
+    pub monotonic_ns: u64,
+    /// `CLOCK_REALTIME`, ns.
+    pub realtime_ns: u64,
+}
+
+impl Default for TestContext {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestContext {
+    /// Start of the read-write scratch memory.
+    pub const BUF: u32 = 0x0001_0000;
+    /// Its size in pages.
+    pub const BUF_PAGES: u32 = 16;
+    /// A read-only page.
+    pub const RO: u32 = 0x0004_0000;
+    /// A guard page.
+    pub const GUARD: u32 = 0x0005_0000;
+
+    /// A fresh context: pid 1, ppid 0, clocks at 0, console on fds 0–2.
+    pub fn new() -> TestContext {
+        let mut machine = EmulatedMachine::new(1 << 16);
+        let mut ps = PersistentSpace::new();
+        let mut space = AddressSpace::new(&mut machine, &[0; vm::KERNEL_ENTRIES]).unwrap();
+        let rw = Perms::READ | Perms::WRITE;
+        space
+            .map_anon(
+                &mut ps,
+                u64::from(Self::BUF) >> 12,
+                u64::from(Self::BUF_PAGES),
+                rw,
+            )
+            .unwrap();
+        space
+            .map_anon(&mut ps, u64::from(Self::RO) >> 12, 1, Perms::READ)
+            .unwrap();
+        space.map_guard(u64::from(Self::GUARD) >> 12, 1).unwrap();
+        let mut files = OpenFiles::new();
+        let fds = FdTable::with_console(&mut files).unwrap();
+        TestContext {
+            machine,
+            ps,
+            space,
+            fds,
+            files,
+            vfs: Vfs::new(),
+            tty: Tty::new(Vec::new()),
+            pid: 1,
+            ppid: 0,
+            monotonic_ns: 0,
+            realtime_ns: 0,
+        }
+    }
+
+    /// Write `data` into user memory at `addr` (as the process would).
+    pub fn put(&mut self, addr: u32, data: &[u8]) {
+        self.space
+            .write_user(&mut self.ps, &mut self.machine, u64::from(addr), data)
+            .unwrap();
+    }
+
+    /// Write `s` and a NUL at `addr`; returns `addr`.
+    pub fn put_cstr(&mut self, addr: u32, s: &[u8]) -> u32 {
+        self.put(addr, s);
+        self.put(addr + s.len() as u32, &[0]);
+        addr
+    }
+
+    /// Read `len` bytes of user memory at `addr`.
+    pub fn get(&mut self, addr: u32, len: usize) -> Vec<u8> {
+        let mut v = alloc::vec![0; len];
+        self.space
+            .read_user(&mut self.ps, &mut self.machine, u64::from(addr), &mut v)
+            .unwrap();
+        v
+    }
+
+    /// Run a syscall.
+    pub fn call(&mut self, nr: u32, args: &[u32]) -> SyscallResult {
+        let mut a = [0u32; MAX_ARGS];
+        a[..args.len()].copy_from_slice(args);
+        dispatch(self, nr, a)
+    }
+
+    /// Run a syscall, expecting success; returns `eax`.
+    pub fn ok(&mut self, nr: u32, args: &[u32]) -> u32 {
+        match self.call(nr, args) {
+            SyscallResult::Done { eax, edx: 0 } => eax,
+            other => panic!("syscall {nr} {args:x?}: {other:?}"),
+        }
+    }
+
+    /// Run a syscall, expecting failure; returns the errno.
+    pub fn fails(&mut self, nr: u32, args: &[u32]) -> Errno {
+        match self.call(nr, args) {
+            SyscallResult::Done { eax, edx } if eax == u32::MAX && edx != 0 => {
+                Errno::from_number(edx).unwrap()
+            }
+            other => panic!("syscall {nr} {args:x?} did not fail: {other:?}"),
+        }
+    }
+
+    /// Release everything the address space holds and check no frame leaked.
+    pub fn finish(mut self) {
+        self.fds.close_all(&mut self.files);
+        assert!(self.files.is_empty(), "open files left: {:?}", self.files);
+        self.space.destroy(&mut self.ps, &mut self.machine);
+        assert_eq!(self.machine.frames_in_use(), 0);
+    }
+}
+
+impl SyscallContext for TestContext {
+    type Mem<'a> = VmUser<'a, EmulatedMachine>;
+    type Term = Tty<Vec<u8>>;
+
+    fn pid(&self) -> u32 {
+        self.pid
+    }
+    fn ppid(&self) -> u32 {
+        self.ppid
+    }
+    fn monotonic_ns(&self) -> u64 {
+        self.monotonic_ns
+    }
+    fn realtime_ns(&self) -> u64 {
+        self.realtime_ns
+    }
+    fn parts(&mut self) -> Parts<'_, Self::Mem<'_>, Self::Term> {
+        Parts {
+            mem: VmUser::new(&mut self.space, &mut self.ps, &mut self.machine),
+            fds: &mut self.fds,
+            files: &mut self.files,
+            vfs: &mut self.vfs,
+            console: &mut self.tty,
+        }
+    }
+}

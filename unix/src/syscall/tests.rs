@@ -1,0 +1,497 @@
+//! Host tests of every syscall, including the EFAULT paths, over a real address space
+//! on the emulated machine ([`TestContext`]).
+
+use super::testing::TestContext as Ctx;
+use super::*;
+use crate::abi::open_flags::*;
+use crate::abi::{dtype, mode, nr::*, Stat};
+use crate::console::ConsoleInput;
+
+const BUF: u32 = Ctx::BUF;
+const BUF_END: u32 = Ctx::BUF + Ctx::BUF_PAGES * 4096;
+const RO: u32 = Ctx::RO;
+const GUARD: u32 = Ctx::GUARD;
+const UNMAPPED: u32 = 0x0900_0000;
+
+static MODULE: &[u8] = b"#!module bytes\n0123456789";
+
+fn ctx() -> Ctx {
+    let mut c = Ctx::new();
+    c.vfs.add_boot_file("hello", MODULE).unwrap();
+    c
+}
+
+/// Put `path` at the end of the scratch buffer and open it.
+fn open(c: &mut Ctx, path: &[u8], flags: u32) -> Result<u32, Errno> {
+    let at = BUF_END - 0x1000;
+    c.put_cstr(at, path);
+    match c.call(OPEN, &[at, flags, 0o644]) {
+        SyscallResult::Done { eax, edx: 0 } => Ok(eax),
+        SyscallResult::Done { edx, .. } => Err(Errno::from_number(edx).unwrap()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn ids_pagesize_exit_unknown() {
+    let mut c = ctx();
+    c.pid = 7;
+    c.ppid = 3;
+    assert_eq!(c.ok(GETPID, &[]), 7);
+    assert_eq!(c.ok(GETPPID, &[]), 3);
+    assert_eq!(c.ok(GETPAGESIZE, &[]), 4096);
+    assert_eq!(c.call(EXIT, &[0x1_2345]), SyscallResult::Exit(0x45));
+    assert_eq!(c.call(EXIT, &[u32::MAX]), SyscallResult::Exit(0xff));
+    for nr in [1, 3, 99, 257, 512, 2048, u32::MAX] {
+        assert_eq!(c.fails(nr, &[1, 2, 3]), Errno::ENOSYS, "nr {nr}");
+    }
+    assert_eq!(
+        c.call(999, &[]),
+        SyscallResult::Done {
+            eax: u32::MAX,
+            edx: 38
+        }
+    );
+    c.finish();
+}
+
+#[test]
+fn uname_and_efault() {
+    let mut c = ctx();
+    assert_eq!(c.ok(UNAME, &[BUF]), 0);
+    let u = c.get(BUF, 390);
+    assert_eq!(&u[..13], b"phantom-unix\0");
+    assert_eq!(&u[4 * 65..4 * 65 + 5], b"i686\0");
+    for bad in [
+        0,
+        RO,
+        GUARD,
+        UNMAPPED,
+        BUF_END - 100,
+        0xffff_ff00,
+        0xC000_0000,
+    ] {
+        assert_eq!(c.fails(UNAME, &[bad]), Errno::EFAULT, "{bad:#x}");
+    }
+    c.finish();
+}
+
+#[test]
+fn time_and_clocks() {
+    let mut c = ctx();
+    c.realtime_ns = 1_700_000_000_123_456_789;
+    c.monotonic_ns = 5_000_000_042;
+    let secs = 1_700_000_000;
+    assert_eq!(c.ok(TIME, &[0]), secs);
+    assert_eq!(c.ok(TIME, &[BUF]), secs);
+    assert_eq!(c.get(BUF, 4), secs.to_le_bytes());
+    assert_eq!(c.fails(TIME, &[RO]), Errno::EFAULT);
+    assert_eq!(c.ok(CLOCK_GETTIME, &[1, BUF]), 0);
+    assert_eq!(c.get(BUF, 8), [5, 0, 0, 0, 42, 0, 0, 0]);
+    assert_eq!(c.ok(CLOCK_GETTIME, &[0, BUF]), 0);
+    let ts = c.get(BUF, 8);
+    assert_eq!(ts[..4], secs.to_le_bytes());
+    assert_eq!(ts[4..], 123_456_789u32.to_le_bytes());
+    assert_eq!(c.fails(CLOCK_GETTIME, &[2, BUF]), Errno::EINVAL);
+    assert_eq!(c.fails(CLOCK_GETTIME, &[1, 0]), Errno::EFAULT);
+    assert_eq!(c.fails(CLOCK_GETTIME, &[1, BUF_END - 4]), Errno::EFAULT);
+    c.finish();
+}
+
+#[test]
+fn open_close_errors() {
+    let mut c = ctx();
+    assert_eq!(open(&mut c, b"/boot/hello", O_RDONLY), Ok(3));
+    assert_eq!(open(&mut c, b"/dev/null", O_WRONLY), Ok(4));
+    assert_eq!(c.ok(CLOSE, &[3]), 0);
+    assert_eq!(open(&mut c, b"/dev/zero", O_RDONLY), Ok(3)); // lowest free
+    assert_eq!(c.fails(CLOSE, &[3 + 100]), Errno::EBADF);
+    assert_eq!(c.fails(CLOSE, &[u32::MAX]), Errno::EBADF);
+    assert_eq!(c.ok(CLOSE, &[3]), 0);
+    assert_eq!(c.fails(CLOSE, &[3]), Errno::EBADF);
+    assert_eq!(open(&mut c, b"/boot/missing", O_RDONLY), Err(Errno::ENOENT));
+    assert_eq!(open(&mut c, b"/nowhere/x", O_RDONLY), Err(Errno::ENOENT));
+    assert_eq!(open(&mut c, b"", O_RDONLY), Err(Errno::ENOENT));
+    assert_eq!(open(&mut c, b"/boot/hello", O_WRONLY), Err(Errno::EROFS));
+    assert_eq!(
+        open(&mut c, b"/boot/hello/x", O_RDONLY),
+        Err(Errno::ENOTDIR)
+    );
+    assert_eq!(open(&mut c, b"/tmp", O_WRONLY), Err(Errno::EISDIR));
+    // Bad path pointers: NULL, unmapped, guard, a string running into unmapped memory.
+    for bad in [0, UNMAPPED, GUARD] {
+        assert_eq!(c.fails(OPEN, &[bad, 0, 0]), Errno::EFAULT);
+    }
+    c.put(BUF_END - 4, b"/tmp");
+    assert_eq!(c.fails(OPEN, &[BUF_END - 4, 0, 0]), Errno::EFAULT);
+    // A path of 4096 bytes without NUL: too long.
+    let long = alloc::vec![b'/'; 4096];
+    c.put(BUF, &long);
+    assert_eq!(c.fails(OPEN, &[BUF, 0, 0]), Errno::ENAMETOOLONG);
+    c.put(BUF + 4095, &[0]);
+    assert_eq!(c.ok(OPEN, &[BUF, 0, 0]), 3); // 4095 slashes: "/"
+    c.finish();
+}
+
+#[test]
+fn emfile_does_not_create() {
+    let mut c = ctx();
+    for fd in 3..64 {
+        assert_eq!(open(&mut c, b"/dev/null", O_RDONLY), Ok(fd));
+    }
+    assert_eq!(open(&mut c, b"/dev/null", O_RDONLY), Err(Errno::EMFILE));
+    assert_eq!(
+        open(&mut c, b"/tmp/new", O_CREAT | O_WRONLY),
+        Err(Errno::EMFILE)
+    );
+    assert_eq!(c.vfs.lookup(b"/tmp/new"), Err(Errno::ENOENT));
+    c.ok(CLOSE, &[40]);
+    assert_eq!(open(&mut c, b"/tmp/new", O_CREAT | O_WRONLY), Ok(40));
+    c.finish();
+}
+
+#[test]
+fn ramfs_read_write_seek_append_trunc() {
+    let mut c = ctx();
+    let fd = open(&mut c, b"/tmp/f", O_CREAT | O_RDWR).unwrap();
+    c.put(BUF, b"hello world");
+    assert_eq!(c.ok(WRITE, &[fd, BUF, 11]), 11);
+    assert_eq!(c.ok(LSEEK, &[fd, 0, 1]), 11);
+    assert_eq!(c.ok(LSEEK, &[fd, 6, 0]), 6);
+    assert_eq!(c.ok(READ, &[fd, BUF + 100, 100]), 5);
+    assert_eq!(c.get(BUF + 100, 5), b"world");
+    assert_eq!(c.ok(READ, &[fd, BUF + 100, 100]), 0); // EOF
+    assert_eq!(c.ok(LSEEK, &[fd, 100, 0]), 100);
+    assert_eq!(c.ok(READ, &[fd, BUF + 100, 100]), 0); // past the end: offset stays
+    assert_eq!(c.ok(LSEEK, &[fd, 0, 1]), 100);
+    assert_eq!(c.ok(LSEEK, &[fd, (-5i32) as u32, 2]), 6);
+    assert_eq!(c.fails(LSEEK, &[fd, (-100i32) as u32, 1]), Errno::EINVAL);
+    assert_eq!(c.fails(LSEEK, &[fd, 0, 3]), Errno::EINVAL);
+    // Write past the end: a hole of zeros.
+    assert_eq!(c.ok(LSEEK, &[fd, 13, 0]), 13);
+    assert_eq!(c.ok(WRITE, &[fd, BUF, 1]), 1);
+    assert_eq!(
+        c.vfs.file_data(c.vfs.lookup(b"/tmp/f").unwrap()).unwrap(),
+        b"hello world\0\0h"
+    );
+    c.ok(CLOSE, &[fd]);
+    // O_APPEND writes at the end whatever the offset.
+    let fd = open(&mut c, b"/tmp/f", O_WRONLY | O_APPEND).unwrap();
+    assert_eq!(c.ok(WRITE, &[fd, BUF, 5]), 5);
+    assert_eq!(c.ok(LSEEK, &[fd, 0, 1]), 19);
+    c.ok(CLOSE, &[fd]);
+    // O_TRUNC empties it.
+    let fd = open(&mut c, b"/tmp/f", O_RDONLY | O_TRUNC).unwrap();
+    assert_eq!(c.ok(READ, &[fd, BUF, 100]), 0);
+    // Access modes are enforced.
+    assert_eq!(c.fails(WRITE, &[fd, BUF, 1]), Errno::EBADF);
+    let wfd = open(&mut c, b"/tmp/f", O_WRONLY).unwrap();
+    assert_eq!(c.fails(READ, &[wfd, BUF, 1]), Errno::EBADF);
+    let st = c.vfs.stat(c.vfs.lookup(b"/tmp/f").unwrap()).unwrap();
+    assert_eq!(st.size, 0);
+    c.finish();
+}
+
+#[test]
+fn write_efault_and_partial() {
+    let mut c = ctx();
+    let fd = open(&mut c, b"/tmp/f", O_CREAT | O_RDWR).unwrap();
+    for bad in [0, UNMAPPED, GUARD, 0xC000_0000, 0xffff_f000] {
+        assert_eq!(c.fails(WRITE, &[fd, bad, 10]), Errno::EFAULT);
+        assert_eq!(c.fails(WRITE, &[1, bad, 10]), Errno::EFAULT);
+    }
+    assert!(c.tty.out.is_empty());
+    // Reading a read-only page is fine.
+    assert_eq!(c.ok(WRITE, &[fd, RO, 16]), 16);
+    // A buffer running into unmapped memory: the mapped part is written.
+    c.put(BUF_END - 3, b"xyz");
+    assert_eq!(c.ok(WRITE, &[1, BUF_END - 3, 100]), 3);
+    assert_eq!(c.tty.out, b"xyz");
+    assert_eq!(c.ok(WRITE, &[fd, BUF_END - 3, 100]), 3);
+    let data = c.vfs.file_data(c.vfs.lookup(b"/tmp/f").unwrap()).unwrap();
+    assert_eq!(data.len(), 19);
+    assert_eq!(&data[16..], b"xyz");
+    // Zero bytes: nothing checked, nothing written.
+    assert_eq!(c.ok(WRITE, &[1, 0, 0]), 0);
+    assert_eq!(c.fails(WRITE, &[99, BUF, 1]), Errno::EBADF);
+    c.finish();
+}
+
+#[test]
+fn read_efault_and_partial() {
+    let mut c = ctx();
+    let fd = open(&mut c, b"/boot/hello", O_RDONLY).unwrap();
+    for bad in [0, RO, GUARD, UNMAPPED] {
+        assert_eq!(c.fails(READ, &[fd, bad, 10]), Errno::EFAULT, "{bad:#x}");
+    }
+    // Nothing was consumed by the failures.
+    assert_eq!(c.ok(LSEEK, &[fd, 0, 1]), 0);
+    // Straddling into unmapped memory: the first 4 bytes land, the offset follows.
+    assert_eq!(c.ok(READ, &[fd, BUF_END - 4, 100]), 4);
+    assert_eq!(c.get(BUF_END - 4, 4), b"#!mo");
+    assert_eq!(c.ok(LSEEK, &[fd, 0, 1]), 4);
+    assert_eq!(c.ok(READ, &[fd, BUF, 1000]), MODULE.len() as u32 - 4);
+    assert_eq!(c.get(BUF, MODULE.len() - 4), &MODULE[4..]);
+    // Directories are not read.
+    let d = open(&mut c, b"/boot", O_RDONLY).unwrap();
+    assert_eq!(c.fails(READ, &[d, BUF, 10]), Errno::EISDIR);
+    let t = open(&mut c, b"/tmp", O_RDONLY).unwrap();
+    assert_eq!(c.fails(READ, &[t, BUF, 10]), Errno::EISDIR);
+    assert_eq!(c.fails(READ, &[t, BUF, 0]), Errno::EISDIR);
+    c.finish();
+}
+
+#[test]
+fn dev_zero_and_null() {
+    let mut c = ctx();
+    let z = open(&mut c, b"/dev/zero", O_RDWR).unwrap();
+    c.put(BUF, &[0xaa; 64]);
+    assert_eq!(c.ok(READ, &[z, BUF, 64]), 64);
+    assert_eq!(c.get(BUF, 64), [0; 64]);
+    // 2 GiB into a 64 KiB buffer followed by unmapped memory: the buffer's worth, in
+    // page-sized pieces (no kernel allocation of the count).
+    assert_eq!(c.ok(READ, &[z, BUF, 0x8000_0000]), Ctx::BUF_PAGES * 4096);
+    assert_eq!(c.ok(READ, &[z, BUF, u32::MAX]), Ctx::BUF_PAGES * 4096);
+    assert_eq!(c.fails(READ, &[z, UNMAPPED, 0x8000_0000]), Errno::EFAULT);
+    assert_eq!(
+        c.ok(WRITE, &[z, UNMAPPED, 0x8000_0000]),
+        crate::abi::MAX_RW_COUNT
+    );
+    let n = open(&mut c, b"/dev/null", O_RDWR).unwrap();
+    assert_eq!(c.ok(READ, &[n, BUF, 10]), 0);
+    assert_eq!(c.ok(WRITE, &[n, BUF, 10]), 10);
+    assert_eq!(c.ok(WRITE, &[n, 0, u32::MAX]), crate::abi::MAX_RW_COUNT);
+    assert_eq!(c.fails(LSEEK, &[n, 0, 0]), Errno::ESPIPE);
+    assert_eq!(c.fails(LSEEK, &[0, 0, 0]), Errno::ESPIPE);
+    c.finish();
+}
+
+#[test]
+fn console_read_blocks_and_restarts() {
+    let mut c = ctx();
+    // Nothing typed: Block, and nothing changed.
+    let before = c.tty.clone();
+    assert_eq!(
+        c.call(READ, &[0, BUF, 100]),
+        SyscallResult::Block(BlockOn::ConsoleInput)
+    );
+    assert_eq!(c.tty, before);
+    // A zero-byte read does not block.
+    assert_eq!(c.ok(READ, &[0, BUF, 0]), 0);
+    for &b in b"ls -l\rnext\n" {
+        c.tty.receive(b);
+    }
+    assert_eq!(c.tty.out, b"ls -l\nnext\n"); // echo
+                                             // The restarted call now gets one line.
+    assert_eq!(c.ok(READ, &[0, BUF, 100]), 6);
+    assert_eq!(c.get(BUF, 6), b"ls -l\n");
+    // A bad buffer: EFAULT, and the line stays for the next read.
+    assert_eq!(c.fails(READ, &[0, UNMAPPED, 100]), Errno::EFAULT);
+    assert_eq!(c.tty.input(), ConsoleInput::Line(b"next\n"));
+    // Straddling: the bytes that fit are consumed, the rest stays.
+    assert_eq!(c.ok(READ, &[0, BUF_END - 2, 100]), 2);
+    assert_eq!(c.ok(READ, &[0, BUF, 100]), 3);
+    assert_eq!(c.get(BUF, 3), b"xt\n");
+    // Ctrl-D: end of file, once.
+    c.tty.receive(0x04);
+    assert_eq!(c.ok(READ, &[2, BUF, 100]), 0);
+    assert!(matches!(
+        c.call(READ, &[0, BUF, 100]),
+        SyscallResult::Block(_)
+    ));
+    // Writes go to the console output.
+    c.tty.out.clear();
+    c.put(BUF, b"out\n");
+    assert_eq!(c.ok(WRITE, &[2, BUF, 4]), 4);
+    assert_eq!(c.tty.out, b"out\n");
+    c.finish();
+}
+
+#[test]
+fn console_via_dev_console() {
+    let mut c = ctx();
+    let fd = open(&mut c, b"/dev/console", O_WRONLY).unwrap();
+    c.put(BUF, &[b'x'; 3000]);
+    assert_eq!(c.ok(WRITE, &[fd, BUF + 7, 3000 - 7]), 3000 - 7);
+    assert_eq!(c.tty.out.len(), 3000 - 7);
+    assert_eq!(c.fails(READ, &[fd, BUF, 1]), Errno::EBADF);
+    c.finish();
+}
+
+/// Decode `struct linux_dirent` records: (ino, off, name, type).
+fn dirents(bytes: &[u8]) -> Vec<(u32, u32, Vec<u8>, u8)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let ino = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let off = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap());
+        let reclen = u16::from_le_bytes(bytes[at + 8..at + 10].try_into().unwrap()) as usize;
+        assert_eq!(reclen % 4, 0);
+        let rec = &bytes[at..at + reclen];
+        let name_end = rec[10..].iter().position(|&b| b == 0).unwrap();
+        out.push((ino, off, rec[10..10 + name_end].to_vec(), rec[reclen - 1]));
+        at += reclen;
+    }
+    out
+}
+
+#[test]
+fn getdents_format_and_iteration() {
+    let mut c = ctx();
+    let fd = open(&mut c, b"/dev", O_RDONLY | O_DIRECTORY).unwrap();
+    let n = c.ok(GETDENTS, &[fd, BUF, 4096]) as usize;
+    let ents = dirents(&c.get(BUF, n));
+    let names: Vec<&[u8]> = ents.iter().map(|e| e.2.as_slice()).collect();
+    assert_eq!(names, [&b"."[..], b"..", b"console", b"null", b"zero"]);
+    assert_eq!(
+        ents.iter().map(|e| e.3).collect::<Vec<_>>(),
+        [
+            dtype::DT_DIR,
+            dtype::DT_DIR,
+            dtype::DT_CHR,
+            dtype::DT_CHR,
+            dtype::DT_CHR
+        ]
+    );
+    assert_eq!(
+        ents.iter().map(|e| e.1).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(ents[1].0, 1); // .. is /
+                              // Exact bytes of the first record: ino 2, off 1, reclen 16, ".", NUL, padding,
+                              // DT_DIR in the last byte.
+    let mut first = alloc::vec![2, 0, 0, 0, 1, 0, 0, 0, 16, 0, b'.', 0, 0, 0, 0];
+    first.push(dtype::DT_DIR);
+    assert_eq!(c.get(BUF, 16), first);
+    assert_eq!(ents.iter().map(|e| e.0).collect::<Vec<_>>()[2..], [4, 5, 6]);
+    assert_eq!(c.ok(GETDENTS, &[fd, BUF, 4096]), 0); // the end
+                                                     // Rewind, then read with a small buffer: whole records only, continuing after.
+    assert_eq!(c.ok(LSEEK, &[fd, 0, 0]), 0);
+    assert_eq!(c.fails(GETDENTS, &[fd, BUF, 11]), Errno::EINVAL);
+    assert_eq!(c.ok(GETDENTS, &[fd, BUF, 31]), 16);
+    let n = c.ok(GETDENTS, &[fd, BUF, 4096]) as usize;
+    assert_eq!(dirents(&c.get(BUF, n)).len(), 4);
+    // Errors.
+    assert_eq!(c.ok(LSEEK, &[fd, 0, 0]), 0);
+    assert_eq!(c.fails(GETDENTS, &[fd, UNMAPPED, 4096]), Errno::EFAULT);
+    assert_eq!(c.fails(GETDENTS, &[fd, RO, 4096]), Errno::EFAULT);
+    // A buffer straddling into unmapped memory: the records that fit before it.
+    assert_eq!(c.ok(GETDENTS, &[fd, BUF_END - 30, 4096]), 16);
+    assert_eq!(c.ok(LSEEK, &[fd, 0, 1]), 1);
+    assert_eq!(c.fails(LSEEK, &[fd, 0, 2]), Errno::EINVAL);
+    let f = open(&mut c, b"/boot/hello", O_RDONLY).unwrap();
+    assert_eq!(c.fails(GETDENTS, &[f, BUF, 4096]), Errno::ENOTDIR);
+    assert_eq!(c.fails(GETDENTS, &[1, BUF, 4096]), Errno::ENOTDIR);
+    assert_eq!(c.fails(GETDENTS, &[63, BUF, 4096]), Errno::EBADF);
+    // /tmp lists what was created, and /boot the modules.
+    open(&mut c, b"/tmp/b", O_CREAT | O_WRONLY).unwrap();
+    open(&mut c, b"/tmp/a", O_CREAT | O_WRONLY).unwrap();
+    let t = open(&mut c, b"/tmp/", O_RDONLY).unwrap();
+    let n = c.ok(GETDENTS, &[t, BUF, 4096]) as usize;
+    let names: Vec<Vec<u8>> = dirents(&c.get(BUF, n)).into_iter().map(|e| e.2).collect();
+    assert_eq!(names, [&b"."[..], b"..", b"a", b"b"]);
+    let b = open(&mut c, b"/boot", O_RDONLY).unwrap();
+    let n = c.ok(GETDENTS, &[b, BUF, 4096]) as usize;
+    let e = dirents(&c.get(BUF, n));
+    assert_eq!((e[2].2.as_slice(), e[2].3), (&b"hello"[..], dtype::DT_REG));
+    c.finish();
+}
+
+#[test]
+fn stat_and_fstat_layout() {
+    let mut c = ctx();
+    c.put_cstr(BUF, b"/boot/hello");
+    assert_eq!(c.ok(STAT, &[BUF, BUF + 256]), 0);
+    let b = c.get(BUF + 256, 64);
+    let expected = c.vfs.stat(c.vfs.lookup(b"/boot/hello").unwrap()).unwrap();
+    assert_eq!(b, expected.to_bytes());
+    assert_eq!(
+        u16::from_le_bytes([b[8], b[9]]) as u32,
+        mode::S_IFREG | 0o555
+    );
+    assert_eq!(
+        u32::from_le_bytes(b[20..24].try_into().unwrap()),
+        MODULE.len() as u32
+    );
+    assert_eq!(u32::from_le_bytes(b[24..28].try_into().unwrap()), 4096);
+    assert_eq!(c.ok(FSTAT, &[1, BUF + 256]), 0);
+    let b = c.get(BUF + 256, 64);
+    assert_eq!(
+        u16::from_le_bytes([b[8], b[9]]) as u32 & mode::S_IFMT,
+        mode::S_IFCHR
+    );
+    assert_eq!(u32::from_le_bytes(b[16..20].try_into().unwrap()), 0x501);
+    c.put_cstr(BUF, b"/tmp");
+    assert_eq!(c.ok(STAT, &[BUF, BUF + 256]), 0);
+    let st = c.get(BUF + 256, 64);
+    assert_eq!(
+        u16::from_le_bytes([st[8], st[9]]) as u32 & mode::S_IFMT,
+        mode::S_IFDIR
+    );
+    // Errors.
+    c.put_cstr(BUF, b"/nope");
+    assert_eq!(c.fails(STAT, &[BUF, BUF + 256]), Errno::ENOENT);
+    c.put_cstr(BUF, b"/boot/hello");
+    assert_eq!(c.fails(STAT, &[BUF, RO]), Errno::EFAULT);
+    assert_eq!(c.fails(STAT, &[BUF, BUF_END - 63]), Errno::EFAULT);
+    assert_eq!(c.fails(STAT, &[0, BUF + 256]), Errno::EFAULT);
+    assert_eq!(c.fails(FSTAT, &[1, 0]), Errno::EFAULT);
+    assert_eq!(c.fails(FSTAT, &[9, BUF]), Errno::EBADF);
+    assert_eq!(Stat::SIZE, 64);
+    c.finish();
+}
+
+#[test]
+fn ioctl_console_only() {
+    let mut c = ctx();
+    assert_eq!(c.ok(IOCTL, &[0, 0x5401, BUF]), 0);
+    let t = c.get(BUF, 36);
+    assert_eq!(t, crate::abi::Termios::console().to_bytes());
+    assert_eq!(c.ok(IOCTL, &[1, 0x5413, BUF]), 0);
+    assert_eq!(c.get(BUF, 8), [24, 0, 80, 0, 0, 0, 0, 0]);
+    assert_eq!(c.fails(IOCTL, &[1, 0x5413, RO]), Errno::EFAULT);
+    assert_eq!(c.fails(IOCTL, &[1, 0x5413, 0]), Errno::EFAULT);
+    assert_eq!(c.fails(IOCTL, &[1, 0x1234, BUF]), Errno::ENOTTY);
+    let f = open(&mut c, b"/boot/hello", O_RDONLY).unwrap();
+    assert_eq!(c.fails(IOCTL, &[f, 0x5401, BUF]), Errno::ENOTTY);
+    let n = open(&mut c, b"/dev/null", O_RDONLY).unwrap();
+    assert_eq!(c.fails(IOCTL, &[n, 0x5401, BUF]), Errno::ENOTTY);
+    assert_eq!(c.fails(IOCTL, &[50, 0x5401, BUF]), Errno::EBADF);
+    c.finish();
+}
+
+#[test]
+fn arguments_from_the_user_stack() {
+    let mut c = ctx();
+    // [esp] = return address, then write(1, BUF + 64, 3).
+    let esp = BUF + 0x800;
+    c.put(BUF + 64, b"abc");
+    let mut frame = Vec::new();
+    for w in [0xdead_beef, 1, BUF + 64, 3] {
+        frame.extend_from_slice(&u32::to_le_bytes(w));
+    }
+    c.put(esp, &frame);
+    assert_eq!(
+        dispatch_from_stack(&mut c, WRITE, esp),
+        SyscallResult::ok(3)
+    );
+    assert_eq!(c.tty.out, b"abc");
+    // Arguments beyond the mapped stack: EFAULT; none needed: fine.
+    assert_eq!(
+        dispatch_from_stack(&mut c, WRITE, BUF_END - 8),
+        SyscallResult::err(Errno::EFAULT)
+    );
+    assert_eq!(
+        dispatch_from_stack(&mut c, GETPID, UNMAPPED),
+        SyscallResult::ok(1)
+    );
+    assert_eq!(
+        dispatch_from_stack(&mut c, EXIT, u32::MAX - 2),
+        SyscallResult::err(Errno::EFAULT)
+    );
+    let mut mem = crate::user::FlatMemory::new(0x1000, 32);
+    mem.bytes[4..8].copy_from_slice(&7u32.to_le_bytes());
+    assert_eq!(read_args(&mut mem, 0x1000, CLOSE).unwrap()[0], 7);
+    assert_eq!(read_args(&mut mem, 0x1000, 12345).unwrap(), [0; 6]);
+    c.finish();
+}

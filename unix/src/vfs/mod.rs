@@ -1,0 +1,525 @@
+//! The virtual file system: path resolution and the nodes of the three file systems.
+//!
+//! ```text
+//! /                 root directory (read-only)
+//! /dev/console      the console (character device)
+//! /dev/null         reads EOF, swallows writes
+//! /dev/zero         reads zeros, swallows writes
+//! /boot/<name>      every boot module, read-only, backed by the module's bytes
+//! /tmp/...          the RAM file system (ramfs), writable
+//! ```
+//!
+//! Nodes are named by [`NodeId`], a plain value (no pointers), so open files and fd
+//! tables that hold them are plain data. Paths are byte strings; relative paths are
+//! resolved from `/` (there is no `chdir` yet). Resolution follows Linux: repeated
+//! slashes collapse, `.` and `..` work (`..` of `/` is `/`), a component longer than
+//! 255 bytes or a path of 4096 bytes or more is `ENAMETOOLONG`, a non-directory in
+//! the middle (or before a trailing slash) is `ENOTDIR`, a missing component
+//! `ENOENT`. Device reads and writes are done by the syscall layer (they need the
+//! console and user memory); the VFS stores and describes.
+
+pub mod ramfs;
+
+use crate::abi::{dtype, mode, open_flags as of, Stat, NAME_MAX, PATH_MAX};
+use crate::errno::Errno;
+use alloc::string::String;
+use alloc::vec::Vec;
+pub use ramfs::{Ino, Ramfs, RamfsLimits, RAM_ROOT};
+
+/// A node of the VFS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NodeId {
+    /// `/`.
+    Root,
+    /// `/dev`.
+    DevDir,
+    /// `/boot`.
+    BootDir,
+    /// `/dev/console`.
+    Console,
+    /// `/dev/null`.
+    Null,
+    /// `/dev/zero`.
+    Zero,
+    /// `/boot/<name>`: the boot file with this index.
+    Boot(u32),
+    /// A RAM file system node (`Ram(RAM_ROOT)` is `/tmp`).
+    Ram(Ino),
+}
+
+/// The type of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A directory.
+    Dir,
+    /// A regular file.
+    File,
+    /// A character device.
+    CharDev,
+}
+
+impl NodeKind {
+    /// The `d_type` of a directory entry of this kind.
+    pub fn dtype(self) -> u8 {
+        match self {
+            NodeKind::Dir => dtype::DT_DIR,
+            NodeKind::File => dtype::DT_REG,
+            NodeKind::CharDev => dtype::DT_CHR,
+        }
+    }
+}
+
+/// One directory entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirEntry<'a> {
+    /// Inode number.
+    pub ino: u32,
+    /// Name.
+    pub name: &'a [u8],
+    /// `d_type`.
+    pub dtype: u8,
+}
+
+/// Device ids (`st_dev`) of the file systems.
+mod dev {
+    pub const ROOTFS: u32 = 1;
+    pub const DEVFS: u32 = 2;
+    pub const BOOTFS: u32 = 3;
+    pub const RAMFS: u32 = 4;
+}
+
+/// Inode number of the first boot file.
+const BOOT_INO_BASE: u32 = 0x1000;
+/// Most boot files.
+pub const MAX_BOOT_FILES: usize = 1024;
+
+/// A read-only file in `/boot`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct BootFile {
+    name: String,
+    data: &'static [u8],
+}
+
+/// The result of walking a path.
+struct Walk<'p> {
+    /// The directory holding the last component.
+    parent: NodeId,
+    /// The last component, if the path ends in a name (not `/`, `.` or `..`).
+    name: Option<&'p [u8]>,
+    /// The node the path names, or why not.
+    node: Result<NodeId, Errno>,
+    /// The path ends with a slash: the node must be a directory.
+    dir_required: bool,
+}
+
+/// The VFS: boot files and the RAM file system. See the module documentation.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Vfs {
+    boot: Vec<BootFile>,
+    ram: Ramfs,
+}
+
+impl Vfs {
+    /// No boot files, an empty `/tmp` with default limits.
+    pub fn new() -> Vfs {
+        Vfs::default()
+    }
+
+    /// No boot files, an empty `/tmp` with `limits`.
+    pub fn with_ramfs_limits(limits: RamfsLimits) -> Vfs {
+        Vfs {
+            boot: Vec::new(),
+            ram: Ramfs::new(limits),
+        }
+    }
+
+    /// The RAM file system.
+    pub fn ramfs(&self) -> &Ramfs {
+        &self.ram
+    }
+
+    /// Make `data` readable as `/boot/<name>`. `EEXIST` if the name is taken,
+    /// `EINVAL` for an empty name, `.`, `..` or one containing `/` or NUL,
+    /// `ENAMETOOLONG` above 255 bytes, `ENOSPC` beyond [`MAX_BOOT_FILES`].
+    pub fn add_boot_file(&mut self, name: &str, data: &'static [u8]) -> Result<NodeId, Errno> {
+        let b = name.as_bytes();
+        if b.is_empty() || name == "." || name == ".." || b.contains(&b'/') || b.contains(&0) {
+            return Err(Errno::EINVAL);
+        }
+        if b.len() > NAME_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        if self.boot.iter().any(|f| f.name == name) {
+            return Err(Errno::EEXIST);
+        }
+        if self.boot.len() >= MAX_BOOT_FILES {
+            return Err(Errno::ENOSPC);
+        }
+        self.boot.push(BootFile {
+            name: String::from(name),
+            data,
+        });
+        Ok(NodeId::Boot(self.boot.len() as u32 - 1))
+    }
+
+    /// The bytes of `/boot/<name>`.
+    pub fn boot_file(&self, name: &str) -> Option<&'static [u8]> {
+        self.boot.iter().find(|f| f.name == name).map(|f| f.data)
+    }
+
+    /// The type of `node`; `ENOENT` for a node that does not exist.
+    pub fn kind(&self, node: NodeId) -> Result<NodeKind, Errno> {
+        Ok(match node {
+            NodeId::Root | NodeId::DevDir | NodeId::BootDir => NodeKind::Dir,
+            NodeId::Console | NodeId::Null | NodeId::Zero => NodeKind::CharDev,
+            NodeId::Boot(i) => {
+                self.boot.get(i as usize).ok_or(Errno::ENOENT)?;
+                NodeKind::File
+            }
+            NodeId::Ram(ino) => match self.ram.node(ino) {
+                Some(n) if n.is_dir() => NodeKind::Dir,
+                Some(_) => NodeKind::File,
+                None => return Err(Errno::ENOENT),
+            },
+        })
+    }
+
+    fn is_dir(&self, node: NodeId) -> bool {
+        self.kind(node) == Ok(NodeKind::Dir)
+    }
+
+    /// The directory holding `node` (`/` for `/`).
+    fn parent(&self, node: NodeId) -> NodeId {
+        match node {
+            NodeId::Ram(ino) if ino != RAM_ROOT => self
+                .ram
+                .node(ino)
+                .map_or(NodeId::Root, |n| NodeId::Ram(n.parent)),
+            NodeId::Console | NodeId::Null | NodeId::Zero => NodeId::DevDir,
+            NodeId::Boot(_) => NodeId::BootDir,
+            _ => NodeId::Root,
+        }
+    }
+
+    /// The entry `name` of directory `dir`.
+    fn child(&self, dir: NodeId, name: &[u8]) -> Result<NodeId, Errno> {
+        match dir {
+            NodeId::Root => match name {
+                b"dev" => Ok(NodeId::DevDir),
+                b"boot" => Ok(NodeId::BootDir),
+                b"tmp" => Ok(NodeId::Ram(RAM_ROOT)),
+                _ => Err(Errno::ENOENT),
+            },
+            NodeId::DevDir => match name {
+                b"console" => Ok(NodeId::Console),
+                b"null" => Ok(NodeId::Null),
+                b"zero" => Ok(NodeId::Zero),
+                _ => Err(Errno::ENOENT),
+            },
+            NodeId::BootDir => self
+                .boot
+                .iter()
+                .position(|f| f.name.as_bytes() == name)
+                .map(|i| NodeId::Boot(i as u32))
+                .ok_or(Errno::ENOENT),
+            NodeId::Ram(ino) => self.ram.child(ino, name).map(NodeId::Ram),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    /// Walk `path` component by component.
+    fn walk<'p>(&self, path: &'p [u8]) -> Result<Walk<'p>, Errno> {
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        if path.len() >= PATH_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let dir_required = path.last() == Some(&b'/');
+        let mut comps = path
+            .split(|&c| c == b'/')
+            .filter(|c| !c.is_empty())
+            .peekable();
+        let mut cur = NodeId::Root;
+        while let Some(comp) = comps.next() {
+            let last = comps.peek().is_none();
+            if comp.len() > NAME_MAX {
+                return Err(Errno::ENAMETOOLONG);
+            }
+            if !self.is_dir(cur) {
+                return Err(Errno::ENOTDIR);
+            }
+            match comp {
+                b"." => {}
+                b".." => cur = self.parent(cur),
+                name if last => {
+                    return Ok(Walk {
+                        parent: cur,
+                        name: Some(name),
+                        node: self.child(cur, name),
+                        dir_required,
+                    })
+                }
+                name => cur = self.child(cur, name)?,
+            }
+        }
+        Ok(Walk {
+            parent: self.parent(cur),
+            name: None,
+            node: Ok(cur),
+            dir_required: true,
+        })
+    }
+
+    /// The node `path` names.
+    pub fn lookup(&self, path: &[u8]) -> Result<NodeId, Errno> {
+        let w = self.walk(path)?;
+        let node = w.node?;
+        if w.dir_required && !self.is_dir(node) {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(node)
+    }
+
+    /// Open `path` with `open` flags (`docs/abi.md`), creating a RAM file with
+    /// permission bits `perm` for `O_CREAT` and truncating for `O_TRUNC`; `now` (seconds)
+    /// stamps what changes. Returns the node; the caller makes the open file.
+    pub fn open(&mut self, path: &[u8], flags: u32, perm: u32, now: u32) -> Result<NodeId, Errno> {
+        let acc = flags & of::O_ACCMODE;
+        if acc == 3 {
+            return Err(Errno::EINVAL);
+        }
+        let writing = acc != of::O_RDONLY;
+        let w = self.walk(path)?;
+        let node = match w.node {
+            Ok(node) => {
+                if flags & of::O_CREAT != 0 && flags & of::O_EXCL != 0 {
+                    return Err(Errno::EEXIST);
+                }
+                node
+            }
+            Err(Errno::ENOENT) if flags & of::O_CREAT != 0 => {
+                let Some(name) = w.name else {
+                    return Err(Errno::ENOENT);
+                };
+                if w.dir_required {
+                    return Err(Errno::EISDIR);
+                }
+                if flags & of::O_DIRECTORY != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                let NodeId::Ram(dir) = w.parent else {
+                    return Err(Errno::EROFS);
+                };
+                let ino = self.ram.create(dir, name, perm & 0o777, false, now)?;
+                return Ok(NodeId::Ram(ino));
+            }
+            Err(e) => return Err(e),
+        };
+        let kind = self.kind(node)?;
+        if kind != NodeKind::Dir && (w.dir_required || flags & of::O_DIRECTORY != 0) {
+            return Err(Errno::ENOTDIR);
+        }
+        if kind == NodeKind::Dir && (writing || flags & of::O_CREAT != 0) {
+            return Err(Errno::EISDIR);
+        }
+        let truncate = flags & of::O_TRUNC != 0 && kind == NodeKind::File;
+        if matches!(node, NodeId::Boot(_)) && (writing || truncate) {
+            return Err(Errno::EROFS);
+        }
+        if let (true, NodeId::Ram(ino)) = (truncate, node) {
+            self.ram.truncate(ino, 0, now)?;
+        }
+        Ok(node)
+    }
+
+    /// Create directory `path` in the RAM file system with permission bits `perm`.
+    pub fn mkdir(&mut self, path: &[u8], perm: u32, now: u32) -> Result<NodeId, Errno> {
+        let w = self.walk(path)?;
+        let name = match (w.node, w.name) {
+            (Ok(_), _) => return Err(Errno::EEXIST),
+            (Err(Errno::ENOENT), Some(name)) => name,
+            (Err(e), _) => return Err(e),
+        };
+        let NodeId::Ram(dir) = w.parent else {
+            return Err(Errno::EROFS);
+        };
+        self.ram
+            .create(dir, name, perm & 0o777, true, now)
+            .map(NodeId::Ram)
+    }
+
+    /// The size in bytes of a file (0 for directories and devices).
+    pub fn size(&self, node: NodeId) -> u64 {
+        self.file_data(node).map_or(0, |d| d.len() as u64)
+    }
+
+    /// The bytes of a regular file (a boot file or a RAM file).
+    pub fn file_data(&self, node: NodeId) -> Result<&[u8], Errno> {
+        match node {
+            NodeId::Boot(i) => self
+                .boot
+                .get(i as usize)
+                .map(|f| f.data)
+                .ok_or(Errno::ENOENT),
+            NodeId::Ram(ino) => self.ram.data(ino),
+            _ => Err(if self.is_dir(node) {
+                Errno::EISDIR
+            } else {
+                Errno::EINVAL
+            }),
+        }
+    }
+
+    /// Write `data` at `offset` of a RAM file (see [`Ramfs::write_at`]).
+    pub fn write_at(
+        &mut self,
+        node: NodeId,
+        offset: u64,
+        data: &[u8],
+        now: u32,
+    ) -> Result<usize, Errno> {
+        match node {
+            NodeId::Ram(ino) => self.ram.write_at(ino, offset, data, now),
+            NodeId::Boot(_) => Err(Errno::EROFS),
+            _ => Err(if self.is_dir(node) {
+                Errno::EISDIR
+            } else {
+                Errno::EINVAL
+            }),
+        }
+    }
+
+    /// The `struct stat` of `node`.
+    pub fn stat(&self, node: NodeId) -> Result<Stat, Errno> {
+        let dir = |dev: u32, ino: u32, perm: u32, nlink: usize| Stat {
+            dev,
+            ino,
+            mode: (mode::S_IFDIR | perm) as u16,
+            nlink: nlink.min(u16::MAX as usize) as u16,
+            blksize: 4096,
+            ..Stat::default()
+        };
+        let chr = |ino: u32, perm: u32, major: u32, minor: u32| Stat {
+            dev: dev::DEVFS,
+            ino,
+            mode: (mode::S_IFCHR | perm) as u16,
+            nlink: 1,
+            rdev: (major << 8) | minor,
+            blksize: 4096,
+            ..Stat::default()
+        };
+        let file = |dev: u32, ino: u32, perm: u32, size: u64| Stat {
+            dev,
+            ino,
+            mode: (mode::S_IFREG | perm) as u16,
+            nlink: 1,
+            size: size.min(u32::MAX as u64) as u32,
+            blksize: 4096,
+            blocks: size.div_ceil(512).min(u32::MAX as u64) as u32,
+            ..Stat::default()
+        };
+        Ok(match node {
+            NodeId::Root => dir(dev::ROOTFS, 1, 0o755, 5),
+            NodeId::DevDir => dir(dev::DEVFS, 2, 0o755, 2),
+            NodeId::BootDir => dir(dev::BOOTFS, 3, 0o555, 2),
+            NodeId::Console => chr(4, 0o620, 5, 1),
+            NodeId::Null => chr(5, 0o666, 1, 3),
+            NodeId::Zero => chr(6, 0o666, 1, 5),
+            NodeId::Boot(i) => {
+                let f = self.boot.get(i as usize).ok_or(Errno::ENOENT)?;
+                file(dev::BOOTFS, BOOT_INO_BASE + i, 0o555, f.data.len() as u64)
+            }
+            NodeId::Ram(ino) => {
+                let n = self.ram.node(ino).ok_or(Errno::ENOENT)?;
+                let mut st = match &n.body {
+                    ramfs::Body::Dir(_) => dir(
+                        dev::RAMFS,
+                        ino,
+                        u32::from(n.perm),
+                        2 + self.ram.subdirs(ino),
+                    ),
+                    ramfs::Body::File(v) => {
+                        file(dev::RAMFS, ino, u32::from(n.perm), v.len() as u64)
+                    }
+                };
+                st.atime = n.mtime;
+                st.mtime = n.mtime;
+                st.ctime = n.ctime;
+                st
+            }
+        })
+    }
+
+    /// The inode number of `node` (as `stat` reports it).
+    pub fn ino(&self, node: NodeId) -> u32 {
+        self.stat(node).map_or(0, |s| s.ino)
+    }
+
+    /// Entry `index` of directory `dir`: 0 is `.`, 1 is `..`, then the children in a
+    /// stable order (creation order in `/boot`, name order in `/tmp`). `None` past
+    /// the end; `ENOTDIR` if `dir` is not a directory.
+    pub fn dir_entry(&self, dir: NodeId, index: u64) -> Result<Option<DirEntry<'_>>, Errno> {
+        if !self.is_dir(dir) {
+            return Err(if self.kind(dir).is_err() {
+                Errno::ENOENT
+            } else {
+                Errno::ENOTDIR
+            });
+        }
+        let dot = |name: &'static [u8], node: NodeId| DirEntry {
+            ino: self.ino(node),
+            name,
+            dtype: dtype::DT_DIR,
+        };
+        let fixed = |name: &'static [u8], node: NodeId| {
+            let kind = self.kind(node).unwrap_or(NodeKind::File);
+            DirEntry {
+                ino: self.ino(node),
+                name,
+                dtype: kind.dtype(),
+            }
+        };
+        match index {
+            0 => return Ok(Some(dot(b".", dir))),
+            1 => return Ok(Some(dot(b"..", self.parent(dir)))),
+            _ => {}
+        }
+        let Ok(i) = usize::try_from(index - 2) else {
+            return Ok(None);
+        };
+        Ok(match dir {
+            NodeId::Root => [
+                (&b"boot"[..], NodeId::BootDir),
+                (b"dev", NodeId::DevDir),
+                (b"tmp", NodeId::Ram(RAM_ROOT)),
+            ]
+            .get(i)
+            .map(|&(n, node)| fixed(n, node)),
+            NodeId::DevDir => [
+                (&b"console"[..], NodeId::Console),
+                (b"null", NodeId::Null),
+                (b"zero", NodeId::Zero),
+            ]
+            .get(i)
+            .map(|&(n, node)| fixed(n, node)),
+            NodeId::BootDir => self.boot.get(i).map(|f| DirEntry {
+                ino: BOOT_INO_BASE + i as u32,
+                name: f.name.as_bytes(),
+                dtype: dtype::DT_REG,
+            }),
+            NodeId::Ram(ino) => self.ram.entry(ino, i)?.map(|(name, child)| {
+                let kind = self.kind(NodeId::Ram(child)).unwrap_or(NodeKind::File);
+                DirEntry {
+                    ino: child,
+                    name,
+                    dtype: kind.dtype(),
+                }
+            }),
+            _ => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,237 @@
+//! Tests of path resolution, open semantics, stat and directory entries.
+
+use super::*;
+use crate::abi::open_flags::*;
+
+static HELLO: &[u8] = b"hello module";
+
+fn vfs() -> Vfs {
+    let mut v = Vfs::new();
+    v.add_boot_file("hello", HELLO).unwrap();
+    v.add_boot_file("cat", b"cat bytes").unwrap();
+    v
+}
+
+#[test]
+fn resolution() {
+    let v = vfs();
+    assert_eq!(v.lookup(b"/"), Ok(NodeId::Root));
+    assert_eq!(v.lookup(b"///"), Ok(NodeId::Root));
+    assert_eq!(v.lookup(b"/dev/console"), Ok(NodeId::Console));
+    assert_eq!(v.lookup(b"//dev///null"), Ok(NodeId::Null));
+    assert_eq!(v.lookup(b"/dev/./zero"), Ok(NodeId::Zero));
+    assert_eq!(v.lookup(b"/boot/../dev/zero"), Ok(NodeId::Zero));
+    assert_eq!(v.lookup(b"/../../boot/hello"), Ok(NodeId::Boot(0)));
+    assert_eq!(v.lookup(b"boot/cat"), Ok(NodeId::Boot(1)));
+    assert_eq!(v.lookup(b"/tmp"), Ok(NodeId::Ram(RAM_ROOT)));
+    assert_eq!(v.lookup(b"/tmp/"), Ok(NodeId::Ram(RAM_ROOT)));
+    assert_eq!(v.lookup(b"/tmp/.."), Ok(NodeId::Root));
+    assert_eq!(v.lookup(b"/dev/.."), Ok(NodeId::Root));
+    assert_eq!(v.lookup(b"."), Ok(NodeId::Root));
+    assert_eq!(v.lookup(b""), Err(Errno::ENOENT));
+    assert_eq!(v.lookup(b"/nope"), Err(Errno::ENOENT));
+    assert_eq!(v.lookup(b"/nope/x"), Err(Errno::ENOENT));
+    assert_eq!(v.lookup(b"/boot/hello/"), Err(Errno::ENOTDIR));
+    assert_eq!(v.lookup(b"/boot/hello/x"), Err(Errno::ENOTDIR));
+    assert_eq!(v.lookup(b"/boot/hello/."), Err(Errno::ENOTDIR));
+    assert_eq!(v.lookup(b"/boot/hello/.."), Err(Errno::ENOTDIR));
+    assert_eq!(v.lookup(b"/dev/null/"), Err(Errno::ENOTDIR));
+}
+
+#[test]
+fn name_limits() {
+    let v = vfs();
+    let mut long = b"/tmp/".to_vec();
+    long.extend_from_slice(&[b'a'; 256]);
+    assert_eq!(v.lookup(&long), Err(Errno::ENAMETOOLONG));
+    let mut ok = b"/tmp/".to_vec();
+    ok.extend_from_slice(&[b'a'; 255]);
+    assert_eq!(v.lookup(&ok), Err(Errno::ENOENT));
+    let path: Vec<u8> = core::iter::repeat_n(b"/.", 2048)
+        .flatten()
+        .copied()
+        .collect();
+    assert_eq!(path.len(), 4096);
+    assert_eq!(v.lookup(&path), Err(Errno::ENAMETOOLONG));
+    assert_eq!(v.lookup(&path[..4094]), Ok(NodeId::Root));
+}
+
+#[test]
+fn open_flags() {
+    let mut v = vfs();
+    assert_eq!(v.open(b"/boot/hello", O_RDONLY, 0, 0), Ok(NodeId::Boot(0)));
+    assert_eq!(v.open(b"/boot/hello", O_WRONLY, 0, 0), Err(Errno::EROFS));
+    assert_eq!(v.open(b"/boot/hello", O_RDWR, 0, 0), Err(Errno::EROFS));
+    assert_eq!(
+        v.open(b"/boot/hello", O_RDONLY | O_TRUNC, 0, 0),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(
+        v.open(b"/boot/new", O_WRONLY | O_CREAT, 0o644, 0),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(
+        v.open(b"/new", O_WRONLY | O_CREAT, 0o644, 0),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(
+        v.open(b"/dev/new", O_WRONLY | O_CREAT, 0o644, 0),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(v.open(b"/boot/hello", 3, 0, 0), Err(Errno::EINVAL));
+    assert_eq!(
+        v.open(b"/boot/hello", O_RDONLY | O_DIRECTORY, 0, 0),
+        Err(Errno::ENOTDIR)
+    );
+    assert_eq!(
+        v.open(b"/boot/hello", O_CREAT | O_EXCL, 0, 0),
+        Err(Errno::EEXIST)
+    );
+    assert_eq!(
+        v.open(b"/boot", O_RDONLY | O_DIRECTORY, 0, 0),
+        Ok(NodeId::BootDir)
+    );
+    assert_eq!(v.open(b"/boot", O_WRONLY, 0, 0), Err(Errno::EISDIR));
+    assert_eq!(v.open(b"/tmp", O_RDWR, 0, 0), Err(Errno::EISDIR));
+    assert_eq!(
+        v.open(b"/tmp", O_RDONLY | O_CREAT, 0, 0),
+        Err(Errno::EISDIR)
+    );
+    assert_eq!(
+        v.open(b"/tmp/x/", O_RDWR | O_CREAT, 0, 0),
+        Err(Errno::EISDIR)
+    );
+    assert_eq!(
+        v.open(b"/tmp/nodir/x", O_RDWR | O_CREAT, 0, 0),
+        Err(Errno::ENOENT)
+    );
+    assert_eq!(v.open(b"/tmp/missing", O_RDONLY, 0, 0), Err(Errno::ENOENT));
+    assert_eq!(
+        v.open(b"/dev/null", O_WRONLY | O_TRUNC, 0, 0),
+        Ok(NodeId::Null)
+    );
+    assert_eq!(v.open(b"/dev/console", O_RDWR, 0, 0), Ok(NodeId::Console));
+
+    let f = v.open(b"/tmp/f", O_WRONLY | O_CREAT, 0o640, 9).unwrap();
+    assert!(matches!(f, NodeId::Ram(_)));
+    assert_eq!(v.write_at(f, 0, b"abc", 10), Ok(3));
+    assert_eq!(
+        v.open(b"/tmp/f", O_WRONLY | O_CREAT | O_EXCL, 0, 0),
+        Err(Errno::EEXIST)
+    );
+    assert_eq!(v.open(b"/tmp/f", O_RDONLY, 0, 0), Ok(f));
+    assert_eq!(v.file_data(f).unwrap(), b"abc");
+    assert_eq!(v.open(b"/tmp/f/", O_RDONLY, 0, 0), Err(Errno::ENOTDIR));
+    assert_eq!(v.open(b"/tmp//f", O_WRONLY | O_TRUNC, 0, 11), Ok(f));
+    assert_eq!(v.file_data(f).unwrap(), b"");
+    let st = v.stat(f).unwrap();
+    assert_eq!(u32::from(st.mode), mode::S_IFREG | 0o640);
+    assert_eq!(st.mtime, 11);
+}
+
+#[test]
+fn directories_and_entries() {
+    let mut v = vfs();
+    let d = v.mkdir(b"/tmp/d", 0o755, 1).unwrap();
+    assert_eq!(v.mkdir(b"/tmp/d", 0o755, 1), Err(Errno::EEXIST));
+    assert_eq!(v.mkdir(b"/boot/d", 0o755, 1), Err(Errno::EROFS));
+    let f = v
+        .open(b"/tmp/d/file", O_CREAT | O_WRONLY, 0o600, 2)
+        .unwrap();
+    assert_eq!(v.lookup(b"/tmp/d/../d/file"), Ok(f));
+    assert_eq!(v.lookup(b"/tmp/d/./.."), Ok(NodeId::Ram(RAM_ROOT)));
+
+    let names = |v: &Vfs, dir: NodeId| -> Vec<(Vec<u8>, u8)> {
+        (0..)
+            .map_while(|i| v.dir_entry(dir, i).unwrap())
+            .map(|e| (e.name.to_vec(), e.dtype))
+            .collect()
+    };
+    let dt = |n: &str, t: u8| (n.as_bytes().to_vec(), t);
+    assert_eq!(
+        names(&v, NodeId::Root),
+        [
+            dt(".", 4),
+            dt("..", 4),
+            dt("boot", 4),
+            dt("dev", 4),
+            dt("tmp", 4)
+        ]
+    );
+    assert_eq!(
+        names(&v, NodeId::DevDir),
+        [
+            dt(".", 4),
+            dt("..", 4),
+            dt("console", 2),
+            dt("null", 2),
+            dt("zero", 2)
+        ]
+    );
+    assert_eq!(
+        names(&v, NodeId::BootDir),
+        [dt(".", 4), dt("..", 4), dt("hello", 8), dt("cat", 8)]
+    );
+    assert_eq!(
+        names(&v, NodeId::Ram(RAM_ROOT)),
+        [dt(".", 4), dt("..", 4), dt("d", 4)]
+    );
+    assert_eq!(names(&v, d), [dt(".", 4), dt("..", 4), dt("file", 8)]);
+    assert_eq!(v.dir_entry(NodeId::Null, 0), Err(Errno::ENOTDIR));
+    assert_eq!(v.dir_entry(f, 0), Err(Errno::ENOTDIR));
+    // `..` of /tmp is /, inode 1.
+    assert_eq!(
+        v.dir_entry(NodeId::Ram(RAM_ROOT), 1).unwrap().unwrap().ino,
+        1
+    );
+    assert_eq!(v.dir_entry(NodeId::Root, u64::MAX), Ok(None));
+    assert_eq!(v.stat(NodeId::Ram(RAM_ROOT)).unwrap().nlink, 3);
+}
+
+#[test]
+fn stat_of_each_kind() {
+    let v = vfs();
+    let st = v.stat(NodeId::Boot(0)).unwrap();
+    assert_eq!(u32::from(st.mode), mode::S_IFREG | 0o555);
+    assert_eq!(st.size as usize, HELLO.len());
+    assert_eq!(st.blocks, 1);
+    let st = v.stat(NodeId::Console).unwrap();
+    assert_eq!(u32::from(st.mode) & mode::S_IFMT, mode::S_IFCHR);
+    assert_eq!(st.rdev, 0x501);
+    let st = v.stat(NodeId::Root).unwrap();
+    assert_eq!(u32::from(st.mode) & mode::S_IFMT, mode::S_IFDIR);
+    assert_eq!(st.ino, 1);
+    assert_eq!(v.stat(NodeId::Boot(9)), Err(Errno::ENOENT));
+    assert_eq!(v.stat(NodeId::Ram(3)), Err(Errno::ENOENT));
+    // Inode numbers are distinct.
+    let mut inos: Vec<u32> = [
+        NodeId::Root,
+        NodeId::DevDir,
+        NodeId::BootDir,
+        NodeId::Console,
+        NodeId::Null,
+        NodeId::Zero,
+        NodeId::Boot(0),
+        NodeId::Boot(1),
+        NodeId::Ram(RAM_ROOT),
+    ]
+    .iter()
+    .map(|&n| v.ino(n))
+    .collect();
+    inos.sort_unstable();
+    inos.dedup();
+    assert_eq!(inos.len(), 9);
+}
+
+#[test]
+fn boot_file_names() {
+    let mut v = vfs();
+    assert_eq!(v.add_boot_file("hello", b""), Err(Errno::EEXIST));
+    assert_eq!(v.add_boot_file("", b""), Err(Errno::EINVAL));
+    assert_eq!(v.add_boot_file("a/b", b""), Err(Errno::EINVAL));
+    assert_eq!(v.add_boot_file("..", b""), Err(Errno::EINVAL));
+    let long = "x".repeat(256);
+    assert_eq!(v.add_boot_file(&long, b""), Err(Errno::ENAMETOOLONG));
+    assert_eq!(v.boot_file("hello"), Some(HELLO));
+    assert_eq!(v.boot_file("nope"), None);
+}
