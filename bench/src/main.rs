@@ -13,7 +13,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use xtask::{build_kernel, run, workspace_root, RunOptions};
+use xtask::{build, run, workspace_root, RunOptions};
 
 const BENCH_TIMEOUT: Duration = Duration::from_secs(900);
 const BENCH_MEMORY_MIB: u32 = 1024;
@@ -89,7 +89,7 @@ fn main() -> ExitCode {
         }
     };
     if args.build {
-        if let Err(e) = build_kernel(true) {
+        if let Err(e) = build(true) {
             eprintln!("bench: kernel build failed: {e}");
             return ExitCode::FAILURE;
         }

@@ -12,6 +12,8 @@ use crate::error::{Error, Result};
 
 /// The Rust target the kernel is built for.
 pub const KERNEL_TARGET: &str = "x86_64-unknown-none";
+/// The Rust target of the user programs.
+pub const USER_TARGET: &str = "i686-unknown-linux-gnu";
 /// The kernel's package (and binary) name.
 pub const KERNEL_PACKAGE: &str = "kernel";
 
@@ -96,6 +98,45 @@ pub fn build_kernel(quiet: bool) -> Result<PathBuf> {
         return Err(Error::KernelNotFound(path));
     }
     Ok(path)
+}
+
+/// The user-space workspace (libc and programs, built for i686).
+pub fn user_workspace() -> PathBuf {
+    workspace_root().join("unix/user")
+}
+
+/// Where the user programs are built: program names given to
+/// `cargo xtask qemu` are looked up here.
+pub fn user_programs_dir() -> PathBuf {
+    target_dir().join("user").join(USER_TARGET).join("release")
+}
+
+/// Build the user programs (release, `i686-unknown-linux-gnu`).
+pub fn build_user_programs(quiet: bool) -> Result<PathBuf> {
+    let mut cmd = Command::new(cargo());
+    cmd.args(["build", "--release"])
+        .current_dir(user_workspace());
+    if quiet {
+        cmd.arg("--quiet");
+    }
+    cmd.env("CARGO_TARGET_DIR", target_dir().join("user"));
+    let status = cmd
+        .status()
+        .map_err(|e| Error::Io(format!("running {}", cargo().display()), e))?;
+    if !status.success() {
+        return Err(Error::Build(format!(
+            "building the user programs in {} exited with {status} (is the {USER_TARGET} target installed? run scripts/setup.sh)",
+            user_workspace().display()
+        )));
+    }
+    Ok(user_programs_dir())
+}
+
+/// Build everything a boot needs: the user programs, then the kernel.
+/// Returns the kernel's path.
+pub fn build(quiet: bool) -> Result<PathBuf> {
+    build_user_programs(quiet)?;
+    build_kernel(quiet)
 }
 
 #[cfg(test)]

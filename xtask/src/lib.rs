@@ -24,7 +24,9 @@ pub mod qemu;
 pub mod serial;
 
 pub use error::{Error, Result};
-pub use image::{build_kernel, kernel_path, workspace_root};
+pub use image::{
+    build, build_kernel, build_user_programs, kernel_path, user_programs_dir, workspace_root,
+};
 pub use modules::{Module, ModuleResolver};
 pub use outcome::{
     status_meaning, RunOutcome, TestLine, Verdict, EXIT_HARNESS, EXIT_INTERRUPTED, EXIT_KVM_ERROR,

@@ -13,7 +13,7 @@ fn main() -> ExitCode {
             print!("{}", cli::USAGE);
             0
         }
-        Ok(Command::Build { quiet }) => match xtask::build_kernel(quiet) {
+        Ok(Command::Build { quiet }) => match xtask::build(quiet) {
             Ok(path) => {
                 if !quiet {
                     eprintln!("xtask: kernel image: {}", path.display());
@@ -40,7 +40,7 @@ fn qemu(q: &cli::QemuArgs) -> i32 {
     let kernel = if q.no_build || q.kernel.is_some() {
         xtask::kernel_path()
     } else {
-        match xtask::build_kernel(true) {
+        match xtask::build(true) {
             Ok(path) => path,
             Err(e) => return fail(&e),
         }

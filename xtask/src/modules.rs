@@ -7,9 +7,9 @@
 //! The path cannot hold a space (QEMU cuts the file name at the first space),
 //! so such a path is refused; commas are escaped.
 //!
-//! The first word is a path today. The hook for program *names* (resolved in
-//! a user-programs folder, added by a later issue) is [`ModuleResolver`]:
-//! a word without a `/` is looked up in its `programs_dir`.
+//! The first word is a path, or the name of a user program: [`ModuleResolver`]
+//! looks a word without a `/` (that is not a file here) up in its
+//! `programs_dir`, by default where `cargo xtask build` puts the programs.
 
 use std::path::PathBuf;
 
@@ -38,12 +38,20 @@ impl Module {
 }
 
 /// Turns module specs (`"prog arg1 arg2"`) into [`Module`]s.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ModuleResolver {
-    /// Where program names (words without a `/`) are looked up. `None` until
-    /// the user-programs issue builds such a folder; then a bare name `sh`
-    /// means `programs_dir/sh`.
+    /// Where program names (words without a `/`) are looked up: a bare name
+    /// `echo` means `programs_dir/echo`. `None`: paths only.
     pub programs_dir: Option<PathBuf>,
+}
+
+impl Default for ModuleResolver {
+    /// Program names resolve to the built user programs.
+    fn default() -> Self {
+        ModuleResolver {
+            programs_dir: Some(crate::image::user_programs_dir()),
+        }
+    }
 }
 
 impl ModuleResolver {
@@ -184,7 +192,7 @@ mod tests {
         let dir = temp_dir("resolve");
         let file = dir.join("prog");
         fs::write(&file, b"x").unwrap();
-        let r = ModuleResolver::default();
+        let r = ModuleResolver { programs_dir: None };
         let m = r.resolve(&format!("{} 1 2", file.display())).unwrap();
         assert!(m.path.is_absolute());
         assert_eq!(m.args, "1 2");

@@ -24,8 +24,6 @@ pub const USER_DATA: u16 = 0x20 | 3;
 pub const USER_CODE64: u16 = 0x28 | 3;
 pub const TSS_SELECTOR: u16 = 0x30;
 pub const LDT_SELECTOR: u16 = 0x40;
-/// The call gate's selector as user code writes it: `lcall $0x7, $0`.
-pub const SYSCALL_GATE: u16 = 0x07;
 
 /// IST index (1-based, as the IDT encodes it) of the double-fault stack.
 pub const DOUBLE_FAULT_IST: u8 = 1;

@@ -4,7 +4,8 @@
 //! IDT, Multiboot information, memory plan (heap region, frame allocator),
 //! kernel command line, SSE, PIC/PIT timer and TSC calibration, interrupts on,
 //! boot summary. Then the command line decides: raise a deliberate
-//! exception, run the benchmarks, run in-kernel tests, or shut down cleanly.
+//! exception, run the benchmarks, run in-kernel tests, or run every boot
+//! module as a Unix process and shut down when all have exited.
 
 mod bench;
 mod boot;
@@ -23,6 +24,7 @@ mod thread;
 mod timer;
 mod trap;
 mod user_tests;
+mod userland;
 mod vm_tests;
 mod vmm;
 
@@ -66,6 +68,7 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
         log::warn!("this CPU has no NX bit: data pages are executable");
     }
     timer::init();
+    serial::enable_input_interrupt();
     cpu::enable_interrupts();
 
     report_boot(&boot, &summary);
@@ -79,7 +82,8 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
     if let Some(selection) = &options.ktest {
         ktest::run(selection);
     }
-    shutdown::shutdown(shutdown::STATUS_OK)
+    let status = userland::run_modules(&boot.modules);
+    shutdown::shutdown(status)
 }
 
 /// The boot summary: memory, modules and the time from entry to ready.

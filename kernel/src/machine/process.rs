@@ -214,7 +214,9 @@ fn kill_all(signal: u32) {
     }
 }
 
+/// Reports an exit and releases the process's Unix state.
 fn report_exit(pid: Pid, name: &str, status: u32) {
+    super::userland::process_ended(pid);
     serial::write_line(
         &JsonLine::new("event", "exit")
             .u64("pid", u64::from(pid))

@@ -9,6 +9,23 @@ const COM1: u16 = 0x3f8;
 
 static LOCK: Mutex<()> = Mutex::new(());
 
+/// Turns on the receive interrupt (IRQ 4): input goes to [`receive`].
+pub fn enable_input_interrupt() {
+    cpu::outb(COM1 + 1, 0x01);
+}
+
+/// Called from IRQ 4: hands every received byte to `sink`.
+pub fn receive(mut sink: impl FnMut(u8)) {
+    // Bounded: the FIFO holds 16 bytes; a stuck "data ready" bit must not
+    // hold the CPU.
+    for _ in 0..64 {
+        if cpu::inb(COM1 + 5) & 0x01 == 0 {
+            break;
+        }
+        sink(cpu::inb(COM1));
+    }
+}
+
 /// Programs COM1 for 115200 baud, 8N1, FIFOs on, interrupts off.
 pub fn init() {
     cpu::outb(COM1 + 1, 0x00);

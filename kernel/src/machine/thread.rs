@@ -125,14 +125,6 @@ impl Thread {
     pub fn stack_top(&self) -> u64 {
         self.stack.as_ptr() as u64 + KERNEL_STACK_SIZE as u64
     }
-
-    /// The user register frame at the top of the stack.
-    pub fn user_frame(&mut self) -> &mut TrapFrame {
-        let at = self.stack_top() - core::mem::size_of::<TrapFrame>() as u64;
-        // SAFETY: every entry from ring 3 (and `new_user`) leaves a
-        // TrapFrame exactly there; the &mut self borrow makes it exclusive.
-        unsafe { &mut *(at as *mut TrapFrame) }
-    }
 }
 
 /// Saves the current context into `*save_rsp` and resumes the context whose

@@ -1,5 +1,6 @@
-//! Time: the legacy PIC (remapped to vectors 32–47), the PIT as a periodic
-//! tick at [`TICK_HZ`], and the TSC calibrated against the PIT.
+//! Time and the legacy interrupt controller: the PIC (remapped to vectors
+//! 32–47, routing IRQ 4 to the serial console), the PIT as a periodic tick
+//! at [`TICK_HZ`], and the TSC calibrated against the PIT.
 //!
 //! The PIC reaches the CPU through the local APIC's LINT0 in "virtual wire"
 //! mode. SeaBIOS sets that up, qboot does not, so the kernel programs it.
@@ -36,7 +37,8 @@ fn enable_virtual_wire() {
     lapic_write(LAPIC_LINT1, 0x400);
 }
 
-/// Remaps the PICs, starts the PIT and leaves only IRQ 0 unmasked.
+/// Remaps the PICs, starts the PIT and leaves only IRQ 0 (timer) and IRQ 4
+/// (COM1) unmasked.
 pub fn init() {
     enable_virtual_wire();
     // ICW1..ICW4: edge triggered, cascade, vectors 32 and 40, 8086 mode.
@@ -48,7 +50,7 @@ pub fn init() {
     cpu::outb(PIC2 + 1, 2);
     cpu::outb(PIC1 + 1, 1);
     cpu::outb(PIC2 + 1, 1);
-    cpu::outb(PIC1 + 1, 0xfe);
+    cpu::outb(PIC1 + 1, 0xee);
     cpu::outb(PIC2 + 1, 0xff);
 
     calibrate_tsc();
@@ -100,8 +102,12 @@ pub fn handle_irq(irq: u8) {
             return;
         }
     }
-    if irq == 0 {
-        TICKS.fetch_add(1, Ordering::Relaxed);
+    match irq {
+        0 => {
+            TICKS.fetch_add(1, Ordering::Relaxed);
+        }
+        4 => super::serial::receive(super::userland::console_input),
+        _ => {}
     }
     if irq >= 8 {
         cpu::outb(PIC2, 0x20);

@@ -3,7 +3,7 @@
 //! with a status, and are killed with the right signal when they fault.
 
 use super::ktest::{kassert, ktest};
-use super::{cpu, memory, process, timer, vmm};
+use super::{cpu, memory, process, timer, userland, vmm};
 use alloc::string::String;
 use alloc::vec::Vec;
 use remap::Perms;
@@ -34,7 +34,7 @@ fn load_program(code: &[u8]) -> Result<(), String> {
                 .map_err(|e| alloc::format!("{e}"))
         })
     })?;
-    process::spawn(
+    userland::spawn(
         "ring3-test",
         space,
         CODE,

@@ -10,9 +10,10 @@
 use super::{boot, cpu, memory};
 use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Mutex;
+use unix::exec::layout::STACK_LIMIT;
 use vm::{
-    Access, AddressSpace, FaultOutcome, PersistentSpace, PhysAddr, PhysMemory, Segv, VmError,
-    KERNEL_ENTRIES,
+    Access, AddressSpace, FaultOutcome, PersistentSpace, PhysAddr, PhysMemory, Segv, SegvReason,
+    VmError, KERNEL_ENTRIES,
 };
 
 /// Everything behind the VM lock.
@@ -154,8 +155,39 @@ pub fn handle_page_fault(addr: u64, error_code: u64) -> Result<FaultOutcome, Fau
     } = &mut *vmm;
     let space = current.as_mut().ok_or(FaultError::NoAddressSpace)?;
     let access = Access::from_pf_error_code(error_code);
-    let outcome = memory::with_machine(|m| space.resolve_fault(persistent, m, addr, access))
-        .map_err(FaultError::Segv)?;
+    let outcome =
+        memory::with_machine(|m| resolve_or_grow_stack(space, persistent, m, addr, access))
+            .map_err(FaultError::Segv)?;
     FAULTS.count(outcome);
     Ok(outcome)
+}
+
+/// Resolves a fault; an unmapped address in the stack's growth area first
+/// grows the stack down to it (the user stack grows on demand, up to its
+/// limit, never past another mapping).
+fn resolve_or_grow_stack(
+    space: &mut AddressSpace,
+    persistent: &mut PersistentSpace,
+    m: &mut memory::KernelMachine<'_>,
+    addr: u64,
+    access: Access,
+) -> Result<FaultOutcome, Segv> {
+    match space.resolve_fault(persistent, m, addr, access) {
+        Err(segv) if segv.reason == SegvReason::Unmapped => {
+            match unix::exec::grow_stack(space, persistent, addr, STACK_LIMIT) {
+                Ok(true) => space.resolve_fault(persistent, m, addr, access),
+                _ => Err(segv),
+            }
+        }
+        other => other,
+    }
+}
+
+/// Grows the current address space's stack to cover `addr` if it lies in
+/// the growth area (for user copies made by syscalls). Returns whether it grew.
+pub fn grow_current_stack(addr: u64) -> bool {
+    with_current(|space, persistent, _| {
+        unix::exec::grow_stack(space, persistent, addr, STACK_LIMIT).unwrap_or(false)
+    })
+    .unwrap_or(false)
 }

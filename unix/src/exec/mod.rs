@@ -166,6 +166,33 @@ pub fn setup_stack<M: Machine + ?Sized>(
     Ok((start * PAGE) as u32)
 }
 
+/// Grow the stack down to cover `addr` when `addr` lies in its growth area: below
+/// the stack range's current first page and at or above `STACK_TOP − limit`.
+/// Returns whether it grew; `Ok(false)` means the address is not a stack-growth
+/// address (an ordinary bad access). Errors (no room: something is mapped in
+/// between, or the window is full) are also bad accesses for the caller.
+pub fn grow_stack(
+    space: &mut AddressSpace,
+    ps: &PersistentSpace,
+    addr: u64,
+    limit: u32,
+) -> Result<bool, VmError> {
+    let top_page = u64::from(STACK_TOP) / PAGE;
+    let lowest_page = u64::from(STACK_TOP.saturating_sub(limit)) / PAGE;
+    let page = addr / PAGE;
+    if page < lowest_page || page >= top_page {
+        return Ok(false);
+    }
+    let Some(stack) = space.remap().range_containing(top_page - 1) else {
+        return Ok(false);
+    };
+    if page >= stack.start {
+        return Ok(false);
+    }
+    space.grow_down(ps, stack.start, stack.start - page)?;
+    Ok(true)
+}
+
 /// Start a program in the empty address space `space`: validate `image`, build the
 /// initial stack for `argv`/`envp`, map the segments ([`load()`]) and the stack
 /// ([`setup_stack`]). Validation and the argument check happen before anything is

@@ -1,0 +1,284 @@
+//! The Unix personality on the machine: the state every process shares (the
+//! VFS, the open file descriptions, the console), each process's fd table,
+//! boot modules turned into processes, the syscall context the `unix` crate
+//! runs calls in, and serial input fed to the console's line discipline.
+//!
+//! Locks: [`UNIX`] is taken with interrupts off, before `vmm`'s lock (user
+//! copies inside a syscall) and never inside it. Syscalls run with
+//! interrupts off (the gate's entry stub clears IF), so the serial interrupt
+//! can take [`UNIX`] without deadlock.
+
+use super::process::{self, Pid};
+use super::{boot, cpu, memory, serial, timer, vmm};
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use kernel::json::JsonLine;
+use kernel::multiboot::Module;
+use spin::Mutex;
+use unix::console::{ConsoleOutput, Tty};
+use unix::exec::{self, BootCommand, PersistentImage};
+use unix::file::{FdTable, OpenFiles};
+use unix::syscall::{self, BlockOn, Parts, SyscallContext, SyscallResult};
+use unix::user::{Fault, UserMemory, UserPtr, VmUser};
+use unix::vfs::Vfs;
+use vm::{AddressSpace, PhysFrame};
+
+/// Console output: the serial port.
+pub struct SerialOut;
+
+impl ConsoleOutput for SerialOut {
+    fn write_bytes(&mut self, data: &[u8]) {
+        serial::write_bytes(data);
+    }
+}
+
+/// What every process shares, and the per-process fd tables.
+pub struct UnixState {
+    vfs: Vfs,
+    files: OpenFiles,
+    tty: Tty<SerialOut>,
+    fds: BTreeMap<Pid, FdTable>,
+    /// Processes blocked until a console line arrives.
+    console_waiters: Vec<Pid>,
+}
+
+static UNIX: Mutex<Option<UnixState>> = Mutex::new(None);
+
+fn with_unix<R>(f: impl FnOnce(&mut UnixState) -> R) -> R {
+    cpu::without_interrupts(|| {
+        let mut guard = UNIX.lock();
+        let state = guard.get_or_insert_with(|| UnixState {
+            vfs: Vfs::new(),
+            files: OpenFiles::new(),
+            tty: Tty::new(SerialOut),
+            fds: BTreeMap::new(),
+            console_waiters: Vec::new(),
+        });
+        f(state)
+    })
+}
+
+/// The running process's memory, through the checked copies of `vm`.
+pub struct CurrentUser;
+
+impl CurrentUser {
+    /// Runs a copy; if it fails on a stack page not grown yet, grows the
+    /// stack (as a fault from the program would) and tries again.
+    fn copy(
+        &mut self,
+        addr: UserPtr,
+        mut op: impl FnMut(&mut VmUser<'_, memory::KernelMachine<'_>>) -> Result<(), Fault>,
+    ) -> Result<(), Fault> {
+        let mut attempt = || {
+            vmm::with_current(|space, ps, m| op(&mut VmUser::new(space, ps, m))).unwrap_or(Err(
+                Fault::Bad {
+                    addr: u64::from(addr.0),
+                },
+            ))
+        };
+        match attempt() {
+            Err(Fault::Bad { addr: at }) if vmm::grow_current_stack(at) => attempt(),
+            result => result,
+        }
+    }
+}
+
+impl UserMemory for CurrentUser {
+    fn read(&mut self, addr: UserPtr, buf: &mut [u8]) -> Result<(), Fault> {
+        self.copy(addr, |user| user.read(addr, buf))
+    }
+
+    fn write(&mut self, addr: UserPtr, data: &[u8]) -> Result<(), Fault> {
+        self.copy(addr, |user| user.write(addr, data))
+    }
+}
+
+/// The syscall context of the running process.
+struct Context<'a> {
+    pid: Pid,
+    state: &'a mut UnixState,
+}
+
+impl SyscallContext for Context<'_> {
+    type Mem<'b>
+        = CurrentUser
+    where
+        Self: 'b;
+    type Term = Tty<SerialOut>;
+
+    fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    fn ppid(&self) -> u32 {
+        0
+    }
+
+    fn monotonic_ns(&self) -> u64 {
+        let cycles = cpu::rdtsc().saturating_sub(boot::entry_tsc());
+        cycles.saturating_mul(1000) / timer::tsc_per_us()
+    }
+
+    fn parts(&mut self) -> Parts<'_, CurrentUser, Tty<SerialOut>> {
+        let UnixState {
+            vfs,
+            files,
+            tty,
+            fds,
+            ..
+        } = &mut *self.state;
+        Parts {
+            mem: CurrentUser,
+            fds: fds.entry(self.pid).or_insert_with(FdTable::new),
+            files,
+            vfs,
+            console: tty,
+        }
+    }
+}
+
+/// Runs the syscall the current process made (`eax` = number, arguments on
+/// the user stack at `esp`); returns `(eax, edx)`. A call that must wait
+/// blocks the process and runs again from the start when woken: it changed
+/// nothing, so the process is "about to make this call" meanwhile.
+pub fn syscall(nr: u32, esp: u32) -> (u32, u32) {
+    let Some((pid, _)) = process::current() else {
+        return (u32::MAX, unix::Errno::ESRCH as u32);
+    };
+    loop {
+        let result =
+            with_unix(|state| syscall::dispatch_from_stack(&mut Context { pid, state }, nr, esp));
+        match result {
+            SyscallResult::Done { eax, edx } => return (eax, edx),
+            SyscallResult::Exit(status) => process::exit_current(u32::from(status)),
+            SyscallResult::Block(BlockOn::ConsoleInput) => {
+                with_unix(|state| state.console_waiters.push(pid));
+                process::block_current();
+            }
+        }
+    }
+}
+
+/// Gives a new process the console as fds 0, 1 and 2.
+pub fn process_started(pid: Pid) {
+    with_unix(|state| match FdTable::with_console(&mut state.files) {
+        Ok(table) => {
+            state.fds.insert(pid, table);
+        }
+        Err(e) => log::error!("pid {pid}: no console descriptors: {e}"),
+    });
+}
+
+/// Closes an ended process's descriptors.
+pub fn process_ended(pid: Pid) {
+    with_unix(|state| {
+        if let Some(mut table) = state.fds.remove(&pid) {
+            table.close_all(&mut state.files);
+        }
+        state.console_waiters.retain(|&p| p != pid);
+    });
+}
+
+/// Serial input: one byte into the line discipline; a completed line wakes
+/// the readers.
+pub fn console_input(byte: u8) {
+    let woken = with_unix(|state| {
+        if state.tty.receive(byte) {
+            core::mem::take(&mut state.console_waiters)
+        } else {
+            Vec::new()
+        }
+    });
+    for pid in woken {
+        process::wake(pid);
+    }
+}
+
+/// A boot module's bytes, in the direct map.
+fn module_bytes(module: &Module) -> &'static [u8] {
+    // SAFETY: the memory plan reserves every module's frames for the whole
+    // run (never given to the frame allocator or the heap); the direct map
+    // covers them; nothing writes them (processes share them copy-on-write
+    // and a write copies first).
+    unsafe {
+        core::slice::from_raw_parts(
+            memory::phys_to_virt(module.start) as *const u8,
+            module.size() as usize,
+        )
+    }
+}
+
+/// Starts one boot module as a process; on failure reports it (an exec
+/// error counts as status 126 for the shutdown status) and goes on.
+fn start_module(index: usize, module: &Module) {
+    let report = |name: &str, error: &dyn core::fmt::Display, errno: unix::Errno| {
+        log::error!("module {index} ({name}): cannot execute: {error}");
+        serial::write_line(
+            &JsonLine::new("event", "exec_error")
+                .u64("module", index as u64)
+                .str("name", name)
+                .u64("errno", errno as u64)
+                .str("error", errno.name())
+                .str("reason", &alloc::format!("{error}"))
+                .finish(),
+        );
+        process::record_failure(126);
+    };
+    let Some(command) = BootCommand::parse(&module.cmdline) else {
+        report(
+            "?",
+            &"the module's command line names no program",
+            unix::Errno::ENOENT,
+        );
+        return;
+    };
+    let bytes = module_bytes(module);
+    let mut space = match vmm::new_address_space() {
+        Ok(space) => space,
+        Err(e) => return report(&command.name, &e, unix::Errno::ENOMEM),
+    };
+    // A name already in /boot (the same program twice) keeps the first.
+    let _ = with_unix(|state| state.vfs.add_boot_file(&command.name, bytes));
+    let started = cpu::without_interrupts(|| {
+        let mut vmm = vmm::VMM.lock();
+        let ps = &mut vmm.persistent;
+        memory::with_machine(|m| {
+            let frames =
+                (module.start / 4096..module.end.div_ceil(4096)).filter_map(PhysFrame::from_number);
+            let image = PersistentImage::from_frames(ps, bytes, frames)
+                .map_err(|e| (alloc::format!("ENOMEM: {e}"), unix::Errno::ENOMEM))?;
+            exec::exec(&image, &command.argv_bytes(), &[], &mut space, ps, m)
+                .map_err(|e| (alloc::format!("{e}"), e.errno()))
+        })
+    });
+    match started {
+        Ok(start) => {
+            let pid = spawn(&command.name, space, start.entry, start.esp);
+            log::debug!(
+                "module {index}: pid {pid} {:?} entry {:#x}",
+                command.argv,
+                start.entry
+            );
+        }
+        Err((error, errno)) => {
+            vmm::destroy(space);
+            report(&command.name, &error, errno);
+        }
+    }
+}
+
+/// Creates a process with console descriptors.
+pub fn spawn(name: &str, space: AddressSpace, entry: u32, esp: u32) -> Pid {
+    let pid = process::spawn(name, space, entry, esp);
+    process_started(pid);
+    pid
+}
+
+/// Turns every boot module into a process (the first is pid 1), runs them
+/// all to the end and returns the shutdown status.
+pub fn run_modules(modules: &[Module]) -> u32 {
+    for (index, module) in modules.iter().enumerate() {
+        start_module(index, module);
+    }
+    process::run_until_all_exit(None)
+}
