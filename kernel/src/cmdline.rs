@@ -5,7 +5,9 @@
 //! `ktest=all|name,name…` (run in-kernel tests whose names contain one of the
 //! patterns, then shut down), `crash=ud|pf|de|gp|bp` (raise that exception
 //! after boot, to test the trap path), `bench=icount|wall` (run the in-kernel
-//! benchmarks, reporting guest instructions or nanoseconds, then shut down).
+//! benchmarks, reporting guest instructions or nanoseconds, then shut down),
+//! `timeout=<seconds>` (kill every process still running that long after
+//! boot — SIGKILL, status 137 — and shut down).
 //! Anything else is reported back as a warning, never fatal.
 
 use alloc::string::{String, ToString};
@@ -76,6 +78,7 @@ pub struct KernelOptions {
     pub ktest: Option<TestSelection>,
     pub crash: Option<Crash>,
     pub bench: Option<BenchMode>,
+    pub timeout_seconds: Option<u64>,
     /// Words that were not understood, with the reason.
     pub warnings: Vec<String>,
 }
@@ -86,6 +89,7 @@ impl Default for KernelOptions {
             log_level: LevelFilter::Info,
             ktest: None,
             crash: None,
+            timeout_seconds: None,
             bench: None,
             warnings: Vec::new(),
         }
@@ -131,6 +135,10 @@ impl KernelOptions {
                     _ => options.warnings.push(alloc::format!(
                         "crash={value}: expected ud, pf, de, gp or bp"
                     )),
+                },
+                "timeout" => match value.parse::<u64>() {
+                    Ok(seconds) if seconds > 0 => options.timeout_seconds = Some(seconds),
+                    _ => options.warnings.push(alloc::format!("timeout={value}: expected seconds > 0")),
                 },
                 "bench" => match value {
                     "icount" => options.bench = Some(BenchMode::Icount),

@@ -24,7 +24,8 @@ pub use xtask::{RunOptions, RunOutcome, TestLine, Verdict};
 /// Default per-boot timeout of a test.
 pub const TEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The kernel image to boot, built on first use (once per test binary).
+/// The kernel image to boot, built on first use (once per test binary)
+/// together with the user programs.
 ///
 /// Panics with cargo's message if the build fails.
 pub fn kernel() -> PathBuf {
@@ -37,7 +38,7 @@ pub fn kernel() -> PathBuf {
             if std::env::var_os("PHANTOM_NO_BUILD").is_some_and(|v| v != "0") {
                 return Ok(xtask::kernel_path());
             }
-            xtask::build_kernel(true).map_err(|e| e.to_string())
+            xtask::build(true).map_err(|e| e.to_string())
         })
         .clone()
         .unwrap_or_else(|e| panic!("cannot build the kernel image: {e}"))
@@ -186,14 +187,28 @@ impl TempFile {
     /// A fresh file of exactly `size` bytes, named after `tag`, with content
     /// that differs from file to file.
     pub fn with_size(tag: &str, size: usize) -> TempFile {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let salt = Self::next_number();
+        let content: Vec<u8> = (0..size).map(|i| (i * 7 + salt) as u8).collect();
+        Self::with_bytes(tag, &content)
+    }
+
+    /// A fresh file holding `text`.
+    pub fn with_text(tag: &str, text: &str) -> TempFile {
+        Self::with_bytes(tag, text.as_bytes())
+    }
+
+    /// A fresh file holding `bytes`, named after `tag`.
+    pub fn with_bytes(tag: &str, bytes: &[u8]) -> TempFile {
         let dir = std::env::temp_dir().join("phantom-tests");
         fs::create_dir_all(&dir).expect("create the temp folder");
-        let path = dir.join(format!("{tag}-{}-{n}", std::process::id()));
-        let content: Vec<u8> = (0..size).map(|i| (i * 7 + n) as u8).collect();
-        fs::write(&path, content).expect("write a temp module");
+        let path = dir.join(format!("{tag}-{}-{}", std::process::id(), Self::next_number()));
+        fs::write(&path, bytes).expect("write a temp module");
         TempFile { path }
+    }
+
+    fn next_number() -> usize {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        COUNTER.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Its path.

@@ -82,14 +82,6 @@ fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
     cpu::without_interrupts(|| f(&mut TABLE.lock()))
 }
 
-/// Records a failure that never became a process (a module that could not
-/// be executed): it counts for the shutdown status like a failed exit.
-pub fn record_failure(status: u32) {
-    with_table(|t| {
-        t.first_failure.get_or_insert(status);
-    });
-}
-
 /// Creates a ready process that starts in ring 3 at `entry` with stack
 /// pointer `user_esp`.
 pub fn spawn(name: &str, space: AddressSpace, entry: u32, user_esp: u32) -> Pid {

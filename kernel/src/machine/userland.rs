@@ -208,8 +208,9 @@ fn module_bytes(module: &Module) -> &'static [u8] {
     }
 }
 
-/// Starts one boot module as a process; on failure reports it (an exec
-/// error counts as status 126 for the shutdown status) and goes on.
+/// Starts one boot module as a process; on failure reports it and goes on.
+/// A module that is not a program (a data file for `/boot`) never becomes a
+/// process, so it does not count for the shutdown status.
 fn start_module(index: usize, module: &Module) {
     let report = |name: &str, error: &dyn core::fmt::Display, errno: unix::Errno| {
         log::error!("module {index} ({name}): cannot execute: {error}");
@@ -222,7 +223,6 @@ fn start_module(index: usize, module: &Module) {
                 .str("reason", &alloc::format!("{error}"))
                 .finish(),
         );
-        process::record_failure(126);
     };
     let Some(command) = BootCommand::parse(&module.cmdline) else {
         report(
@@ -275,10 +275,11 @@ pub fn spawn(name: &str, space: AddressSpace, entry: u32, esp: u32) -> Pid {
 }
 
 /// Turns every boot module into a process (the first is pid 1), runs them
-/// all to the end and returns the shutdown status.
-pub fn run_modules(modules: &[Module]) -> u32 {
+/// all to the end (or to `deadline`, in timer ticks, when every process
+/// still alive is killed) and returns the shutdown status.
+pub fn run_modules(modules: &[Module], deadline: Option<u64>) -> u32 {
     for (index, module) in modules.iter().enumerate() {
         start_module(index, module);
     }
-    process::run_until_all_exit(None)
+    process::run_until_all_exit(deadline)
 }
