@@ -1,8 +1,10 @@
-//! `make bench`: boots the kernel in its benchmark mode twice — deterministic
-//! (TCG with `-icount shift=0,sleep=off`, where the TSC counts guest
-//! instructions) and wall-clock (TCG, or KVM with `--kvm`) — and writes the
-//! figures as `bench/results/bench.json` and `bench/results/bench.svg`, with
-//! Linux's figures on the same QEMU beside ours.
+//! `make bench`: boots the kernel in two modes — deterministic (TCG with
+//! `-icount shift=0,sleep=off`, where the TSC counts guest instructions) and
+//! wall-clock (TCG, or KVM with `--kvm`) — once running the in-kernel cases
+//! (`bench=<mode>`) and once running the ring-3 benchmark programs
+//! (`syscallbench`, `faultbench`), and writes the figures as
+//! `bench/results/bench.json` and `bench/results/bench.svg`, with Linux's
+//! figures on the same QEMU beside ours.
 //!
 //! Usage: `cargo run -p bench --release -- [--kvm] [--no-build] [--out DIR]`.
 
@@ -48,10 +50,26 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// Boots the kernel with `bench=<mode>` and returns its figures.
-fn run_mode(mode: &str, kvm: bool) -> Result<(Vec<Figure>, String), String> {
+/// What one benchmark boot runs: the in-kernel cases, or user programs.
+#[derive(Clone, Copy)]
+enum Level {
+    Kernel,
+    User,
+}
+
+/// Boots the kernel in `mode` — with `bench=<mode>` for the in-kernel cases,
+/// or with the benchmark programs as boot modules — and returns the figures.
+fn run_mode(mode: &str, level: Level, kvm: bool) -> Result<(Vec<Figure>, String), String> {
+    let (append, modules) = match level {
+        Level::Kernel => (format!("bench={mode}"), Vec::new()),
+        Level::User => (
+            String::new(),
+            vec![format!("syscallbench {mode}"), format!("faultbench {mode}")],
+        ),
+    };
     let options = RunOptions {
-        append: format!("bench={mode}"),
+        append,
+        modules,
         icount: mode == "icount",
         kvm,
         timeout: BENCH_TIMEOUT,
@@ -96,8 +114,14 @@ fn main() -> ExitCode {
     }
     let mut figures = Vec::new();
     let mut accels = Vec::new();
-    for (mode, kvm) in [("icount", false), ("wall", args.kvm)] {
-        match run_mode(mode, kvm) {
+    let runs = [
+        ("icount", Level::Kernel, false),
+        ("icount", Level::User, false),
+        ("wall", Level::Kernel, args.kvm),
+        ("wall", Level::User, args.kvm),
+    ];
+    for (mode, level, kvm) in runs {
+        match run_mode(mode, level, kvm) {
             Ok((mut found, accel)) => {
                 figures.append(&mut found);
                 accels.push(json!({"mode": mode, "accel": accel}));

@@ -9,6 +9,9 @@ use std::fmt::Write;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Figure {
     pub name: String,
+    /// `kernel` (measured in ring 0 on the fault path) or `user` (from a
+    /// ring-3 program, as Linux's figures are: the ones compared).
+    pub level: String,
     /// `icount` (guest instructions, deterministic) or `wall` (ns).
     pub mode: String,
     pub unit: String,
@@ -23,6 +26,11 @@ impl Figure {
     pub fn from_json(line: &Value) -> Option<Figure> {
         Some(Figure {
             name: line.get("bench")?.as_str()?.to_string(),
+            level: line
+                .get("level")
+                .and_then(Value::as_str)
+                .unwrap_or("kernel")
+                .to_string(),
             mode: line.get("mode")?.as_str()?.to_string(),
             unit: line.get("unit")?.as_str()?.to_string(),
             median: line.get("median")?.as_f64()?,
@@ -42,6 +50,16 @@ pub struct Reference {
 }
 
 pub const REFERENCES: &[Reference] = &[
+    Reference {
+        name: "syscall_null",
+        linux_instructions: 370.0,
+        goal_fraction: 0.5,
+    },
+    Reference {
+        name: "memcpy_1MiB",
+        linux_instructions: 262_000.0,
+        goal_fraction: f64::NAN,
+    },
     Reference {
         name: "fault_minor",
         linux_instructions: 2_100.0,
@@ -80,6 +98,13 @@ pub fn ratio_to_linux(figure: &Figure) -> Option<f64> {
         .then(|| figure.median / reference.linux_instructions)
 }
 
+/// Whether the figure meets its goal, when it has one.
+pub fn goal_met(figure: &Figure) -> Option<bool> {
+    let goal = reference(&figure.name)?.goal_fraction;
+    let ratio = ratio_to_linux(figure)?;
+    goal.is_finite().then_some(ratio <= goal)
+}
+
 /// The JSON report: every figure, with Linux's figure, ratio and goal where
 /// they apply.
 pub fn json_report(figures: &[Figure], meta: Value) -> Value {
@@ -90,6 +115,7 @@ pub fn json_report(figures: &[Figure], meta: Value) -> Value {
             let ratio = ratio_to_linux(f);
             json!({
                 "bench": f.name,
+                "level": f.level,
                 "mode": f.mode,
                 "unit": f.unit,
                 "median": f.median,
@@ -98,7 +124,7 @@ pub fn json_report(figures: &[Figure], meta: Value) -> Value {
                 "linux_instructions": reference.map(|r| r.linux_instructions).filter(|v| v.is_finite()),
                 "ratio_to_linux": ratio,
                 "goal_ratio": reference.map(|r| r.goal_fraction).filter(|v| v.is_finite()),
-                "goal_met": ratio.zip(reference.map(|r| r.goal_fraction)).map(|(ratio, goal)| ratio <= goal),
+                "goal_met": goal_met(f),
             })
         })
         .collect();
@@ -110,16 +136,17 @@ pub fn text_table(figures: &[Figure]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<22} {:<7} {:>12} {:>12} {:>7} {:>10} {:>8} {:>6}",
-        "bench", "mode", "median", "p99", "n", "linux", "ratio", "goal"
+        "{:<22} {:<6} {:<7} {:>12} {:>12} {:>7} {:>10} {:>8} {:>6}",
+        "bench", "level", "mode", "median", "p99", "n", "linux", "ratio", "goal"
     );
     for f in figures {
         let reference = reference(&f.name).filter(|r| r.linux_instructions.is_finite());
         let ratio = ratio_to_linux(f);
         let _ = writeln!(
             out,
-            "{:<22} {:<7} {:>12.0} {:>12.0} {:>7} {:>10} {:>8} {:>6}",
+            "{:<22} {:<6} {:<7} {:>12.0} {:>12.0} {:>7} {:>10} {:>8} {:>6}",
             f.name,
+            f.level,
             f.mode,
             f.median,
             f.p99,
@@ -128,13 +155,7 @@ pub fn text_table(figures: &[Figure]) -> String {
                 .filter(|_| ratio.is_some())
                 .map_or("-".into(), |r| format!("{:.0}", r.linux_instructions)),
             ratio.map_or("-".into(), |r| format!("{r:.3}")),
-            ratio
-                .zip(reference.map(|r| r.goal_fraction))
-                .map_or("-", |(ratio, goal)| if ratio <= goal {
-                    "met"
-                } else {
-                    "missed"
-                }),
+            goal_met(f).map_or("-", |met| if met { "met" } else { "missed" }),
         );
     }
     out
@@ -181,10 +202,11 @@ pub fn svg_chart(figures: &[Figure]) -> String {
         let y = 60.0 + i as f64 * row_height;
         let _ = writeln!(
             svg,
-            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+            r#"<text x="{}" y="{}" text-anchor="end">{} ({})</text>"#,
             left - 8.0,
             y + bar + 4.0,
-            figure.name
+            figure.name,
+            figure.level
         );
         let ours = width * figure.median / max;
         let _ = writeln!(
@@ -216,6 +238,7 @@ mod tests {
     fn figure(name: &str, mode: &str, median: f64) -> Figure {
         Figure {
             name: name.into(),
+            level: "kernel".into(),
             mode: mode.into(),
             unit: "instructions".into(),
             median,
@@ -231,6 +254,7 @@ mod tests {
             Figure::from_json(&line),
             Some(Figure {
                 name: "fault_minor".into(),
+                level: "kernel".into(),
                 mode: "icount".into(),
                 unit: "instructions".into(),
                 median: 400.0,
@@ -260,6 +284,15 @@ mod tests {
         assert_eq!(rows[2]["linux_instructions"], Value::Null);
         let slow = figure("fault_zero_fill", "icount", 3300.0);
         assert!(text_table(&[slow]).contains("missed"));
+        // A reference without a goal is neither met nor missed.
+        let memcpy = figure("memcpy_1MiB", "icount", 300_000.0);
+        assert_eq!(goal_met(&memcpy), None);
+        assert!(!text_table(&[memcpy]).contains("missed"));
+        let user = Figure::from_json(
+            &json!({"bench":"syscall_null","level":"user","mode":"icount","unit":"instructions","median":180,"p99":190,"n":16384}),
+        );
+        assert_eq!(user.as_ref().map(|f| f.level.as_str()), Some("user"));
+        assert_eq!(user.as_ref().and_then(goal_met), Some(true));
     }
 
     #[test]

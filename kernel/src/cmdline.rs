@@ -138,7 +138,9 @@ impl KernelOptions {
                 },
                 "timeout" => match value.parse::<u64>() {
                     Ok(seconds) if seconds > 0 => options.timeout_seconds = Some(seconds),
-                    _ => options.warnings.push(alloc::format!("timeout={value}: expected seconds > 0")),
+                    _ => options
+                        .warnings
+                        .push(alloc::format!("timeout={value}: expected seconds > 0")),
                 },
                 "bench" => match value {
                     "icount" => options.bench = Some(BenchMode::Icount),

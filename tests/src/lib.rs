@@ -201,7 +201,11 @@ impl TempFile {
     pub fn with_bytes(tag: &str, bytes: &[u8]) -> TempFile {
         let dir = std::env::temp_dir().join("phantom-tests");
         fs::create_dir_all(&dir).expect("create the temp folder");
-        let path = dir.join(format!("{tag}-{}-{}", std::process::id(), Self::next_number()));
+        let path = dir.join(format!(
+            "{tag}-{}-{}",
+            std::process::id(),
+            Self::next_number()
+        ));
         fs::write(&path, bytes).expect("write a temp module");
         TempFile { path }
     }

@@ -15,7 +15,12 @@ fn program(name: &str) -> PathBuf {
 fn exits(out: &RunOutcome) -> Vec<(String, u64)> {
     out.events("exit")
         .iter()
-        .map(|e| (e["name"].as_str().unwrap_or("?").to_string(), u64_field(e, "status")))
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap_or("?").to_string(),
+                u64_field(e, "status"),
+            )
+        })
         .collect()
 }
 
@@ -42,25 +47,45 @@ fn hello_prints_and_exits_zero() {
     assert_status(&out, 0);
     assert!(console(&out).contains("hello, world\n"), "{}", out.report());
     let exit = out.event("exit").expect("an exit event");
-    assert_eq!(u64_field(exit, "pid"), 1, "the first module is pid 1: {exit}");
+    assert_eq!(
+        u64_field(exit, "pid"),
+        1,
+        "the first module is pid 1: {exit}"
+    );
     assert_eq!(exit["name"], "hello");
     assert_eq!(u64_field(exit, "status"), 0);
 }
 
 #[test]
 fn echo_prints_its_arguments() {
-    let out = Boot::new().module("echo a b c").module("echo  spaced   words").run();
+    let out = Boot::new()
+        .module("echo a b c")
+        .module("echo  spaced   words")
+        .run();
     assert_status(&out, 0);
     let text = console(&out);
-    assert!(text.contains("\na b c\n") || text.starts_with("a b c\n"), "{}", out.report());
+    assert!(
+        text.contains("\na b c\n") || text.starts_with("a b c\n"),
+        "{}",
+        out.report()
+    );
     assert!(text.contains("spaced words\n"), "{}", out.report());
 }
 
 #[test]
 fn cat_prints_a_boot_module() {
     let data = TempFile::with_text("poem", "the quick brown fox\njumps over\nthe lazy dog\n");
-    let name = data.path().file_name().unwrap().to_str().unwrap().to_string();
-    let out = Boot::new().module(format!("cat /boot/{name}")).module(data.path_str()).run();
+    let name = data
+        .path()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let out = Boot::new()
+        .module(format!("cat /boot/{name}"))
+        .module(data.path_str())
+        .run();
     // The data module is not a program: refused with ENOEXEC, still in /boot.
     assert_status(&out, 0);
     assert!(
@@ -78,7 +103,11 @@ fn cat_prints_a_boot_module() {
 fn cat_of_a_missing_file_fails_with_a_message() {
     let out = Boot::new().module("cat /boot/nothing-here").run();
     assert_status(&out, 1);
-    assert!(console(&out).contains("cat: /boot/nothing-here:"), "{}", out.report());
+    assert!(
+        console(&out).contains("cat: /boot/nothing-here:"),
+        "{}",
+        out.report()
+    );
 }
 
 #[test]
@@ -86,7 +115,13 @@ fn bad_pointers_give_efault_and_missing_paths_enoent() {
     let out = Boot::new().module("badptr").module("enoent").run();
     assert_status(&out, 0);
     for test in out.tests() {
-        assert!(test.passed, "{} failed: {}\n{}", test.name, test.detail, out.report());
+        assert!(
+            test.passed,
+            "{} failed: {}\n{}",
+            test.name,
+            test.detail,
+            out.report()
+        );
     }
     assert_eq!(exit_status(&out, "badptr"), 0);
     assert_eq!(exit_status(&out, "enoent"), 0);
@@ -100,7 +135,13 @@ fn every_syscall_of_the_abi_behaves() {
     let tests = out.tests();
     assert!(!tests.is_empty(), "{}", out.report());
     for test in tests {
-        assert!(test.passed, "{} failed: {}\n{}", test.name, test.detail, out.report());
+        assert!(
+            test.passed,
+            "{} failed: {}\n{}",
+            test.name,
+            test.detail,
+            out.report()
+        );
     }
 }
 
@@ -115,11 +156,24 @@ fn privileged_instructions_and_kernel_jumps_kill_only_the_program() {
         .run();
     for name in ["hlt", "cli", "jmpkernel", "ioport"] {
         let status = exit_status(&out, name);
-        assert!(status == 139 || status == 132, "{name} exited {status}\n{}", out.report());
+        assert!(
+            status == 139 || status == 132,
+            "{name} exited {status}\n{}",
+            out.report()
+        );
         let signal = signal_of(&out, name).unwrap_or_else(|| panic!("no signal line for {name}"));
-        assert!(signal["signame"] == "SIGSEGV" || signal["signame"] == "SIGILL", "{signal}");
-        assert!(signal["addr"].as_str().is_some_and(|a| a.starts_with("0x")), "{signal}");
-        assert!(signal["reason"].as_str().is_some_and(|r| !r.is_empty()), "{signal}");
+        assert!(
+            signal["signame"] == "SIGSEGV" || signal["signame"] == "SIGILL",
+            "{signal}"
+        );
+        assert!(
+            signal["addr"].as_str().is_some_and(|a| a.starts_with("0x")),
+            "{signal}"
+        );
+        assert!(
+            signal["reason"].as_str().is_some_and(|r| !r.is_empty()),
+            "{signal}"
+        );
     }
     assert!(!console(&out).contains("NOT KILLED"), "{}", out.report());
     // The kernel went on: the last module ran and the machine shut down.
@@ -139,20 +193,47 @@ fn a_process_cannot_read_another_or_the_kernel() {
         .module("peek null")
         .run();
     let text = console(&out);
-    assert!(!text.contains("LEAK") && !text.contains("NOT KILLED"), "{}", out.report());
-    let peeks: Vec<_> = exits(&out).into_iter().filter(|(n, _)| n == "peek").collect();
+    assert!(
+        !text.contains("LEAK") && !text.contains("NOT KILLED"),
+        "{}",
+        out.report()
+    );
+    let peeks: Vec<_> = exits(&out)
+        .into_iter()
+        .filter(|(n, _)| n == "peek")
+        .collect();
     assert_eq!(peeks.len(), 5, "{}", out.report());
-    assert!(peeks.iter().all(|(_, s)| *s == 139), "every peek dies of SIGSEGV: {peeks:?}");
-    assert_eq!(exit_status(&out, "secret"), 0, "the secret page stayed intact\n{}", out.report());
+    assert!(
+        peeks.iter().all(|(_, s)| *s == 139),
+        "every peek dies of SIGSEGV: {peeks:?}"
+    );
+    assert_eq!(
+        exit_status(&out, "secret"),
+        0,
+        "the secret page stayed intact\n{}",
+        out.report()
+    );
 }
 
 #[test]
 fn an_infinite_loop_does_not_starve_another_module() {
-    let out = Boot::new().append("timeout=3").module("spin").module("spinprint").run();
+    let out = Boot::new()
+        .append("timeout=3")
+        .module("spin")
+        .module("spinprint")
+        .run();
     assert_eq!(exit_status(&out, "spinprint"), 0, "{}", out.report());
-    assert_eq!(exit_status(&out, "spin"), 137, "spin is killed at the deadline\n{}", out.report());
+    assert_eq!(
+        exit_status(&out, "spin"),
+        137,
+        "spin is killed at the deadline\n{}",
+        out.report()
+    );
     let order = exits(&out);
-    assert_eq!(order[0].0, "spinprint", "spinprint finished while spin spun: {order:?}");
+    assert_eq!(
+        order[0].0, "spinprint",
+        "spinprint finished while spin spun: {order:?}"
+    );
     assert_status(&out, 137);
 }
 
@@ -185,7 +266,9 @@ fn set_phdr(b: &mut [u8], i: usize, field: usize, value: u32) {
 /// Index of the first and second PT_LOAD.
 fn loads(b: &[u8]) -> (usize, usize) {
     let count = usize::from(u16::from_le_bytes([b[44], b[45]]));
-    let found: Vec<usize> = (0..count).filter(|&i| u32_at(b, phdr(b, i, 0)) == 1).collect();
+    let found: Vec<usize> = (0..count)
+        .filter(|&i| u32_at(b, phdr(b, i, 0)) == 1)
+        .collect();
     (found[0], found[1])
 }
 
@@ -235,12 +318,21 @@ fn malformed_elf_modules_get_enoexec_and_the_others_run() {
     let out = boot.module("hello").run();
     assert_status(&out, 0);
     let refused = out.events("exec_error");
-    assert_eq!(refused.len(), cases.len(), "every broken module is refused\n{}", out.report());
+    assert_eq!(
+        refused.len(),
+        cases.len(),
+        "every broken module is refused\n{}",
+        out.report()
+    );
     for (i, event) in refused.iter().enumerate() {
         assert_eq!(u64_field(event, "module"), i as u64, "{event}");
         assert_eq!(u64_field(event, "errno"), 8, "ENOEXEC: {event}");
         assert_eq!(event["error"], "ENOEXEC", "{event}");
-        assert!(event["reason"].as_str().is_some_and(|r| r.contains(why[i])), "reason names '{}': {event}", why[i]);
+        assert!(
+            event["reason"].as_str().is_some_and(|r| r.contains(why[i])),
+            "reason names '{}': {event}",
+            why[i]
+        );
     }
     assert!(out.serial.contains("ENOEXEC"), "logged on the console");
     assert_eq!(exit_status(&out, "hello"), 0, "{}", out.report());

@@ -1,8 +1,10 @@
 //! The GDT and the TSS.
 //!
 //! Selectors: 0x08 kernel code (64-bit), 0x10 kernel data, 0x1b user code
-//! (32-bit, compatibility mode), 0x23 user data, 0x2b user code (64-bit,
-//! unused so far), 0x30 the TSS, 0x40 the LDT. The TSS carries RSP0 (the
+//! (32-bit, compatibility mode), 0x23 user data, 0x30 the TSS, 0x40 the LDT.
+//! There is deliberately no 64-bit user code segment: ring 3 cannot leave
+//! compatibility mode, so it can never see r8–r15 or the upper halves of
+//! registers the kernel used. The TSS carries RSP0 (the
 //! kernel stack for entries from ring 3) and IST1, a separate stack for
 //! double faults so a kernel stack overflow is still reported.
 //!
@@ -21,7 +23,6 @@ pub const KERNEL_CODE: u16 = 0x08;
 pub const KERNEL_DATA: u16 = 0x10;
 pub const USER_CODE32: u16 = 0x18 | 3;
 pub const USER_DATA: u16 = 0x20 | 3;
-pub const USER_CODE64: u16 = 0x28 | 3;
 pub const TSS_SELECTOR: u16 = 0x30;
 pub const LDT_SELECTOR: u16 = 0x40;
 
@@ -88,7 +89,6 @@ pub fn init(syscall_entry: u64) {
         (*gdt)[slot(KERNEL_DATA)] = 0x00CF_9200_0000_FFFF;
         (*gdt)[slot(USER_CODE32)] = 0x00CF_FA00_0000_FFFF; // 32-bit, DPL 3
         (*gdt)[slot(USER_DATA)] = 0x00CF_F200_0000_FFFF; // DPL 3
-        (*gdt)[slot(USER_CODE64)] = 0x00AF_FA00_0000_FFFF; // 64-bit, DPL 3
         (*gdt)[slot(TSS_SELECTOR)] = tss_low;
         (*gdt)[slot(TSS_SELECTOR) + 1] = tss_high;
         let ldt = &raw mut LDT;

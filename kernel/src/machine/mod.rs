@@ -82,7 +82,9 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
     if let Some(selection) = &options.ktest {
         ktest::run(selection);
     }
-    let deadline = options.timeout_seconds.map(|s| s.saturating_mul(u64::from(timer::TICK_HZ)));
+    let deadline = options
+        .timeout_seconds
+        .map(|s| s.saturating_mul(u64::from(timer::TICK_HZ)));
     let status = userland::run_modules(&boot.modules, deadline);
     shutdown::shutdown(status)
 }

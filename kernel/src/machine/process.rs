@@ -14,7 +14,7 @@ use super::{cpu, gdt, serial, vmm};
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::json::JsonLine;
 use spin::Mutex;
 use vm::{AddressSpace, Segv};
@@ -77,6 +77,14 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
 
 /// The idle context's saved stack pointer.
 static IDLE_RSP: AtomicU64 = AtomicU64::new(0);
+
+/// The running process's pid (0: none), readable without the table lock.
+static CURRENT_PID: AtomicU32 = AtomicU32::new(0);
+
+/// The running process's pid.
+pub fn current_pid() -> Option<Pid> {
+    Some(CURRENT_PID.load(Ordering::Relaxed)).filter(|&pid| pid != 0)
+}
 
 fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
     cpu::without_interrupts(|| f(&mut TABLE.lock()))
@@ -158,6 +166,7 @@ pub fn run_until_all_exit(deadline: Option<u64>) -> u32 {
                     processes.get_mut(&pid).map(|p| {
                         p.state = State::Running;
                         *current = Some(pid);
+                        CURRENT_PID.store(pid, Ordering::Relaxed);
                         if let Some(space) = p.space.take() {
                             vmm::activate(space);
                         }
@@ -227,6 +236,7 @@ fn leave_cpu(state: State) {
         let Some(pid) = t.current.take() else {
             return;
         };
+        CURRENT_PID.store(0, Ordering::Relaxed);
         let space = vmm::deactivate();
         let Some(p) = t.processes.get_mut(&pid) else {
             return;

@@ -14,7 +14,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use kernel::json::JsonLine;
 use kernel::multiboot::Module;
-use spin::Mutex;
+use spin::{Mutex, MutexGuard};
 use unix::console::{ConsoleOutput, Tty};
 use unix::exec::{self, BootCommand, PersistentImage};
 use unix::file::{FdTable, OpenFiles};
@@ -42,20 +42,22 @@ pub struct UnixState {
     console_waiters: Vec<Pid>,
 }
 
-static UNIX: Mutex<Option<UnixState>> = Mutex::new(None);
-
-fn with_unix<R>(f: impl FnOnce(&mut UnixState) -> R) -> R {
-    cpu::without_interrupts(|| {
-        let mut guard = UNIX.lock();
-        let state = guard.get_or_insert_with(|| UnixState {
+impl UnixState {
+    fn new() -> UnixState {
+        UnixState {
             vfs: Vfs::new(),
             files: OpenFiles::new(),
             tty: Tty::new(SerialOut),
             fds: BTreeMap::new(),
             console_waiters: Vec::new(),
-        });
-        f(state)
-    })
+        }
+    }
+}
+
+static UNIX: Mutex<Option<UnixState>> = Mutex::new(None);
+
+fn with_unix<R>(f: impl FnOnce(&mut UnixState) -> R) -> R {
+    cpu::without_interrupts(|| f(UNIX.lock().get_or_insert_with(UnixState::new)))
 }
 
 /// The running process's memory, through the checked copies of `vm`.
@@ -93,13 +95,15 @@ impl UserMemory for CurrentUser {
     }
 }
 
-/// The syscall context of the running process.
-struct Context<'a> {
+/// The syscall context of the running process. The shared Unix state is
+/// locked only when a call needs it (`getpid` does not); syscalls run with
+/// interrupts off, so the lock needs no more.
+struct Context {
     pid: Pid,
-    state: &'a mut UnixState,
+    state: Option<MutexGuard<'static, Option<UnixState>>>,
 }
 
-impl SyscallContext for Context<'_> {
+impl SyscallContext for Context {
     type Mem<'b>
         = CurrentUser
     where
@@ -120,13 +124,14 @@ impl SyscallContext for Context<'_> {
     }
 
     fn parts(&mut self) -> Parts<'_, CurrentUser, Tty<SerialOut>> {
+        let guard = self.state.get_or_insert_with(|| UNIX.lock());
         let UnixState {
             vfs,
             files,
             tty,
             fds,
             ..
-        } = &mut *self.state;
+        } = guard.get_or_insert_with(UnixState::new);
         Parts {
             mem: CurrentUser,
             fds: fds.entry(self.pid).or_insert_with(FdTable::new),
@@ -142,12 +147,11 @@ impl SyscallContext for Context<'_> {
 /// blocks the process and runs again from the start when woken: it changed
 /// nothing, so the process is "about to make this call" meanwhile.
 pub fn syscall(nr: u32, esp: u32) -> (u32, u32) {
-    let Some((pid, _)) = process::current() else {
+    let Some(pid) = process::current_pid() else {
         return (u32::MAX, unix::Errno::ESRCH as u32);
     };
     loop {
-        let result =
-            with_unix(|state| syscall::dispatch_from_stack(&mut Context { pid, state }, nr, esp));
+        let result = syscall::dispatch_from_stack(&mut Context { pid, state: None }, nr, esp);
         match result {
             SyscallResult::Done { eax, edx } => return (eax, edx),
             SyscallResult::Exit(status) => process::exit_current(u32::from(status)),
