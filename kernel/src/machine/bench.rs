@@ -14,13 +14,16 @@
 //! (write after a fork while the child still shares the page),
 //! `fault_cow_takeover` (write after a fork whose child is gone), and
 //! `trap_round_trip` (a software interrupt through the same entry stub and
-//! dispatcher, doing nothing).
+//! dispatcher, doing nothing). Then the segment-moving baseline:
+//! `segment_move_1MiB`, `_64MiB`, `_1GiB` — growing a contiguous segment by
+//! one page by reallocating and copying it, as the seed's segments must.
 
 use super::{cpu, memory, shutdown, timer, trap, vmm};
 use alloc::vec::Vec;
 use kernel::cmdline::BenchMode;
 use kernel::json::JsonLine;
 use remap::Perms;
+use vm::{FrameAllocator, PhysMemory};
 
 /// Faults per case (at least 10k, as the issue asks).
 pub const PAGES: u64 = 16_384;
@@ -188,6 +191,13 @@ pub fn run(mode: BenchMode) -> ! {
     if let Some(space) = vmm::deactivate() {
         vmm::destroy(space);
     }
+
+    for (name, pages, n) in SEGMENT_CASES {
+        match segment_move(pages, n) {
+            Some(samples) => reporter.report(name, samples, true),
+            None => log::warn!("{name}: not enough memory for two {pages}-page segments; skipped"),
+        }
+    }
     let frames_after = memory::free_frames();
     if frames_after != frames_before {
         log::error!(
@@ -197,6 +207,62 @@ pub fn run(mode: BenchMode) -> ! {
         shutdown::shutdown(shutdown::STATUS_TEST_FAILED);
     }
     shutdown::shutdown(shutdown::STATUS_OK)
+}
+
+/// The segment-moving baseline: sizes (in pages) and operations per size.
+/// Growing a segment by one page costs a copy of all of it, so the big
+/// sizes get few samples.
+const SEGMENT_CASES: [(&str, u64, u64); 3] = [
+    ("segment_move_1MiB", 256, 64),
+    ("segment_move_64MiB", 16_384, 8),
+    ("segment_move_1GiB", 262_144, 3),
+];
+
+/// The seed's segment design, built into the benchmark: a process's memory
+/// is one contiguous region, so growing it by a page means allocating a
+/// region one page larger, copying every page over and freeing the old one.
+/// Times `n` such growths of a `pages`-page segment (frames stand for the
+/// region's pages: the copy is the same). `None` without memory for both.
+fn segment_move(pages: u64, n: u64) -> Option<Vec<u64>> {
+    if memory::free_frames() < 2 * pages + 2 {
+        return None;
+    }
+    let mut segment: Vec<vm::PhysFrame> = Vec::with_capacity(pages as usize + 1);
+    memory::with_machine(|m| {
+        for _ in 0..pages {
+            let frame = m.alloc_frame()?;
+            m.zero_frame(frame);
+            segment.push(frame);
+        }
+        Some(())
+    })?;
+    let grow = |segment: &mut Vec<vm::PhysFrame>| {
+        memory::with_machine(|m| {
+            let mut moved = Vec::with_capacity(segment.len() + 1);
+            for &old in segment.iter() {
+                let Some(new) = m.alloc_frame() else { break };
+                m.copy_frame(old, new);
+                moved.push(new);
+            }
+            if let Some(new) = m.alloc_frame() {
+                m.zero_frame(new);
+                moved.push(new);
+            }
+            for old in segment.drain(..) {
+                m.free_frame(old);
+            }
+            // Keep the size fixed from sample to sample: drop the new page.
+            if moved.len() as u64 > pages {
+                if let Some(extra) = moved.pop() {
+                    m.free_frame(extra);
+                }
+            }
+            *segment = moved;
+        })
+    };
+    let samples = sample(n, |_| grow(&mut segment));
+    memory::with_machine(|m| segment.drain(..).for_each(|f| m.free_frame(f)));
+    Some(samples)
 }
 
 fn fork_or_fail() -> vm::AddressSpace {
