@@ -1,0 +1,13 @@
+//! `hello`: prints "hello, world" and exits 0.
+
+#![no_std]
+#![no_main]
+
+use ulibc::prelude::*;
+
+ulibc::entry!(main);
+
+fn main(_args: Args) -> i32 {
+    println!("hello, world");
+    0
+}

@@ -1,0 +1,237 @@
+//! Typed wrappers for every syscall of `docs/abi.md`.
+//!
+//! Two layers: [`raw`] takes raw pointers and returns the kernel's
+//! `Result<u32, Errno>` as is (the tests use it to pass bad pointers on
+//! purpose); the functions of this module take slices, `CStr`s and
+//! structures and return Rust types. Every failure also sets the global
+//! [`errno`](crate::errno::errno).
+
+use crate::errno::Errno;
+use crate::syscall::{split, stub};
+use crate::types::{Fd, Stat, Termios, Timespec, Utsname, Winsize, ioctl};
+use core::ffi::CStr;
+
+/// The syscalls with raw pointer arguments, as the ABI defines them.
+///
+/// # Safety (all functions)
+/// The kernel reads or writes memory at the pointers given; bad pointers
+/// must give `EFAULT`, but memory the process owns is overwritten as asked.
+#[allow(clippy::missing_safety_doc)]
+pub mod raw {
+    use super::*;
+
+    /// `_exit(status)`: never returns.
+    pub fn exit(status: i32) -> ! {
+        // SAFETY: `_exit` takes no pointer.
+        unsafe { stub::__ulibc_sys_exit(status as usize) };
+        // The kernel never returns from `_exit`; if it does, die loudly.
+        crate::crt0::abort()
+    }
+
+    /// `getpagesize()`.
+    pub fn getpagesize() -> Result<u32, Errno> {
+        // SAFETY: no pointer.
+        split(unsafe { stub::__ulibc_sys_getpagesize() })
+    }
+
+    /// `uname(buf)`.
+    pub unsafe fn uname(buf: *mut Utsname) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_uname(buf as usize) })
+    }
+
+    /// `time(tloc)`; `tloc` may be null.
+    pub unsafe fn time(tloc: *mut u32) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_time(tloc as usize) })
+    }
+
+    /// `clock_gettime(clock, ts)`.
+    pub unsafe fn clock_gettime(clock: u32, ts: *mut Timespec) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_clock_gettime(clock as usize, ts as usize) })
+    }
+
+    /// `getpid()`.
+    pub fn getpid() -> Result<u32, Errno> {
+        // SAFETY: no pointer.
+        split(unsafe { stub::__ulibc_sys_getpid() })
+    }
+
+    /// `getppid()`.
+    pub fn getppid() -> Result<u32, Errno> {
+        // SAFETY: no pointer.
+        split(unsafe { stub::__ulibc_sys_getppid() })
+    }
+
+    /// `open(path, flags, mode)`.
+    pub unsafe fn open(path: *const u8, flags: u32, mode: u32) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_open(path as usize, flags as usize, mode as usize) })
+    }
+
+    /// `close(fd)`.
+    pub fn close(fd: Fd) -> Result<u32, Errno> {
+        // SAFETY: no pointer.
+        split(unsafe { stub::__ulibc_sys_close(fd as usize) })
+    }
+
+    /// `read(fd, buf, count)`.
+    pub unsafe fn read(fd: Fd, buf: *mut u8, count: usize) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_read(fd as usize, buf as usize, count) })
+    }
+
+    /// `write(fd, buf, count)`.
+    pub unsafe fn write(fd: Fd, buf: *const u8, count: usize) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_write(fd as usize, buf as usize, count) })
+    }
+
+    /// `lseek(fd, offset, whence)`.
+    pub fn lseek(fd: Fd, offset: i32, whence: u32) -> Result<u32, Errno> {
+        // SAFETY: no pointer.
+        split(unsafe { stub::__ulibc_sys_lseek(fd as usize, offset as usize, whence as usize) })
+    }
+
+    /// `getdents(fd, buf, count)`.
+    pub unsafe fn getdents(fd: Fd, buf: *mut u8, count: usize) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_getdents(fd as usize, buf as usize, count) })
+    }
+
+    /// `fstat(fd, st)`.
+    pub unsafe fn fstat(fd: Fd, st: *mut Stat) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_fstat(fd as usize, st as usize) })
+    }
+
+    /// `stat(path, st)`.
+    pub unsafe fn stat(path: *const u8, st: *mut Stat) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_stat(path as usize, st as usize) })
+    }
+
+    /// `ioctl(fd, request, arg)`.
+    pub unsafe fn ioctl(fd: Fd, request: u32, arg: usize) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_ioctl(fd as usize, request as usize, arg) })
+    }
+}
+
+/// `_exit(status)`: ends the process at once, without `atexit` handlers
+/// (see [`crate::exit`]). The kernel keeps `status & 0xff`.
+pub fn _exit(status: i32) -> ! {
+    raw::exit(status)
+}
+
+/// `getpagesize()`: 4096.
+pub fn getpagesize() -> Result<usize, Errno> {
+    raw::getpagesize().map(|v| v as usize)
+}
+
+/// `uname()`.
+pub fn uname() -> Result<Utsname, Errno> {
+    let mut u = Utsname::default();
+    // SAFETY: `u` is a writable `Utsname`.
+    unsafe { raw::uname(&mut u) }?;
+    Ok(u)
+}
+
+/// `time(NULL)`: seconds since the epoch of `CLOCK_REALTIME`.
+pub fn time() -> Result<u32, Errno> {
+    // SAFETY: a null `tloc` is allowed and means no store.
+    unsafe { raw::time(core::ptr::null_mut()) }
+}
+
+/// `clock_gettime(clock)`; `clock` is one of [`crate::types::clock`].
+pub fn clock_gettime(clock: u32) -> Result<Timespec, Errno> {
+    let mut ts = Timespec::default();
+    // SAFETY: `ts` is a writable `Timespec`.
+    unsafe { raw::clock_gettime(clock, &mut ts) }?;
+    Ok(ts)
+}
+
+/// `getpid()`.
+pub fn getpid() -> Result<u32, Errno> {
+    raw::getpid()
+}
+
+/// `getppid()`: 0 for boot modules.
+pub fn getppid() -> Result<u32, Errno> {
+    raw::getppid()
+}
+
+/// `open(path, flags, mode)`; `flags` from [`crate::types::o`]. The new fd.
+pub fn open(path: &CStr, flags: u32, mode: u32) -> Result<Fd, Errno> {
+    // SAFETY: `path` is NUL-terminated.
+    unsafe { raw::open(path.as_ptr().cast(), flags, mode) }.map(|fd| fd as Fd)
+}
+
+/// `close(fd)`.
+pub fn close(fd: Fd) -> Result<(), Errno> {
+    raw::close(fd).map(drop)
+}
+
+/// `read(fd, buf)`: the number of bytes read, 0 at end of file.
+pub fn read(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is writable for its length.
+    unsafe { raw::read(fd, buf.as_mut_ptr(), buf.len()) }.map(|n| n as usize)
+}
+
+/// `write(fd, buf)`: the number of bytes written (maybe fewer than asked).
+pub fn write(fd: Fd, buf: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is readable for its length.
+    unsafe { raw::write(fd, buf.as_ptr(), buf.len()) }.map(|n| n as usize)
+}
+
+/// `lseek(fd, offset, whence)`: the new offset.
+pub fn lseek(fd: Fd, offset: i32, whence: u32) -> Result<u32, Errno> {
+    raw::lseek(fd, offset, whence)
+}
+
+/// `getdents(fd, buf)`: bytes of `linux_dirent` records written into `buf`
+/// (0 at the end of the directory); parse them with
+/// [`Dirents`](crate::types::Dirents).
+pub fn getdents(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is writable for its length.
+    unsafe { raw::getdents(fd, buf.as_mut_ptr(), buf.len()) }.map(|n| n as usize)
+}
+
+/// `fstat(fd)`.
+pub fn fstat(fd: Fd) -> Result<Stat, Errno> {
+    let mut st = Stat::default();
+    // SAFETY: `st` is a writable `Stat`.
+    unsafe { raw::fstat(fd, &mut st) }?;
+    Ok(st)
+}
+
+/// `stat(path)`.
+pub fn stat(path: &CStr) -> Result<Stat, Errno> {
+    let mut st = Stat::default();
+    // SAFETY: `path` is NUL-terminated, `st` a writable `Stat`.
+    unsafe { raw::stat(path.as_ptr().cast(), &mut st) }?;
+    Ok(st)
+}
+
+/// `ioctl(fd, TCGETS)`: the terminal's attributes (`ENOTTY` if `fd` is not
+/// the console).
+pub fn tcgetattr(fd: Fd) -> Result<Termios, Errno> {
+    let mut t = Termios::default();
+    // SAFETY: TCGETS writes one `Termios` at the pointer.
+    unsafe { raw::ioctl(fd, ioctl::TCGETS, (&raw mut t) as usize) }?;
+    Ok(t)
+}
+
+/// `ioctl(fd, TIOCGWINSZ)`: the terminal's size.
+pub fn get_winsize(fd: Fd) -> Result<Winsize, Errno> {
+    let mut w = Winsize::default();
+    // SAFETY: TIOCGWINSZ writes one `Winsize` at the pointer.
+    unsafe { raw::ioctl(fd, ioctl::TIOCGWINSZ, (&raw mut w) as usize) }?;
+    Ok(w)
+}
+
+/// `isatty(fd)`: whether `TCGETS` succeeds.
+pub fn isatty(fd: Fd) -> bool {
+    tcgetattr(fd).is_ok()
+}

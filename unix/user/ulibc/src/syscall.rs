@@ -1,0 +1,242 @@
+//! The raw syscall interface: numbers and the call-gate stubs.
+//!
+//! Each stub is Phantom's three instructions, `mov $NR, %eax; lcall $0x7, $0;
+//! ret`, called with the C calling convention: at the `lcall`, `[esp]` is the
+//! return address into the wrapper and `[esp+4]`, `[esp+8]`, … are `arg0`,
+//! `arg1`, … — exactly the stack `docs/abi.md` specifies. The kernel returns
+//! the result in `eax` and errno in `edx`; a cdecl function returning a
+//! 64-bit value returns it in `edx:eax`, so each stub is declared as
+//! returning `u64` and [`split`] turns that into a `Result`. The kernel
+//! preserves `ebx`, `esi`, `edi`, `ebp` (the cdecl callee-saved registers),
+//! so the stubs need no saving of their own; `ecx` and the flags are
+//! caller-saved anyway.
+//!
+//! [`syscall`] reaches any number (unknown ones give `ENOSYS`).
+//!
+//! On other architectures (the host unit tests) every stub is a fake that
+//! fails with `ENOSYS`.
+
+use crate::errno::{Errno, set_errno};
+
+/// Syscall numbers (`docs/abi.md`; Phantom's where it has them).
+pub mod nr {
+    /// `_exit(status)`.
+    pub const EXIT: u32 = 0;
+    /// `getpagesize()`.
+    pub const GETPAGESIZE: u32 = 2;
+    /// `uname(struct utsname *)`.
+    pub const UNAME: u32 = 4;
+    /// `time(u32 *tloc)`.
+    pub const TIME: u32 = 18;
+    /// `clock_gettime(clockid, struct timespec *)`.
+    pub const CLOCK_GETTIME: u32 = 23;
+    /// `getpid()`.
+    pub const GETPID: u32 = 33;
+    /// `getppid()`.
+    pub const GETPPID: u32 = 38;
+    /// `open(path, flags, mode)`.
+    pub const OPEN: u32 = 64;
+    /// `close(fd)`.
+    pub const CLOSE: u32 = 65;
+    /// `read(fd, buf, count)`.
+    pub const READ: u32 = 66;
+    /// `write(fd, buf, count)`.
+    pub const WRITE: u32 = 67;
+    /// `lseek(fd, offset, whence)`.
+    pub const LSEEK: u32 = 68;
+    /// `getdents(fd, buf, count)`.
+    pub const GETDENTS: u32 = 97;
+    /// `fstat(fd, struct stat *)`.
+    pub const FSTAT: u32 = 98;
+    /// `stat(path, struct stat *)`.
+    pub const STAT: u32 = 118;
+    /// `brk(addr)` — Phantom's number; its semantics come with issue 6.
+    pub const BRK: u32 = 256;
+    /// `ioctl(fd, request, arg)`.
+    pub const IOCTL: u32 = 260;
+}
+
+/// Splits a stub's `edx:eax` into the ABI's result: `edx` = 0 is success
+/// with `eax` the value; otherwise `edx` is the errno (and `eax` = −1), and
+/// the global `errno` is set.
+#[inline]
+pub fn split(ret: u64) -> Result<u32, Errno> {
+    let value = ret as u32;
+    let err = (ret >> 32) as u32;
+    if err == 0 {
+        Ok(value)
+    } else {
+        let e = Errno(err);
+        set_errno(e);
+        Err(e)
+    }
+}
+
+macro_rules! stubs {
+    ($($(#[$doc:meta])* $name:ident = $nr:path, ($($arg:ident),*);)*) => {
+        $(
+            #[cfg(target_arch = "x86")]
+            core::arch::global_asm!(
+                concat!(".pushsection .text.", stringify!($name), ",\"ax\",@progbits"),
+                concat!(".globl ", stringify!($name)),
+                concat!(".type ", stringify!($name), ",@function"),
+                ".p2align 4",
+                concat!(stringify!($name), ":"),
+                "    movl ${nr}, %eax",
+                "    lcall $7, $0",
+                "    ret",
+                concat!(".size ", stringify!($name), ", . - ", stringify!($name)),
+                ".popsection",
+                nr = const $nr,
+                options(att_syntax),
+            );
+        )*
+
+        /// The call-gate stubs, one per syscall: cdecl, result in `edx:eax`
+        /// (errno in the high half). Use [`split`] on the result.
+        #[cfg(target_arch = "x86")]
+        pub mod stub {
+            unsafe extern "C" {
+                $(
+                    $(#[$doc])*
+                    pub fn $name($($arg: usize),*) -> u64;
+                )*
+            }
+        }
+
+        /// Host fakes of the stubs: every call fails with `ENOSYS`.
+        #[cfg(not(target_arch = "x86"))]
+        #[allow(clippy::missing_safety_doc)]
+        pub mod stub {
+            $(
+                $(#[$doc])*
+                pub unsafe extern "C" fn $name($($arg: usize),*) -> u64 {
+                    $(let _ = $arg;)*
+                    (38u64 << 32) | 0xFFFF_FFFF
+                }
+            )*
+        }
+    };
+}
+
+stubs! {
+    /// `_exit(status)`.
+    __ulibc_sys_exit = nr::EXIT, (status);
+    /// `getpagesize()`.
+    __ulibc_sys_getpagesize = nr::GETPAGESIZE, ();
+    /// `uname(buf)`.
+    __ulibc_sys_uname = nr::UNAME, (buf);
+    /// `time(tloc)`.
+    __ulibc_sys_time = nr::TIME, (tloc);
+    /// `clock_gettime(clock, ts)`.
+    __ulibc_sys_clock_gettime = nr::CLOCK_GETTIME, (clock, ts);
+    /// `getpid()`.
+    __ulibc_sys_getpid = nr::GETPID, ();
+    /// `getppid()`.
+    __ulibc_sys_getppid = nr::GETPPID, ();
+    /// `open(path, flags, mode)`.
+    __ulibc_sys_open = nr::OPEN, (path, flags, mode);
+    /// `close(fd)`.
+    __ulibc_sys_close = nr::CLOSE, (fd);
+    /// `read(fd, buf, count)`.
+    __ulibc_sys_read = nr::READ, (fd, buf, count);
+    /// `write(fd, buf, count)`.
+    __ulibc_sys_write = nr::WRITE, (fd, buf, count);
+    /// `lseek(fd, offset, whence)`.
+    __ulibc_sys_lseek = nr::LSEEK, (fd, offset, whence);
+    /// `getdents(fd, buf, count)`.
+    __ulibc_sys_getdents = nr::GETDENTS, (fd, buf, count);
+    /// `fstat(fd, st)`.
+    __ulibc_sys_fstat = nr::FSTAT, (fd, st);
+    /// `stat(path, st)`.
+    __ulibc_sys_stat = nr::STAT, (path, st);
+    /// `brk(addr)` (issue 6).
+    __ulibc_sys_brk = nr::BRK, (addr);
+    /// `ioctl(fd, request, arg)`.
+    __ulibc_sys_ioctl = nr::IOCTL, (fd, request, arg);
+}
+
+// The generic stub: `__ulibc_syscall(nr, a0, …, a5)`. It turns the caller's
+// frame `[ret][nr][a0]…` into the ABI's `[ret][a0]…` in place — the return
+// address moves into `nr`'s slot (an argument slot belongs to the callee in
+// cdecl) — makes the call, and returns with `jmp *(%esp)`, which leaves
+// `esp` exactly where a `ret` would have. Nothing live is ever below `esp`.
+#[cfg(target_arch = "x86")]
+core::arch::global_asm!(
+    ".pushsection .text.__ulibc_syscall,\"ax\",@progbits",
+    ".globl __ulibc_syscall",
+    ".type __ulibc_syscall,@function",
+    ".p2align 4",
+    "__ulibc_syscall:",
+    "    movl 4(%esp), %eax",
+    "    popl %ecx",
+    "    movl %ecx, (%esp)",
+    "    lcall $7, $0",
+    "    jmp *(%esp)",
+    ".size __ulibc_syscall, . - __ulibc_syscall",
+    ".popsection",
+    options(att_syntax),
+);
+
+#[cfg(target_arch = "x86")]
+unsafe extern "C" {
+    fn __ulibc_syscall(
+        nr: u32,
+        a0: usize,
+        a1: usize,
+        a2: usize,
+        a3: usize,
+        a4: usize,
+        a5: usize,
+    ) -> u64;
+}
+
+#[cfg(not(target_arch = "x86"))]
+unsafe extern "C" fn __ulibc_syscall(
+    _: u32,
+    _: usize,
+    _: usize,
+    _: usize,
+    _: usize,
+    _: usize,
+    _: usize,
+) -> u64 {
+    (38u64 << 32) | 0xFFFF_FFFF
+}
+
+/// Any syscall by number with up to six arguments (unused ones are passed
+/// as 0). Sets `errno` on failure.
+///
+/// # Safety
+/// The kernel may read or write memory at any argument that the syscall
+/// treats as a pointer, and `_exit` does not return: the caller answers for
+/// what the call does.
+pub unsafe fn syscall(nr: u32, args: &[usize]) -> Result<u32, Errno> {
+    let a = |i: usize| args.get(i).copied().unwrap_or(0);
+    // SAFETY: the stub follows the ABI; the caller answers for the effects.
+    split(unsafe { __ulibc_syscall(nr, a(0), a(1), a(2), a(3), a(4), a(5)) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_success_and_error() {
+        let _lock = crate::errno_lock();
+        assert_eq!(split(42), Ok(42));
+        assert_eq!(split(0xFFFF_FFFF), Ok(0xFFFF_FFFF));
+        assert_eq!(split((14u64 << 32) | 0xFFFF_FFFF), Err(Errno::EFAULT));
+        assert_eq!(crate::errno::errno(), Errno::EFAULT);
+    }
+
+    #[test]
+    fn host_fakes_fail_with_enosys() {
+        let _lock = crate::errno_lock();
+        // SAFETY: the host fake touches nothing.
+        let r = unsafe { stub::__ulibc_sys_getpid() };
+        assert_eq!(split(r), Err(Errno::ENOSYS));
+        // SAFETY: as above.
+        assert_eq!(unsafe { syscall(nr::GETPID, &[]) }, Err(Errno::ENOSYS));
+    }
+}
