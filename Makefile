@@ -7,7 +7,9 @@ CARGO  ?= cargo
 KERNEL_TARGET := x86_64-unknown-none
 
 # `make run` knobs:
-#   MODULES   boot modules, one quoted spec each: MODULES="'/path/prog a b' /path/other"
+#   MODULES   boot modules, one quoted spec each: MODULES="'echo a b' /path/prog"
+#             (default: `init` and the shell `sh` at a terminal; without one,
+#             `init` and a short demo that ends by itself)
 #   APPEND    kernel command line:                APPEND='log=debug'
 #   QEMUFLAGS more `cargo xtask qemu` flags:       QEMUFLAGS='--kvm --timeout 30'
 MODULES   ?=
@@ -26,8 +28,13 @@ build: setup
 
 # Boots the kernel (building it first); with a terminal, the keyboard goes to
 # the serial console. Exits with the kernel's shutdown status.
+DEMO_MODULES := init hello "echo phantom-unix runs Unix programs from boot modules"
+
 run: setup
-	$(CARGO) xtask qemu $(if $(APPEND),--append '$(APPEND)') $(QEMUFLAGS) -- $(MODULES)
+	@if [ -n "$(MODULES)" ]; then modules="$(MODULES)"; \
+	elif [ -t 0 ]; then modules="init sh"; \
+	else echo "make run: no terminal: booting a demo that ends by itself"; modules='$(DEMO_MODULES)'; fi; \
+	eval "$(CARGO) xtask qemu $(if $(APPEND),--append '$(APPEND)') $(QEMUFLAGS) -- $$modules"
 
 # Host unit tests of the default members, the kernel's host unit tests, then
 # the QEMU integration tests against a freshly built image (TCG).
