@@ -100,6 +100,12 @@ impl Boot {
         self
     }
 
+    /// Bytes typed on the serial console after boot (then end of input).
+    pub fn input(mut self, bytes: &[u8]) -> Self {
+        self.opts.input = bytes.to_vec();
+        self
+    }
+
     /// Guest memory in MiB.
     pub fn memory_mib(mut self, mib: u32) -> Self {
         self.opts.memory_mib = mib;

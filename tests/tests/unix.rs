@@ -111,6 +111,30 @@ fn cat_of_a_missing_file_fails_with_a_message() {
 }
 
 #[test]
+fn console_input_is_line_edited_echoed_and_read() {
+    // "helo", backspace, "lo": the line discipline erases the extra 'o';
+    // Ctrl-D on an empty line is end of file, so cat exits.
+    let out = Boot::new()
+        .module("cat")
+        .input(b"helo\x7flo world\nsecond line\n\x04")
+        .run();
+    assert_status(&out, 0);
+    let text = console(&out);
+    // The echo shows the erase ("\x08 \x08"); cat's copy has the edited line.
+    assert!(
+        text.contains("helo\x08 \x08lo world\n"),
+        "echo with erase\n{}",
+        out.report()
+    );
+    assert!(
+        text.contains("hello world\nsecond line\n"),
+        "cat's copy\n{}",
+        out.report()
+    );
+    assert_eq!(exit_status(&out, "cat"), 0);
+}
+
+#[test]
 fn bad_pointers_give_efault_and_missing_paths_enoent() {
     let out = Boot::new().module("badptr").module("enoent").run();
     assert_status(&out, 0);

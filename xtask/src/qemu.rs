@@ -78,8 +78,11 @@ pub struct RunOptions {
     /// Copy the serial console (and QEMU's stderr) to ours, live.
     pub echo: bool,
     /// Pass our stdin (a terminal) to the serial port. When false QEMU's
-    /// stdin is `/dev/null`, so a run never blocks on input.
+    /// stdin is `/dev/null` (or `input`), so a run never blocks on input.
     pub interactive: bool,
+    /// Bytes typed on the serial console (when not interactive), then end of
+    /// input. QEMU hands them to the guest's UART as it accepts them.
+    pub input: Vec<u8>,
     /// Wait for gdb: `-s -S` (gdb on localhost:1234, CPU halted at start).
     pub gdb: bool,
     /// `-cpu MODEL` (TCG only; KVM always uses `host,-arch-capabilities`).
@@ -105,6 +108,7 @@ impl Default for RunOptions {
             memory_mib: DEFAULT_MEMORY_MIB,
             echo: false,
             interactive: false,
+            input: Vec::new(),
             gdb: false,
             cpu: None,
             firmware: Firmware::Auto,
@@ -343,6 +347,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         .stderr(Stdio::piped())
         .stdin(if opts.interactive {
             Stdio::inherit()
+        } else if !opts.input.is_empty() {
+            Stdio::piped()
         } else {
             Stdio::null()
         });
@@ -351,6 +357,15 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         io::ErrorKind::NotFound => Error::QemuNotFound(qemu.clone()),
         _ => Error::Io(format!("starting {}", qemu.display()), e),
     })?;
+
+    if let Some(mut stdin) = child.stdin.take() {
+        let input = opts.input.clone();
+        // A thread, so a guest that never reads cannot block the runner;
+        // dropping the pipe afterwards is the end of input.
+        thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
 
     // Set after the spawn, so QEMU keeps the default SIGINT disposition.
     let _sigint = opts.interactive.then(IgnoreSigint::new);

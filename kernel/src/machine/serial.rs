@@ -26,14 +26,16 @@ pub fn receive(mut sink: impl FnMut(u8)) {
     }
 }
 
-/// Programs COM1 for 115200 baud, 8N1, FIFOs on, interrupts off.
+/// Programs COM1 for 115200 baud, 8N1, interrupts off. The FIFOs stay off:
+/// turning them on discards what the UART already received (input typed
+/// before the kernel started would be lost), and a console needs no FIFO.
 pub fn init() {
     cpu::outb(COM1 + 1, 0x00);
     cpu::outb(COM1 + 3, 0x80);
     cpu::outb(COM1, 0x01);
     cpu::outb(COM1 + 1, 0x00);
     cpu::outb(COM1 + 3, 0x03);
-    cpu::outb(COM1 + 2, 0xc7);
+    cpu::outb(COM1 + 2, 0x00);
     cpu::outb(COM1 + 4, 0x0b);
 }
 
