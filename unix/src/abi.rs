@@ -38,8 +38,135 @@ pub mod nr {
     pub const FSTAT: u32 = 98;
     /// `stat(path, struct stat *)`.
     pub const STAT: u32 = 118;
+    /// `brk(addr)`: set the program break (Linux semantics, `docs/abi.md`).
+    pub const BRK: u32 = 256;
     /// `ioctl(fd, request, arg)`.
     pub const IOCTL: u32 = 260;
+    /// `getrlimit(resource, struct rlimit *)`.
+    pub const GETRLIMIT: u32 = 274;
+    /// `setrlimit(resource, const struct rlimit *)`.
+    pub const SETRLIMIT: u32 = 275;
+    /// `madvise(addr, len, advice)`: first of the mmap family.
+    pub const MADVISE: u32 = 512;
+    /// `mmap(addr, len, prot, flags, fd, offset)`.
+    pub const MMAP: u32 = 513;
+    /// `mprotect(addr, len, prot)`.
+    pub const MPROTECT: u32 = 514;
+    /// `munmap(addr, len)`: last of the mmap family.
+    pub const MUNMAP: u32 = 522;
+}
+
+/// `mmap`/`mprotect` protection bits (Linux values).
+pub mod prot {
+    /// No access.
+    pub const PROT_NONE: u32 = 0;
+    /// Pages may be read.
+    pub const PROT_READ: u32 = 1;
+    /// Pages may be written.
+    pub const PROT_WRITE: u32 = 2;
+    /// Pages may be executed.
+    pub const PROT_EXEC: u32 = 4;
+    /// Every bit accepted.
+    pub const PROT_MASK: u32 = PROT_READ | PROT_WRITE | PROT_EXEC;
+}
+
+/// `mmap` flags (Linux i386 values).
+pub mod map {
+    /// Shared mapping (not supported: `EINVAL` for anonymous, `ENODEV` for files).
+    pub const MAP_SHARED: u32 = 0x01;
+    /// Private copy-on-write mapping.
+    pub const MAP_PRIVATE: u32 = 0x02;
+    /// The sharing type's bits.
+    pub const MAP_TYPE: u32 = 0x03;
+    /// Place the mapping exactly at `addr`, replacing what is there.
+    pub const MAP_FIXED: u32 = 0x10;
+    /// Not backed by a file: zero-filled memory (`fd` and `offset` are ignored).
+    pub const MAP_ANONYMOUS: u32 = 0x20;
+    /// Accepted and ignored (memory is never reserved ahead).
+    pub const MAP_NORESERVE: u32 = 0x4000;
+    /// Accepted and ignored (pages still fault in on first touch).
+    pub const MAP_POPULATE: u32 = 0x8000;
+    /// Accepted and ignored.
+    pub const MAP_STACK: u32 = 0x2_0000;
+    /// Like `MAP_FIXED`, but `EEXIST` instead of replacing anything.
+    pub const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
+    /// Every flag accepted; any other bit is `EINVAL`.
+    pub const MAP_KNOWN: u32 = MAP_TYPE
+        | MAP_FIXED
+        | MAP_ANONYMOUS
+        | MAP_NORESERVE
+        | MAP_POPULATE
+        | MAP_STACK
+        | MAP_FIXED_NOREPLACE;
+}
+
+/// `madvise` advice values (Linux).
+pub mod madv {
+    /// No special treatment.
+    pub const MADV_NORMAL: u32 = 0;
+    /// Expect random access (a hint; ignored).
+    pub const MADV_RANDOM: u32 = 1;
+    /// Expect sequential access (a hint; ignored).
+    pub const MADV_SEQUENTIAL: u32 = 2;
+    /// Expect access soon (a hint; ignored).
+    pub const MADV_WILLNEED: u32 = 3;
+    /// Drop the pages: private anonymous pages read as zero on the next touch.
+    pub const MADV_DONTNEED: u32 = 4;
+}
+
+/// Resource limits (`getrlimit`/`setrlimit`; Linux numbers).
+pub mod rlimit {
+    /// CPU time in seconds (stored, not enforced).
+    pub const RLIMIT_CPU: u32 = 0;
+    /// Largest file size (stored, not enforced).
+    pub const RLIMIT_FSIZE: u32 = 1;
+    /// Largest data segment: the heap (`brk`) may not grow beyond it.
+    pub const RLIMIT_DATA: u32 = 2;
+    /// Largest stack: encoded by the guard page below the stack.
+    pub const RLIMIT_STACK: u32 = 3;
+    /// Largest core file (stored, not enforced).
+    pub const RLIMIT_CORE: u32 = 4;
+    /// Open descriptors (reported as 64, the fd table's size).
+    pub const RLIMIT_NOFILE: u32 = 7;
+    /// Number of resources; higher numbers are `EINVAL`.
+    pub const RLIM_NLIMITS: u32 = 16;
+    /// No limit.
+    pub const RLIM_INFINITY: u32 = 0xFFFF_FFFF;
+}
+
+/// `struct rlimit`: `{u32 rlim_cur, u32 rlim_max}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rlimit {
+    /// The soft limit (the one enforced).
+    pub cur: u32,
+    /// The hard limit (the ceiling of `cur`).
+    pub max: u32,
+}
+
+impl Rlimit {
+    /// Size of the encoding.
+    pub const SIZE: usize = 8;
+    /// No limit at all.
+    pub const INFINITE: Rlimit = Rlimit {
+        cur: rlimit::RLIM_INFINITY,
+        max: rlimit::RLIM_INFINITY,
+    };
+
+    /// The 8 bytes user space reads.
+    pub fn to_bytes(&self) -> [u8; Self::SIZE] {
+        let mut b = [0u8; Self::SIZE];
+        put_u32(&mut b, 0, self.cur);
+        put_u32(&mut b, 4, self.max);
+        b
+    }
+
+    /// Decode the 8 bytes user space wrote.
+    pub fn from_bytes(b: [u8; Self::SIZE]) -> Rlimit {
+        Rlimit {
+            cur: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            max: u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+        }
+    }
 }
 
 /// The page size user space sees (`getpagesize`).

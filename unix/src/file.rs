@@ -11,11 +11,15 @@ use crate::abi::open_flags as of;
 use crate::errno::Errno;
 use crate::vfs::NodeId;
 use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 
 /// Descriptors per process (`EMFILE` beyond).
 pub const FD_MAX: usize = 64;
 /// Open file descriptions in the system (`ENFILE` beyond).
 pub const OPEN_FILES_MAX: usize = 4096;
+/// Most bytes the contents snapshots of all open descriptions may hold together
+/// (`/proc/self/maps` listings, taken at `open`): `ENOMEM` beyond.
+pub const SNAPSHOT_BYTES_MAX: usize = 4 << 20;
 
 /// Names an open file description in [`OpenFiles`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -57,11 +61,14 @@ impl OpenFile {
     }
 }
 
-/// All open file descriptions of the system.
+/// All open file descriptions of the system, and the contents snapshots some of them
+/// read from (a generated file's text, taken when it was opened).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OpenFiles {
     files: BTreeMap<u32, OpenFile>,
     next: u32,
+    snapshots: BTreeMap<u32, Vec<u8>>,
+    snapshot_bytes: usize,
 }
 
 impl OpenFiles {
@@ -94,6 +101,31 @@ impl OpenFiles {
         Ok(FileId(id))
     }
 
+    /// Register `file` reading from the snapshot `data` (a generated file's contents,
+    /// dropped with the description). `ENOMEM` when all snapshots together would pass
+    /// [`SNAPSHOT_BYTES_MAX`], `ENFILE` when the table is full.
+    pub fn insert_with_data(&mut self, file: OpenFile, data: Vec<u8>) -> Result<FileId, Errno> {
+        let bytes = self
+            .snapshot_bytes
+            .checked_add(data.len())
+            .filter(|&b| b <= SNAPSHOT_BYTES_MAX)
+            .ok_or(Errno::ENOMEM)?;
+        let id = self.insert(file)?;
+        self.snapshot_bytes = bytes;
+        self.snapshots.insert(id.0, data);
+        Ok(id)
+    }
+
+    /// The snapshot the description `id` reads from, if it has one.
+    pub fn data(&self, id: FileId) -> Option<&[u8]> {
+        self.snapshots.get(&id.0).map(Vec::as_slice)
+    }
+
+    /// Bytes held by all snapshots.
+    pub fn snapshot_bytes(&self) -> usize {
+        self.snapshot_bytes
+    }
+
     /// The description `id`.
     pub fn get(&self, id: FileId) -> Option<&OpenFile> {
         self.files.get(&id.0)
@@ -117,6 +149,9 @@ impl OpenFiles {
         let f = self.files.get_mut(&id.0)?;
         f.refs = f.refs.saturating_sub(1);
         if f.refs == 0 {
+            if let Some(d) = self.snapshots.remove(&id.0) {
+                self.snapshot_bytes = self.snapshot_bytes.saturating_sub(d.len());
+            }
             self.files.remove(&id.0)
         } else {
             None
@@ -286,6 +321,30 @@ mod tests {
         open.release(id);
         t.close_all(&mut open);
         assert!(open.is_empty());
+    }
+
+    #[test]
+    fn snapshots_are_bounded_and_released() {
+        let mut open = OpenFiles::new();
+        let f = OpenFile::new(NodeId::ProcMaps, of::O_RDONLY);
+        let a = open.insert_with_data(f, alloc::vec![1; 100]).unwrap();
+        assert_eq!(open.data(a), Some(&[1u8; 100][..]));
+        assert_eq!(open.snapshot_bytes(), 100);
+        assert_eq!(
+            open.insert_with_data(f, alloc::vec![0; SNAPSHOT_BYTES_MAX]),
+            Err(Errno::ENOMEM)
+        );
+        let b = open
+            .insert_with_data(f, alloc::vec![2; SNAPSHOT_BYTES_MAX - 100])
+            .unwrap();
+        open.add_ref(b).unwrap();
+        open.release(b);
+        assert_eq!(open.snapshot_bytes(), SNAPSHOT_BYTES_MAX);
+        open.release(b);
+        open.release(a);
+        assert_eq!(open.snapshot_bytes(), 0);
+        assert!(open.is_empty());
+        assert_eq!(open.data(a), None);
     }
 
     #[test]

@@ -8,6 +8,9 @@
 //! - [`exec`]: ELF32 validation and loading, the initial stack, the process layout.
 //! - [`vfs`]: path resolution and the file systems (`/dev`, `/boot`, `/tmp`).
 //! - [`file`](mod@file): open file descriptions and per-process fd tables.
+//! - [`mm`]: process memory — `brk`, `mmap`/`munmap`/`mprotect`/`madvise`, resource
+//!   limits (the stack's guard), `/proc/self/maps`, SIGSEGV reasons.
+//! - [`process`]: [`process::ProcessState`], a process's plain-data Unix state.
 //! - [`console`]: the [`console::Console`] trait and the canonical line discipline.
 //! - [`syscall`]: [`syscall::dispatch`] over a [`syscall::SyscallContext`].
 //!
@@ -21,14 +24,21 @@
 //! blocked on console input). Per boot module: split the command line, publish the
 //! module in `/boot`, put its pages in the persistent space, [`exec::exec`] it into a
 //! fresh address space (an error is `ENOEXEC` with a reason: log it, skip the
-//! module), and give the process [`file::FdTable::with_console`]. Per call gate
-//! entry: [`syscall::dispatch_from_stack`] with the process's
-//! [`syscall::SyscallContext`], then act on the [`syscall::SyscallResult`].
+//! module), and keep a [`process::ProcessState`] for the process: its fds
+//! ([`file::FdTable::with_console`]) and its memory state
+//! ([`mm::ProcessMemory::new`] of the [`exec::ProcessStart`]). Per call gate entry:
+//! [`syscall::dispatch_from_stack`] with the process's [`syscall::SyscallContext`]
+//! (whose `Mem` gives checked copies and, through [`mm::SpaceAccess`], the address
+//! space under the VM lock; whose `parts()` lends the `ProcessState`), then act on
+//! the [`syscall::SyscallResult`]. Per page fault the address space refuses as
+//! unmapped: [`exec::grow_stack`] (the stack's growth area), then retry; a
+//! `SIGSEGV` is reported with [`mm::describe_segv`]'s reason.
 //!
 //! ```
 //! use unix::console::Tty;
 //! use unix::exec::{exec, BootCommand, PersistentImage};
-//! use unix::file::{FdTable, OpenFiles};
+//! use unix::file::OpenFiles;
+//! use unix::process::ProcessState;
 //! use unix::syscall::{dispatch_from_stack, SyscallResult};
 //! use unix::vfs::Vfs;
 //! use vm::emulated::EmulatedMachine;
@@ -44,7 +54,8 @@
 //! let image = PersistentImage::copy_in(&mut ps, &mut m, module).unwrap();
 //! let mut space = AddressSpace::new(&mut m, &[0; vm::KERNEL_ENTRIES]).unwrap();
 //! let start = exec(&image, &cmd.argv_bytes(), &[], &mut space, &mut ps, &mut m).unwrap();
-//! let fds = FdTable::with_console(&mut files).unwrap();
+//! let process = ProcessState::boot_module(&mut files, &start).unwrap();
+//! assert_eq!(process.memory.brk, start.brk);
 //! // ... iretq to start.entry with esp = start.esp; at each gate entry:
 //! # let mut ctx = unix::syscall::testing::TestContext::new();
 //! match dispatch_from_stack(&mut ctx, unix::abi::nr::GETPID, 0) {
@@ -52,7 +63,7 @@
 //!     SyscallResult::Exit(status) => { /* close fds, destroy the space */ }
 //!     SyscallResult::Block(_) => { /* rewind to the lcall, sleep, retry later */ }
 //! }
-//! # let _ = (start, fds, Tty::new(Vec::<u8>::new()));
+//! # let _ = (start, process, Tty::new(Vec::<u8>::new()));
 //! # space.destroy(&mut ps, &mut m);
 //! ```
 #![cfg_attr(not(test), no_std)]
@@ -70,6 +81,8 @@ pub mod console;
 pub mod errno;
 pub mod exec;
 pub mod file;
+pub mod mm;
+pub mod process;
 pub mod syscall;
 pub mod user;
 pub mod vfs;

@@ -331,8 +331,12 @@ pub fn kill_current(signal: u32, addr: u64, reason: &str) -> ! {
 }
 
 /// A page fault the address space refuses.
+/// The reason names the guard ("guard page above break", "stack limit …",
+/// "guard page above the stack top") from the process's remap table.
 pub fn kill_current_for_fault(segv: Segv) -> ! {
-    kill_current(SIGSEGV, segv.addr, segv.reason.description())
+    let reason = vmm::with_current(|space, _, _| unix::mm::describe_segv(space.remap(), &segv))
+        .unwrap_or(segv.reason.description());
+    kill_current(SIGSEGV, segv.addr, reason)
 }
 
 /// Any other exception raised in ring 3.

@@ -7,6 +7,7 @@ use super::{cpu, memory, process, timer, userland, vmm};
 use alloc::string::String;
 use alloc::vec::Vec;
 use remap::Perms;
+use unix::mm::ProcessMemory;
 
 const CODE_VPN: u64 = 0x08048;
 const STACK_VPN: u64 = 0xbffff;
@@ -39,6 +40,7 @@ fn load_program(code: &[u8]) -> Result<(), String> {
         space,
         CODE,
         ((STACK_VPN + 1) << 12) as u32 - 16,
+        ProcessMemory::default(),
     );
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! can take [`UNIX`] without deadlock.
 
 use super::process::{self, Pid};
-use super::{boot, cpu, memory, serial, timer, vmm};
+use super::{boot, cpu, heap, memory, serial, timer, vmm};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use kernel::json::JsonLine;
@@ -18,10 +18,12 @@ use spin::{Mutex, MutexGuard};
 use unix::console::{ConsoleOutput, Tty};
 use unix::exec::{self, BootCommand, PersistentImage};
 use unix::file::{FdTable, OpenFiles};
+use unix::mm::{ProcessMemory, SpaceAccess};
+use unix::process::ProcessState;
 use unix::syscall::{self, BlockOn, Parts, SyscallContext, SyscallResult};
 use unix::user::{Fault, UserMemory, UserPtr, VmUser};
-use unix::vfs::Vfs;
-use vm::{AddressSpace, PhysFrame};
+use unix::vfs::{RamfsLimits, Vfs};
+use vm::{AddressSpace, Machine, PersistentSpace, PhysFrame};
 
 /// Console output: the serial port.
 pub struct SerialOut;
@@ -37,18 +39,28 @@ pub struct UnixState {
     vfs: Vfs,
     files: OpenFiles,
     tty: Tty<SerialOut>,
-    fds: BTreeMap<Pid, FdTable>,
+    processes: BTreeMap<Pid, ProcessState>,
     /// Processes blocked until a console line arrives.
     console_waiters: Vec<Pid>,
 }
 
 impl UnixState {
     fn new() -> UnixState {
+        // The RAM file system lives in the kernel heap: a quarter of it at
+        // most, so filling /tmp is ENOSPC for the program, never a kernel out
+        // of memory (a growing file briefly needs its old and new buffer).
+        let (_, heap_bytes) = heap::usage();
+        let ramfs_bytes = (heap_bytes / 4).min(RamfsLimits::default().max_bytes);
+        let limits = RamfsLimits {
+            max_bytes: ramfs_bytes,
+            max_file: ramfs_bytes as u64,
+            ..RamfsLimits::default()
+        };
         UnixState {
-            vfs: Vfs::new(),
+            vfs: Vfs::with_ramfs_limits(limits),
             files: OpenFiles::new(),
             tty: Tty::new(SerialOut),
-            fds: BTreeMap::new(),
+            processes: BTreeMap::new(),
             console_waiters: Vec::new(),
         }
     }
@@ -82,6 +94,15 @@ impl CurrentUser {
             Err(Fault::Bad { addr: at }) if vmm::grow_current_stack(at) => attempt(),
             result => result,
         }
+    }
+}
+
+impl SpaceAccess for CurrentUser {
+    fn with_space<R>(
+        &mut self,
+        f: impl FnOnce(&mut AddressSpace, &mut PersistentSpace, &mut dyn Machine) -> R,
+    ) -> Option<R> {
+        vmm::with_current(|space, ps, m| f(space, ps, m))
     }
 }
 
@@ -129,12 +150,12 @@ impl SyscallContext for Context {
             vfs,
             files,
             tty,
-            fds,
+            processes,
             ..
         } = guard.get_or_insert_with(UnixState::new);
         Parts {
             mem: CurrentUser,
-            fds: fds.entry(self.pid).or_insert_with(FdTable::new),
+            process: processes.entry(self.pid).or_default(),
             files,
             vfs,
             console: tty,
@@ -163,21 +184,22 @@ pub fn syscall(nr: u32, esp: u32) -> (u32, u32) {
     }
 }
 
-/// Gives a new process the console as fds 0, 1 and 2.
-pub fn process_started(pid: Pid) {
+/// Records a new process's Unix state: the console as fds 0, 1 and 2, and
+/// its memory state (break, limits).
+fn process_started(pid: Pid, memory: ProcessMemory) {
     with_unix(|state| match FdTable::with_console(&mut state.files) {
-        Ok(table) => {
-            state.fds.insert(pid, table);
+        Ok(fds) => {
+            state.processes.insert(pid, ProcessState { fds, memory });
         }
         Err(e) => log::error!("pid {pid}: no console descriptors: {e}"),
     });
 }
 
-/// Closes an ended process's descriptors.
+/// Releases an ended process's Unix state (its descriptors).
 pub fn process_ended(pid: Pid) {
     with_unix(|state| {
-        if let Some(mut table) = state.fds.remove(&pid) {
-            table.close_all(&mut state.files);
+        if let Some(mut process) = state.processes.remove(&pid) {
+            process.release(&mut state.files);
         }
         state.console_waiters.retain(|&p| p != pid);
     });
@@ -257,7 +279,8 @@ fn start_module(index: usize, module: &Module) {
     });
     match started {
         Ok(start) => {
-            let pid = spawn(&command.name, space, start.entry, start.esp);
+            let memory = ProcessMemory::new(&start);
+            let pid = spawn(&command.name, space, start.entry, start.esp, memory);
             log::debug!(
                 "module {index}: pid {pid} {:?} entry {:#x}",
                 command.argv,
@@ -271,10 +294,11 @@ fn start_module(index: usize, module: &Module) {
     }
 }
 
-/// Creates a process with console descriptors.
-pub fn spawn(name: &str, space: AddressSpace, entry: u32, esp: u32) -> Pid {
+/// Creates a process with console descriptors and the memory state
+/// `memory`.
+pub fn spawn(name: &str, space: AddressSpace, entry: u32, esp: u32, memory: ProcessMemory) -> Pid {
     let pid = process::spawn(name, space, entry, esp);
-    process_started(pid);
+    process_started(pid, memory);
     pid
 }
 

@@ -10,7 +10,6 @@
 use super::{boot, cpu, memory};
 use core::sync::atomic::{AtomicU64, Ordering};
 use spin::Mutex;
-use unix::exec::layout::STACK_LIMIT;
 use vm::{
     Access, AddressSpace, FaultOutcome, PersistentSpace, PhysAddr, PhysMemory, Segv, SegvReason,
     VmError, KERNEL_ENTRIES,
@@ -174,7 +173,7 @@ fn resolve_or_grow_stack(
 ) -> Result<FaultOutcome, Segv> {
     match space.resolve_fault(persistent, m, addr, access) {
         Err(segv) if segv.reason == SegvReason::Unmapped => {
-            match unix::exec::grow_stack(space, persistent, addr, STACK_LIMIT) {
+            match unix::exec::grow_stack(space, persistent, addr) {
                 Ok(true) => space.resolve_fault(persistent, m, addr, access),
                 _ => Err(segv),
             }
@@ -187,7 +186,7 @@ fn resolve_or_grow_stack(
 /// the growth area (for user copies made by syscalls). Returns whether it grew.
 pub fn grow_current_stack(addr: u64) -> bool {
     with_current(|space, persistent, _| {
-        unix::exec::grow_stack(space, persistent, addr, STACK_LIMIT).unwrap_or(false)
+        unix::exec::grow_stack(space, persistent, addr).unwrap_or(false)
     })
     .unwrap_or(false)
 }

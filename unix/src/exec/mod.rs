@@ -26,15 +26,30 @@ pub mod load;
 pub mod stack;
 
 use crate::errno::Errno;
+use alloc::vec::Vec;
 use core::fmt;
-use vm::remap::Perms;
+use vm::remap::{Kind, Perms, Range, RemapTable, Vpn};
 use vm::{AddressSpace, Growth, Machine, PersistentSpace, VmError};
 
 pub use elf::{validate, ElfError, LoadPlan, Segment};
 pub use load::{load, ExecImage, LoadError, LoadStats, PersistentImage};
 pub use stack::{build_initial_stack, BootCommand, InitialStack};
 
-/// The 32-bit process layout (`docs/abi.md`).
+/// The 32-bit process layout (`docs/abi.md`, "Process layout"), low to high:
+///
+/// ```text
+/// 0x00000000  page 0: never mapped (null guard)
+/// p_vaddr…    the program's segments (text, rodata, data+bss)
+/// brk_base    the heap [brk_base, brk), growing up; a guard page just above the
+///             break's page (always)
+///   …         free: the heap grows up, mmap fills top-down
+/// MMAP_TOP    (0xB0000000) top of the mmap region; the stack reservation above it
+///   …         unmapped: room for the stack to grow to a raised RLIMIT_STACK
+/// guard       the page at STACK_TOP − limit − 4096: encodes the stack's limit
+///   …         the stack's growth area (unmapped until touched)
+/// stack       [stack_start, STACK_TOP), growing down on faults
+/// STACK_TOP   (0xC0000000) a guard page (catches copy-out runaways)
+/// ```
 pub mod layout {
     /// Page size.
     pub const PAGE: u64 = 4096;
@@ -42,28 +57,44 @@ pub mod layout {
     pub const LOAD_START: u32 = 0x1000;
     /// The stack's top (exclusive); the page at this address is a guard.
     pub const STACK_TOP: u32 = 0xC000_0000;
-    /// How far the stack may grow down from [`STACK_TOP`] (its rlimit): 8 MiB.
+    /// The default stack limit (`RLIMIT_STACK`): 8 MiB.
     pub const STACK_LIMIT: u32 = 8 << 20;
-    /// The guard page below the stack's limit.
+    /// The largest stack limit `setrlimit` accepts: 256 MiB − 4 KiB, so the guard
+    /// below the limit never leaves the stack reservation.
+    pub const STACK_LIMIT_MAX: u32 = (256 << 20) - PAGE as u32;
+    /// Bottom of the stack reservation and top (exclusive) of the mmap region and of
+    /// the heap (its guard page included): `STACK_TOP − 256 MiB` = `0xB0000000`.
+    /// Nothing but the stack and its guards is ever mapped at or above it.
+    pub const MMAP_TOP: u32 = STACK_TOP - (256 << 20);
+    /// Lowest address `mmap` uses or accepts (Linux's default `mmap_min_addr`).
+    pub const MMAP_MIN: u32 = 0x1_0000;
+    /// The guard page below the default stack limit.
     pub const STACK_GUARD_BELOW: u32 = STACK_TOP - STACK_LIMIT - PAGE as u32;
-    /// End (exclusive) of the range segments may use: below the stack's lower guard.
-    pub const LOAD_END: u32 = STACK_GUARD_BELOW;
+    /// End (exclusive) of the range segments may use: one page below [`MMAP_TOP`],
+    /// so the heap's guard page always fits below the stack reservation.
+    pub const LOAD_END: u32 = MMAP_TOP - PAGE as u32;
+    /// Most ranges one address space may hold (`mmap`, `mprotect`, `munmap` that
+    /// would need more give `ENOMEM`; Linux's `vm.max_map_count` is 65530): bounds the
+    /// kernel memory a process can pin through its remap table.
+    pub const MAX_MAP_COUNT: usize = 16384;
 }
 
-use layout::{PAGE, STACK_GUARD_BELOW, STACK_LIMIT, STACK_TOP};
+use layout::{MMAP_TOP, PAGE, STACK_GUARD_BELOW, STACK_LIMIT_MAX, STACK_TOP};
 
 /// Where a new process starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessStart {
     /// Initial `eip`.
     pub entry: u32,
     /// Initial `esp`.
     pub esp: u32,
-    /// The initial program break: the page-aligned end of the highest segment (the
-    /// heap starts here; nothing is mapped at it yet).
+    /// The initial program break: the page-aligned end of the highest segment. The
+    /// heap starts here, empty; the page at it is the guard above the break.
     pub brk: u32,
+    /// The program's segments as page-aligned `[start, end)` address spans, sorted.
+    pub image: Vec<(u32, u32)>,
     /// First page of the stack range (it grows down from here on faults, to
-    /// [`layout::STACK_TOP`] − [`layout::STACK_LIMIT`]).
+    /// [`layout::STACK_TOP`] − [`layout::STACK_LIMIT`] by default).
     pub stack_start: u32,
     /// What loading the segments did.
     pub load: LoadStats,
@@ -121,8 +152,11 @@ impl From<LoadError> for ExecError {
 
 /// Map the stack of a new process and write `stack` at its top: a guard page at
 /// [`layout::STACK_TOP`], a private read-write range just big enough for the initial
-/// contents that may grow down to `STACK_TOP − STACK_LIMIT` (window room reserved),
-/// and a guard page below that limit. Returns the stack range's first page address.
+/// contents, and the guard page below the default limit
+/// ([`layout::STACK_GUARD_BELOW`]). The range's persistent window has room below for
+/// the largest limit ([`layout::STACK_LIMIT_MAX`]), so a raised `RLIMIT_STACK` never
+/// runs out of window before it reaches its guard. Returns the stack range's first
+/// page address.
 pub fn setup_stack<M: Machine + ?Sized>(
     stack: &InitialStack,
     space: &mut AddressSpace,
@@ -130,10 +164,11 @@ pub fn setup_stack<M: Machine + ?Sized>(
     m: &mut M,
 ) -> Result<u32, ExecError> {
     let top_page = u64::from(STACK_TOP) / PAGE;
-    let limit_pages = u64::from(STACK_LIMIT) / PAGE;
+    let guard_page = u64::from(STACK_GUARD_BELOW) / PAGE;
+    let max_pages = u64::from(STACK_LIMIT_MAX) / PAGE;
     let pages = (stack.bytes.len() as u64)
         .div_ceil(PAGE)
-        .clamp(1, limit_pages);
+        .clamp(1, top_page - guard_page - 1);
     let start = top_page - pages;
     space.map_guard(top_page, 1).map_err(ExecError::Stack)?;
     space
@@ -143,14 +178,12 @@ pub fn setup_stack<M: Machine + ?Sized>(
             pages,
             Perms::READ | Perms::WRITE,
             Growth {
-                below: limit_pages - pages,
+                below: max_pages - pages,
                 above: 0,
             },
         )
         .map_err(ExecError::Stack)?;
-    space
-        .map_guard(u64::from(STACK_GUARD_BELOW) / PAGE, 1)
-        .map_err(ExecError::Stack)?;
+    space.map_guard(guard_page, 1).map_err(ExecError::Stack)?;
     space
         .write_user(ps, m, u64::from(stack.esp), &stack.bytes)
         .map_err(|s| {
@@ -166,30 +199,80 @@ pub fn setup_stack<M: Machine + ?Sized>(
     Ok((start * PAGE) as u32)
 }
 
-/// Grow the stack down to cover `addr` when `addr` lies in its growth area: below
-/// the stack range's current first page and at or above `STACK_TOP − limit`.
-/// Returns whether it grew; `Ok(false)` means the address is not a stack-growth
-/// address (an ordinary bad access). Errors (no room: something is mapped in
-/// between, or the window is full) are also bad accesses for the caller.
+/// The highest range with pages in `[lo, hi)` that ends at or below `hi`, found
+/// with O(log (hi − lo)) free-space queries (the remap table has no public
+/// predecessor lookup): the length of the free run just below `hi` is binary searched.
+pub fn highest_range_below(remap: &RemapTable, lo: Vpn, hi: Vpn) -> Option<Range> {
+    if lo >= hi {
+        return None;
+    }
+    let free = |k: u64| k == 0 || remap.find_free(k, hi - k, hi) == Some(hi - k);
+    // Largest k in [0, hi - lo] with [hi - k, hi) free.
+    let (mut ok, mut bad) = (0u64, hi - lo + 1);
+    while bad - ok > 1 {
+        let mid = ok + (bad - ok) / 2;
+        if free(mid) {
+            ok = mid;
+        } else {
+            bad = mid;
+        }
+    }
+    if ok == hi - lo {
+        return None;
+    }
+    remap.range_containing(hi - ok - 1)
+}
+
+/// The stack range (the one holding the page below [`layout::STACK_TOP`]) and the
+/// guard range just below it (the guard that encodes the limit), if the address
+/// space has both.
+pub fn stack_and_guard(remap: &RemapTable) -> Option<(Range, Range)> {
+    let top_page = u64::from(STACK_TOP) / PAGE;
+    let stack = remap.range_containing(top_page - 1)?;
+    if stack.mapping.kind != Kind::Anon {
+        return None;
+    }
+    let guard = highest_range_below(remap, u64::from(MMAP_TOP) / PAGE, stack.start)?;
+    (guard.mapping.kind == Kind::Guard).then_some((stack, guard))
+}
+
+/// The stack limit (`RLIMIT_STACK`, bytes) the guard below the stack encodes:
+/// `STACK_TOP − guard end`. `None` without a stack and its guard.
+pub fn stack_limit(remap: &RemapTable) -> Option<u32> {
+    let (_, guard) = stack_and_guard(remap)?;
+    let bytes = (u64::from(STACK_TOP) / PAGE).checked_sub(guard.end())? * PAGE;
+    u32::try_from(bytes).ok()
+}
+
+/// Grow the stack down to cover `addr` when `addr` lies in its growth area: strictly
+/// between the end of the guard below the stack (which encodes `RLIMIT_STACK`) and
+/// the stack range's first page. The remap table is the only state consulted, so the
+/// fault path needs nothing per process, and it costs one free-space query: the span
+/// from `addr`'s page up to the stack must be unmapped, so a fault at or below the
+/// guard finds the guard in the way. Returns whether it grew; `Ok(false)` means the
+/// address is not a stack-growth address (an ordinary bad access). Errors (window
+/// full) are also bad accesses for the caller.
 pub fn grow_stack(
     space: &mut AddressSpace,
     ps: &PersistentSpace,
     addr: u64,
-    limit: u32,
 ) -> Result<bool, VmError> {
-    let top_page = u64::from(STACK_TOP) / PAGE;
-    let lowest_page = u64::from(STACK_TOP.saturating_sub(limit)) / PAGE;
     let page = addr / PAGE;
-    if page < lowest_page || page >= top_page {
+    let top_page = u64::from(STACK_TOP) / PAGE;
+    if page >= top_page || page < u64::from(MMAP_TOP) / PAGE {
         return Ok(false);
     }
     let Some(stack) = space.remap().range_containing(top_page - 1) else {
         return Ok(false);
     };
-    if page >= stack.start {
+    if stack.mapping.kind != Kind::Anon || page >= stack.start {
         return Ok(false);
     }
-    space.grow_down(ps, stack.start, stack.start - page)?;
+    let extra = stack.start - page;
+    if space.remap().find_free(extra, page, stack.start) != Some(page) {
+        return Ok(false);
+    }
+    space.grow_down(ps, stack.start, extra)?;
     Ok(true)
 }
 
@@ -208,11 +291,23 @@ pub fn exec<M: Machine + ?Sized>(
     let plan = validate(image.bytes())?;
     let stack = build_initial_stack(argv, envp, STACK_TOP).map_err(ExecError::Args)?;
     let stats = load(&plan, image, space, ps, m)?;
+    let brk = plan.image_end();
+    // The guard above the (empty) heap: the image ends below LOAD_END, so it is free.
+    space
+        .map_guard(u64::from(brk) / PAGE, 1)
+        .map_err(ExecError::Stack)?;
     let stack_start = setup_stack(&stack, space, ps, m)?;
+    // Segments end below LOAD_END < 4 GiB, so their page addresses fit 32 bits.
+    let image = plan
+        .segments
+        .iter()
+        .map(|s| ((s.first_page() * PAGE) as u32, (s.end_page() * PAGE) as u32))
+        .collect();
     Ok(ProcessStart {
         entry: plan.entry,
         esp: stack.esp,
-        brk: plan.image_end(),
+        brk,
+        image,
         stack_start,
         load: stats,
     })

@@ -471,7 +471,17 @@ fn exec_sets_up_stack_and_guards() {
     .unwrap();
     assert_eq!(start.entry, 0x0804_9000);
     assert_eq!(start.brk, 0x0805_1000);
+    assert_eq!(
+        start.image,
+        [(0x0804_9000, 0x0804_b000), (0x0804_b000, 0x0805_1000)]
+    );
     assert_eq!(start.stack_start, STACK_TOP - 4096);
+    // The guard above the (empty) heap.
+    assert_eq!(
+        s.remap().translate(0x0805_1000 / 4096).map(|t| t.kind),
+        Some(vm::remap::Kind::Guard)
+    );
+    assert_eq!(stack_limit(s.remap()), Some(STACK_LIMIT));
     let frame = w.read(&mut s, start.esp, 20);
     let word = |i: usize| u32::from_le_bytes(frame[4 * i..4 * i + 4].try_into().unwrap());
     assert_eq!((word(0), word(1), word(4)), (0xFFFF_FFFF, 3, 0));
@@ -494,6 +504,19 @@ fn exec_sets_up_stack_and_guards() {
     let top_page = u64::from(STACK_TOP) / 4096;
     let limit_pages = u64::from(STACK_LIMIT) / 4096;
     s.grow_down(&w.ps, top_page - 1, limit_pages - 1).unwrap();
+    // Its window has room down to the largest limit (once the guard moves there).
+    s.unmap(&mut w.ps, &mut w.m, u64::from(STACK_GUARD_BELOW) / 4096, 1)
+        .unwrap();
+    let max_pages = u64::from(STACK_LIMIT_MAX) / 4096;
+    s.grow_down(&w.ps, top_page - limit_pages, max_pages - limit_pages)
+        .unwrap();
+    assert_eq!(
+        s.grow_down(&w.ps, top_page - max_pages, 1),
+        Err(VmError::WindowFull {
+            start: top_page - max_pages
+        })
+    );
+    assert_eq!(u64::from(MMAP_TOP) / 4096, top_page - max_pages - 1);
     s.destroy(&mut w.ps, &mut w.m);
     assert_eq!(w.m.frames_in_use(), 0);
 }

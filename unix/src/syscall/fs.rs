@@ -1,6 +1,11 @@
 //! File syscalls: `open`, `close`, `read`, `write`, `lseek`, `getdents`, `fstat`,
 //! `stat`, `ioctl` — over the VFS, the devices and the console.
 //!
+//! `/proc/self/maps` is generated when it is opened, from the caller's remap table
+//! ([`crate::mm::maps_text`]), and kept with the open file description: reads in
+//! pieces see one consistent listing, and a descriptor shared with another process
+//! shows the opener's address space (as on Linux).
+//!
 //! Transfers: file bytes are copied straight from the kernel's copy to user memory;
 //! data from user memory goes through a [`CHUNK`]-byte stack buffer. Every piece stays
 //! inside one user page, so when a user buffer turns bad part-way the call returns
@@ -12,6 +17,7 @@ use crate::abi::{dirent_reclen, encode_dirent, ioctl as io, seek, MAX_RW_COUNT, 
 use crate::console::{Console, ConsoleInput};
 use crate::errno::Errno;
 use crate::file::{FileId, OpenFile};
+use crate::mm::SpaceAccess;
 use crate::user::{copy_from_user, copy_to_user, copy_to_user_partial, read_user_cstring, UserPtr};
 use crate::vfs::{NodeId, NodeKind};
 use alloc::vec::Vec;
@@ -53,7 +59,7 @@ fn partial(done: usize, err: Option<Errno>) -> Result<u32, Errno> {
 
 /// The description of `fd` (a copy) and its id.
 fn file_of<M, C: ?Sized>(p: &super::Parts<'_, M, C>, fd: u32) -> Result<(FileId, OpenFile), Errno> {
-    let id = p.fds.get(fd)?;
+    let id = p.process.fds.get(fd)?;
     let f = *p.files.get(id).ok_or(Errno::EBADF)?;
     Ok((id, f))
 }
@@ -69,10 +75,20 @@ pub fn open<C: SyscallContext + ?Sized>(
     let mut p = ctx.parts();
     let path = read_user_cstring(&mut p.mem, path, PATH_MAX)?;
     // Fail before any side effect (O_CREAT, O_TRUNC) if no descriptor is free.
-    p.fds.lowest_free()?;
+    p.process.fds.lowest_free()?;
     let node = p.vfs.open(&path, flags, mode, now)?;
-    let id = p.files.insert(OpenFile::new(node, flags))?;
-    p.fds.install(id).inspect_err(|_| {
+    let file = OpenFile::new(node, flags);
+    let id = if node == NodeId::ProcMaps {
+        let memory = &p.process.memory;
+        let text = p
+            .mem
+            .with_space(|space, _, _| crate::mm::maps_text(space.remap(), memory))
+            .ok_or(Errno::ENOENT)?;
+        p.files.insert_with_data(file, text)?
+    } else {
+        p.files.insert(file)?
+    };
+    p.process.fds.install(id).inspect_err(|_| {
         p.files.release(id);
     })
 }
@@ -80,7 +96,7 @@ pub fn open<C: SyscallContext + ?Sized>(
 /// `close(fd)`.
 pub fn close<C: SyscallContext + ?Sized>(ctx: &mut C, fd: u32) -> Result<u32, Errno> {
     let p = ctx.parts();
-    p.fds.close(fd, p.files)?;
+    p.process.fds.close(fd, p.files)?;
     Ok(0)
 }
 
@@ -102,7 +118,9 @@ pub fn read<C: SyscallContext + ?Sized>(
     }
     let count = count.min(MAX_RW_COUNT) as usize;
     let r = match f.node {
-        NodeId::Root | NodeId::DevDir | NodeId::BootDir => Err(Errno::EISDIR),
+        NodeId::Root | NodeId::DevDir | NodeId::BootDir | NodeId::ProcDir | NodeId::ProcSelf => {
+            Err(Errno::EISDIR)
+        }
         NodeId::Ram(_) if p.vfs.kind(f.node) == Ok(NodeKind::Dir) => Err(Errno::EISDIR),
         _ if count == 0 => Ok(0),
         NodeId::Console => match p.console.input() {
@@ -132,6 +150,18 @@ pub fn read<C: SyscallContext + ?Sized>(
                     break;
                 }
                 done += n;
+            }
+            partial(done, err)
+        }
+        NodeId::ProcMaps => {
+            let data = p.files.data(id).unwrap_or(&[]);
+            let start = usize::try_from(f.offset)
+                .unwrap_or(usize::MAX)
+                .min(data.len());
+            let n = (data.len() - start).min(count);
+            let (done, err) = copy_to_user_partial(&mut p.mem, buf, &data[start..start + n]);
+            if let Some(of) = p.files.get_mut(id) {
+                of.offset = f.offset + done as u64;
             }
             partial(done, err)
         }
@@ -170,8 +200,10 @@ pub fn write<C: SyscallContext + ?Sized>(
     let count = count.min(MAX_RW_COUNT) as usize;
     match f.node {
         NodeId::Null | NodeId::Zero => return Ok(count as u32),
-        NodeId::Root | NodeId::DevDir | NodeId::BootDir => return Err(Errno::EISDIR),
-        NodeId::Boot(_) => return Err(Errno::EBADF),
+        NodeId::Root | NodeId::DevDir | NodeId::BootDir | NodeId::ProcDir | NodeId::ProcSelf => {
+            return Err(Errno::EISDIR)
+        }
+        NodeId::Boot(_) | NodeId::ProcMaps => return Err(Errno::EBADF),
         NodeId::Console | NodeId::Ram(_) => {}
     }
     if count == 0 {
@@ -234,6 +266,9 @@ pub fn lseek<C: SyscallContext + ?Sized>(
         (_, NodeKind::CharDev) => return Err(Errno::ESPIPE),
         (seek::SEEK_SET, _) => 0i64,
         (seek::SEEK_CUR, _) => i64::try_from(f.offset).map_err(|_| Errno::EOVERFLOW)?,
+        (seek::SEEK_END, NodeKind::File) if f.node == NodeId::ProcMaps => {
+            p.files.data(id).map_or(0, <[u8]>::len) as i64
+        }
         (seek::SEEK_END, NodeKind::File) => p.vfs.size(f.node) as i64,
         _ => return Err(Errno::EINVAL),
     };

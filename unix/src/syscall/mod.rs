@@ -3,8 +3,9 @@
 //! the kernel lends the call: the process's ids and user memory, its fd table, the
 //! open file descriptions, the VFS, the console and the clock.
 //!
-//! One file per family: [`fs`] (files and the console), [`info`] (ids, time,
-//! `uname`, page size). Every call returns a [`SyscallResult`]: `Done` with the
+//! One file per family: [`fs`] (files, the console, `/proc/self/maps`), [`info`]
+//! (ids, time, `uname`, page size), [`mem`] (`brk`, the mmap family,
+//! `getrlimit`/`setrlimit`). Every call returns a [`SyscallResult`]: `Done` with the
 //! `eax`/`edx` pair the gate returns, `Exit`, or `Block` — the call found nothing to
 //! do yet and changed nothing, so the kernel can sleep the process "about to make
 //! this call" and simply run it again later (restartable, as the persistence design
@@ -22,12 +23,15 @@
 
 pub mod fs;
 pub mod info;
+pub mod mem;
 pub mod testing;
 
 use crate::abi::{nr, Utsname};
 use crate::console::Console;
 use crate::errno::Errno;
-use crate::file::{FdTable, OpenFiles};
+use crate::file::OpenFiles;
+use crate::mm::SpaceAccess;
+use crate::process::ProcessState;
 use crate::user::{read_user_u32, UserMemory, UserPtr};
 use crate::vfs::Vfs;
 
@@ -85,10 +89,11 @@ impl From<Result<u32, Errno>> for SyscallResult {
 
 /// The mutable things a call works on, borrowed together from the kernel.
 pub struct Parts<'a, M, C: ?Sized> {
-    /// The calling process's memory.
+    /// The calling process's memory: checked copies ([`UserMemory`]) and the address
+    /// space itself ([`SpaceAccess`]).
     pub mem: M,
-    /// Its descriptors.
-    pub fds: &'a mut FdTable,
+    /// Its Unix state: descriptors, break, limits.
+    pub process: &'a mut ProcessState,
     /// The system's open file descriptions.
     pub files: &'a mut OpenFiles,
     /// The file systems.
@@ -100,8 +105,9 @@ pub struct Parts<'a, M, C: ?Sized> {
 /// Everything a syscall may use, provided by the kernel for the calling process
 /// (host tests: [`testing::TestContext`]).
 pub trait SyscallContext {
-    /// Checked access to the caller's memory (e.g. [`crate::user::VmUser`]).
-    type Mem<'a>: UserMemory
+    /// Checked access to the caller's memory and its address space (e.g.
+    /// [`crate::user::VmUser`]).
+    type Mem<'a>: UserMemory + SpaceAccess
     where
         Self: 'a;
     /// The console.
@@ -122,17 +128,26 @@ pub trait SyscallContext {
     fn uname(&self) -> Utsname {
         Utsname::default()
     }
-    /// Borrow the caller's memory, fd table, the open files, the VFS and the console.
+    /// Borrow the caller's memory, its process state, the open files, the VFS and the
+    /// console.
     fn parts(&mut self) -> Parts<'_, Self::Mem<'_>, Self::Term>;
 }
 
 /// Number of 32-bit arguments syscall `nr` takes (0 for unknown numbers).
 pub fn arg_count(nr: u32) -> usize {
     match nr {
-        nr::EXIT | nr::UNAME | nr::TIME | nr::CLOSE => 1,
+        nr::EXIT | nr::UNAME | nr::TIME | nr::CLOSE | nr::BRK => 1,
         nr::GETPAGESIZE | nr::GETPID | nr::GETPPID => 0,
-        nr::CLOCK_GETTIME | nr::FSTAT | nr::STAT => 2,
-        nr::OPEN | nr::READ | nr::WRITE | nr::LSEEK | nr::GETDENTS | nr::IOCTL => 3,
+        nr::CLOCK_GETTIME | nr::FSTAT | nr::STAT | nr::MUNMAP | nr::GETRLIMIT | nr::SETRLIMIT => 2,
+        nr::OPEN
+        | nr::READ
+        | nr::WRITE
+        | nr::LSEEK
+        | nr::GETDENTS
+        | nr::IOCTL
+        | nr::MPROTECT
+        | nr::MADVISE => 3,
+        nr::MMAP => 6,
         _ => 0,
     }
 }
@@ -177,7 +192,7 @@ pub fn dispatch<C: SyscallContext + ?Sized>(
     nr: u32,
     args: [u32; MAX_ARGS],
 ) -> SyscallResult {
-    let [a0, a1, a2, ..] = args;
+    let [a0, a1, a2, a3, a4, a5] = args;
     let r = match nr {
         nr::GETPID => Ok(ctx.pid()),
         nr::EXIT => return SyscallResult::Exit((a0 & 0xff) as u8),
@@ -195,6 +210,23 @@ pub fn dispatch<C: SyscallContext + ?Sized>(
         nr::FSTAT => fs::fstat(ctx, a0, UserPtr(a1)),
         nr::STAT => fs::stat(ctx, UserPtr(a0), UserPtr(a1)),
         nr::IOCTL => fs::ioctl(ctx, a0, a1, UserPtr(a2)),
+        nr::BRK => mem::brk(ctx, a0),
+        nr::MMAP => mem::mmap(
+            ctx,
+            crate::mm::MmapRequest {
+                addr: a0,
+                len: a1,
+                prot: a2,
+                flags: a3,
+                fd: a4,
+                offset: a5,
+            },
+        ),
+        nr::MUNMAP => mem::munmap(ctx, a0, a1),
+        nr::MPROTECT => mem::mprotect(ctx, a0, a1, a2),
+        nr::MADVISE => mem::madvise(ctx, a0, a1, a2),
+        nr::GETRLIMIT => mem::getrlimit(ctx, a0, UserPtr(a1)),
+        nr::SETRLIMIT => mem::setrlimit(ctx, a0, UserPtr(a1)),
         _ => Err(Errno::ENOSYS),
     };
     r.into()

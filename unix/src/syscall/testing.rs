@@ -3,16 +3,23 @@
 //! checked against a real remap table), a VFS, open files, an fd table with the
 //! console on 0–2, a [`Tty`] writing into a `Vec`, and a settable clock.
 //!
-//! Memory of a fresh [`TestContext`]: [`TestContext::BUF`] is
-//! [`TestContext::BUF_PAGES`] read-write pages, [`TestContext::RO`] one read-only
-//! page, [`TestContext::GUARD`] a guard page; everything else is unmapped. Not used on
-//! any kernel path (its helpers panic on misuse, like test code does).
+//! Memory of a fresh [`TestContext`], laid out like a process (`docs/abi.md`):
+//! [`TestContext::BUF`] is [`TestContext::BUF_PAGES`] read-write pages,
+//! [`TestContext::RO`] one read-only page, [`TestContext::GUARD`] a guard page (these
+//! three stand for the program image, which spans `[BUF, HEAP)`); the heap is empty
+//! at [`TestContext::HEAP`] with its guard page there; the stack is one page below
+//! `0xC0000000` with its guards (above the top, below the 8 MiB limit); everything
+//! else is unmapped. Not used on any kernel path (its helpers panic on misuse, like
+//! test code does).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::{dispatch, Parts, SyscallContext, SyscallResult, MAX_ARGS};
 use crate::console::Tty;
 use crate::errno::Errno;
+use crate::exec::{build_initial_stack, layout::STACK_TOP, setup_stack};
 use crate::file::{FdTable, OpenFiles};
+use crate::mm::ProcessMemory;
+use crate::process::ProcessState;
 use crate::user::VmUser;
 use crate::vfs::Vfs;
 use alloc::vec::Vec;
@@ -28,8 +35,8 @@ pub struct TestContext {
     pub ps: PersistentSpace,
     /// The process's address space.
     pub space: AddressSpace,
-    /// Its descriptors.
-    pub fds: FdTable,
+    /// Its Unix state (descriptors, break, limits).
+    pub process: ProcessState,
     /// Open file descriptions.
     pub files: OpenFiles,
     /// The file systems.
@@ -61,10 +68,12 @@ impl TestContext {
     pub const RO: u32 = 0x0004_0000;
     /// A guard page.
     pub const GUARD: u32 = 0x0005_0000;
+    /// The heap's base (the end of the "image"); its guard page is here.
+    pub const HEAP: u32 = 0x0010_0000;
 
     /// A fresh context: pid 1, ppid 0, clocks at 0, console on fds 0–2.
     pub fn new() -> TestContext {
-        let mut machine = EmulatedMachine::new(1 << 16);
+        let mut machine = EmulatedMachine::new(1 << 12);
         let mut ps = PersistentSpace::new();
         let mut space = AddressSpace::new(&mut machine, &[0; vm::KERNEL_ENTRIES]).unwrap();
         let rw = Perms::READ | Perms::WRITE;
@@ -80,13 +89,20 @@ impl TestContext {
             .map_anon(&mut ps, u64::from(Self::RO) >> 12, 1, Perms::READ)
             .unwrap();
         space.map_guard(u64::from(Self::GUARD) >> 12, 1).unwrap();
+        space.map_guard(u64::from(Self::HEAP) >> 12, 1).unwrap();
+        let stack = build_initial_stack(&[b"test"], &[], STACK_TOP).unwrap();
+        setup_stack(&stack, &mut space, &mut ps, &mut machine).unwrap();
         let mut files = OpenFiles::new();
         let fds = FdTable::with_console(&mut files).unwrap();
+        let process = ProcessState {
+            fds,
+            memory: ProcessMemory::with_heap(alloc::vec![(Self::BUF, Self::HEAP)], Self::HEAP),
+        };
         TestContext {
             machine,
             ps,
             space,
-            fds,
+            process,
             files,
             vfs: Vfs::new(),
             tty: Tty::new(Vec::new()),
@@ -147,7 +163,7 @@ impl TestContext {
 
     /// Release everything the address space holds and check no frame leaked.
     pub fn finish(mut self) {
-        self.fds.close_all(&mut self.files);
+        self.process.release(&mut self.files);
         assert!(self.files.is_empty(), "open files left: {:?}", self.files);
         self.space.destroy(&mut self.ps, &mut self.machine);
         assert_eq!(self.machine.frames_in_use(), 0);
@@ -173,7 +189,7 @@ impl SyscallContext for TestContext {
     fn parts(&mut self) -> Parts<'_, Self::Mem<'_>, Self::Term> {
         Parts {
             mem: VmUser::new(&mut self.space, &mut self.ps, &mut self.machine),
-            fds: &mut self.fds,
+            process: &mut self.process,
             files: &mut self.files,
             vfs: &mut self.vfs,
             console: &mut self.tty,

@@ -6,6 +6,7 @@ use super::*;
 use crate::abi::open_flags::*;
 use crate::abi::{dtype, mode, nr::*, Stat};
 use crate::console::ConsoleInput;
+use alloc::string::String;
 
 const BUF: u32 = Ctx::BUF;
 const BUF_END: u32 = Ctx::BUF + Ctx::BUF_PAGES * 4096;
@@ -42,7 +43,7 @@ fn ids_pagesize_exit_unknown() {
     assert_eq!(c.ok(GETPAGESIZE, &[]), 4096);
     assert_eq!(c.call(EXIT, &[0x1_2345]), SyscallResult::Exit(0x45));
     assert_eq!(c.call(EXIT, &[u32::MAX]), SyscallResult::Exit(0xff));
-    for nr in [1, 3, 99, 257, 512, 2048, u32::MAX] {
+    for nr in [1, 3, 99, 257, 276, 515, 521, 2048, u32::MAX] {
         assert_eq!(c.fails(nr, &[1, 2, 3]), Errno::ENOSYS, "nr {nr}");
     }
     assert_eq!(
@@ -493,5 +494,184 @@ fn arguments_from_the_user_stack() {
     mem.bytes[4..8].copy_from_slice(&7u32.to_le_bytes());
     assert_eq!(read_args(&mut mem, 0x1000, CLOSE).unwrap()[0], 7);
     assert_eq!(read_args(&mut mem, 0x1000, 12345).unwrap(), [0; 6]);
+    c.finish();
+}
+
+#[test]
+fn brk_and_the_mmap_family_through_dispatch() {
+    use crate::abi::{map::*, prot::*};
+    use crate::exec::layout::MMAP_TOP;
+    let mut c = ctx();
+    let heap = Ctx::HEAP;
+    assert_eq!(c.ok(BRK, &[0]), heap);
+    assert_eq!(c.ok(BRK, &[heap + 8192 + 7]), heap + 8192 + 7);
+    c.put(heap + 8192, b"heap");
+    assert_eq!(c.get(heap + 8192, 4), b"heap");
+    assert_eq!(c.fails(BRK, &[0xFFFF_F000]), Errno::ENOMEM);
+    assert_eq!(c.fails(BRK, &[0xBFFF_F000]), Errno::ENOMEM);
+    assert_eq!(c.ok(BRK, &[1]), heap + 8192 + 7);
+    // A user copy into the guard above the break stops at it.
+    let zero = open(&mut c, b"/dev/zero", O_RDONLY).unwrap();
+    c.put(heap + 3 * 4096 - 4, b"abcd");
+    assert_eq!(c.ok(READ, &[zero, heap + 3 * 4096 - 2, 4]), 2);
+    assert_eq!(c.get(heap + 3 * 4096 - 4, 4), b"ab\0\0");
+    assert_eq!(c.fails(READ, &[zero, heap + 3 * 4096, 4]), Errno::EFAULT);
+    assert_eq!(c.ok(BRK, &[heap]), heap);
+
+    // mmap's six arguments come from the user stack.
+    let esp = BUF + 0x800;
+    let mut frame = Vec::new();
+    for w in [
+        0xdead_beef,
+        0,
+        3 * 4096,
+        PROT_READ | PROT_WRITE,
+        MAP_PRIVATE | MAP_ANONYMOUS,
+        u32::MAX,
+        0,
+    ] {
+        frame.extend_from_slice(&u32::to_le_bytes(w));
+    }
+    c.put(esp, &frame);
+    let a = MMAP_TOP - 3 * 4096;
+    assert_eq!(dispatch_from_stack(&mut c, MMAP, esp), SyscallResult::ok(a));
+    c.put(a + 4096, b"mapped");
+    assert_eq!(c.get(a + 4096, 6), b"mapped");
+    assert_eq!(c.ok(MPROTECT, &[a, 4096, PROT_READ]), 0);
+    assert_eq!(
+        c.fails(READ, &[zero, a, 4]),
+        Errno::EFAULT,
+        "read into read-only"
+    );
+    assert_eq!(c.ok(MADVISE, &[a + 4096, 4096, 4]), 0);
+    assert_eq!(c.get(a + 4096, 6), [0; 6]);
+    assert_eq!(c.ok(MUNMAP, &[a, 3 * 4096]), 0);
+    assert_eq!(c.fails(MUNMAP, &[a + 1, 4096]), Errno::EINVAL);
+    // A file mapping: EBADF for a closed descriptor, ENODEV for an open one.
+    assert_eq!(
+        c.fails(MMAP, &[0, 4096, PROT_READ, MAP_PRIVATE, 9, 0]),
+        Errno::EBADF
+    );
+    c.ok(CLOSE, &[zero]);
+    assert_eq!(
+        c.fails(MMAP, &[0, 4096, PROT_READ, MAP_PRIVATE, 0, 0]),
+        Errno::ENODEV
+    );
+    assert_eq!(
+        c.fails(
+            MMAP,
+            &[0, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, u32::MAX, 0]
+        ),
+        Errno::EINVAL
+    );
+    c.finish();
+}
+
+#[test]
+fn rlimits_through_dispatch() {
+    use crate::abi::rlimit::*;
+    let mut c = ctx();
+    assert_eq!(c.ok(GETRLIMIT, &[RLIMIT_STACK, BUF]), 0);
+    assert_eq!(
+        c.get(BUF, 8),
+        [&(8u32 << 20).to_le_bytes()[..], &u32::MAX.to_le_bytes()].concat()
+    );
+    assert_eq!(c.fails(GETRLIMIT, &[RLIMIT_STACK, RO]), Errno::EFAULT);
+    assert_eq!(c.fails(GETRLIMIT, &[RLIMIT_STACK, 0]), Errno::EFAULT);
+    assert_eq!(c.fails(GETRLIMIT, &[99, BUF]), Errno::EINVAL);
+    c.put(
+        BUF,
+        &[&(16u32 << 20).to_le_bytes()[..], &u32::MAX.to_le_bytes()].concat(),
+    );
+    assert_eq!(c.ok(SETRLIMIT, &[RLIMIT_STACK, BUF]), 0);
+    assert_eq!(c.ok(GETRLIMIT, &[RLIMIT_STACK, BUF + 64]), 0);
+    assert_eq!(c.get(BUF + 64, 4), (16u32 << 20).to_le_bytes());
+    assert_eq!(c.fails(SETRLIMIT, &[RLIMIT_STACK, GUARD]), Errno::EFAULT);
+    c.put(
+        BUF,
+        &[&(1u32 << 30).to_le_bytes()[..], &u32::MAX.to_le_bytes()].concat(),
+    );
+    assert_eq!(c.fails(SETRLIMIT, &[RLIMIT_STACK, BUF]), Errno::EINVAL);
+    c.finish();
+}
+
+#[test]
+fn proc_self_maps() {
+    let mut c = ctx();
+    let want = crate::mm::maps_text(c.space.remap(), &c.process.memory);
+    assert!(want.ends_with(b"[guard]\n"));
+    let fd = open(&mut c, b"/proc/self/maps", O_RDONLY).unwrap();
+    assert_eq!(c.files.snapshot_bytes(), want.len());
+    // Read in small pieces: one consistent listing, even if the map changes.
+    c.ok(BRK, &[Ctx::HEAP + 4096]);
+    let mut got = Vec::new();
+    loop {
+        let n = c.ok(READ, &[fd, BUF, 100]) as usize;
+        if n == 0 {
+            break;
+        }
+        got.extend(c.get(BUF, n));
+    }
+    assert_eq!(got, want);
+    let text = String::from_utf8(got).unwrap();
+    assert!(
+        text.contains("00010000-00020000 rw-p 00000000 00:00 0          [data]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("bffff000-c0000000 rw-p 00000000 00:00 0          [stack]\n"),
+        "{text}"
+    );
+    assert_eq!(c.ok(LSEEK, &[fd, 0, 2]), want.len() as u32);
+    assert_eq!(c.ok(LSEEK, &[fd, 10, 0]), 10);
+    assert_eq!(c.ok(READ, &[fd, BUF, 8]), 8);
+    assert_eq!(c.get(BUF, 8), want[10..18]);
+    assert_eq!(c.fails(WRITE, &[fd, BUF, 1]), Errno::EBADF);
+    assert_eq!(c.ok(FSTAT, &[fd, BUF]), 0);
+    let st = c.get(BUF, 64);
+    assert_eq!(
+        u32::from(u16::from_le_bytes([st[8], st[9]])),
+        mode::S_IFREG | 0o444
+    );
+    // A second open sees the new heap.
+    let fd2 = open(&mut c, b"/proc/self/maps", O_RDONLY).unwrap();
+    let n = c.ok(READ, &[fd2, BUF, 4096]) as usize;
+    let now = String::from_utf8(c.get(BUF, n)).unwrap();
+    assert!(
+        now.contains("00100000-00101000 rw-p 00000000 00:00 0          [heap]\n"),
+        "{now}"
+    );
+    c.ok(CLOSE, &[fd2]);
+    c.ok(CLOSE, &[fd]);
+    assert_eq!(c.files.snapshot_bytes(), 0);
+    assert_eq!(
+        open(&mut c, b"/proc/self/maps", O_WRONLY),
+        Err(Errno::EACCES)
+    );
+    assert_eq!(
+        open(&mut c, b"/proc/self/maps", O_RDONLY | O_TRUNC),
+        Err(Errno::EACCES)
+    );
+    assert_eq!(
+        open(&mut c, b"/proc/self/x", O_RDONLY | O_CREAT),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(open(&mut c, b"/proc/other", O_RDONLY), Err(Errno::ENOENT));
+    // Directories.
+    for (path, names) in [
+        (&b"/proc"[..], &[&b"."[..], b"..", b"self"][..]),
+        (b"/proc/self/", &[b".", b"..", b"maps"]),
+        (b"/", &[b".", b"..", b"boot", b"dev", b"proc", b"tmp"]),
+    ] {
+        let fd = open(&mut c, path, O_RDONLY | O_DIRECTORY).unwrap();
+        let n = c.ok(GETDENTS, &[fd, BUF, 4096]) as usize;
+        let entries = dirents(&c.get(BUF, n));
+        let got: Vec<&[u8]> = entries.iter().map(|e| &e.2[..]).collect();
+        assert_eq!(got, names, "{}", String::from_utf8_lossy(path));
+        assert_eq!(c.fails(READ, &[fd, BUF, 4]), Errno::EISDIR);
+        c.ok(CLOSE, &[fd]);
+    }
+    let path = c.put_cstr(BUF + 0x200, b"/proc/self/maps");
+    assert_eq!(c.ok(STAT, &[path, BUF]), 0);
     c.finish();
 }

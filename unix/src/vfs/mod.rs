@@ -7,6 +7,8 @@
 //! /dev/zero         reads zeros, swallows writes
 //! /boot/<name>      every boot module, read-only, backed by the module's bytes
 //! /tmp/...          the RAM file system (ramfs), writable
+//! /proc/self/maps   the caller's address space, one line per range (read-only;
+//!                   the syscall layer generates the text when it is opened)
 //! ```
 //!
 //! Nodes are named by [`NodeId`], a plain value (no pointers), so open files and fd
@@ -45,6 +47,12 @@ pub enum NodeId {
     Boot(u32),
     /// A RAM file system node (`Ram(RAM_ROOT)` is `/tmp`).
     Ram(Ino),
+    /// `/proc`.
+    ProcDir,
+    /// `/proc/self`: the calling process's directory.
+    ProcSelf,
+    /// `/proc/self/maps`: the caller's address space (a snapshot taken at `open`).
+    ProcMaps,
 }
 
 /// The type of a node.
@@ -86,6 +94,7 @@ mod dev {
     pub const DEVFS: u32 = 2;
     pub const BOOTFS: u32 = 3;
     pub const RAMFS: u32 = 4;
+    pub const PROCFS: u32 = 5;
 }
 
 /// Inode number of the first boot file.
@@ -170,8 +179,13 @@ impl Vfs {
     /// The type of `node`; `ENOENT` for a node that does not exist.
     pub fn kind(&self, node: NodeId) -> Result<NodeKind, Errno> {
         Ok(match node {
-            NodeId::Root | NodeId::DevDir | NodeId::BootDir => NodeKind::Dir,
+            NodeId::Root
+            | NodeId::DevDir
+            | NodeId::BootDir
+            | NodeId::ProcDir
+            | NodeId::ProcSelf => NodeKind::Dir,
             NodeId::Console | NodeId::Null | NodeId::Zero => NodeKind::CharDev,
+            NodeId::ProcMaps => NodeKind::File,
             NodeId::Boot(i) => {
                 self.boot.get(i as usize).ok_or(Errno::ENOENT)?;
                 NodeKind::File
@@ -197,6 +211,8 @@ impl Vfs {
                 .map_or(NodeId::Root, |n| NodeId::Ram(n.parent)),
             NodeId::Console | NodeId::Null | NodeId::Zero => NodeId::DevDir,
             NodeId::Boot(_) => NodeId::BootDir,
+            NodeId::ProcMaps => NodeId::ProcSelf,
+            NodeId::ProcSelf => NodeId::ProcDir,
             _ => NodeId::Root,
         }
     }
@@ -208,6 +224,15 @@ impl Vfs {
                 b"dev" => Ok(NodeId::DevDir),
                 b"boot" => Ok(NodeId::BootDir),
                 b"tmp" => Ok(NodeId::Ram(RAM_ROOT)),
+                b"proc" => Ok(NodeId::ProcDir),
+                _ => Err(Errno::ENOENT),
+            },
+            NodeId::ProcDir => match name {
+                b"self" => Ok(NodeId::ProcSelf),
+                _ => Err(Errno::ENOENT),
+            },
+            NodeId::ProcSelf => match name {
+                b"maps" => Ok(NodeId::ProcMaps),
                 _ => Err(Errno::ENOENT),
             },
             NodeId::DevDir => match name {
@@ -327,6 +352,9 @@ impl Vfs {
         if matches!(node, NodeId::Boot(_)) && (writing || truncate) {
             return Err(Errno::EROFS);
         }
+        if node == NodeId::ProcMaps && (writing || truncate) {
+            return Err(Errno::EACCES);
+        }
         if let (true, NodeId::Ram(ino)) = (truncate, node) {
             self.ram.truncate(ino, 0, now)?;
         }
@@ -420,7 +448,10 @@ impl Vfs {
             ..Stat::default()
         };
         Ok(match node {
-            NodeId::Root => dir(dev::ROOTFS, 1, 0o755, 5),
+            NodeId::Root => dir(dev::ROOTFS, 1, 0o755, 6),
+            NodeId::ProcDir => dir(dev::PROCFS, 7, 0o555, 3),
+            NodeId::ProcSelf => dir(dev::PROCFS, 8, 0o555, 2),
+            NodeId::ProcMaps => file(dev::PROCFS, 9, 0o444, 0),
             NodeId::DevDir => dir(dev::DEVFS, 2, 0o755, 2),
             NodeId::BootDir => dir(dev::BOOTFS, 3, 0o555, 2),
             NodeId::Console => chr(4, 0o620, 5, 1),
@@ -492,6 +523,7 @@ impl Vfs {
             NodeId::Root => [
                 (&b"boot"[..], NodeId::BootDir),
                 (b"dev", NodeId::DevDir),
+                (b"proc", NodeId::ProcDir),
                 (b"tmp", NodeId::Ram(RAM_ROOT)),
             ]
             .get(i)
@@ -503,6 +535,12 @@ impl Vfs {
             ]
             .get(i)
             .map(|&(n, node)| fixed(n, node)),
+            NodeId::ProcDir => [(&b"self"[..], NodeId::ProcSelf)]
+                .get(i)
+                .map(|&(n, node)| fixed(n, node)),
+            NodeId::ProcSelf => [(&b"maps"[..], NodeId::ProcMaps)]
+                .get(i)
+                .map(|&(n, node)| fixed(n, node)),
             NodeId::BootDir => self.boot.get(i).map(|f| DirEntry {
                 ino: BOOT_INO_BASE + i as u32,
                 name: f.name.as_bytes(),

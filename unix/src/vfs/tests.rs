@@ -155,6 +155,7 @@ fn directories_and_entries() {
             dt("..", 4),
             dt("boot", 4),
             dt("dev", 4),
+            dt("proc", 4),
             dt("tmp", 4)
         ]
     );

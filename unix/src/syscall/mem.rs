@@ -1,0 +1,99 @@
+//! Memory syscalls: `brk`, `mmap`, `munmap`, `mprotect`, `madvise`, `getrlimit`,
+//! `setrlimit` — argument decoding over [`crate::mm`], which holds the rules.
+//!
+//! Each call borrows the caller's address space through [`SpaceAccess`] (under the
+//! kernel's VM lock) together with its [`crate::process::ProcessState`]; a caller
+//! without an address space gets `ENOMEM`.
+
+use super::SyscallContext;
+use crate::abi::Rlimit;
+use crate::errno::Errno;
+use crate::mm::{self, MmapRequest, SpaceAccess};
+use crate::user::{copy_from_user, copy_to_user, UserPtr};
+
+/// `brk(addr)`: the new break, or the current one for an address below the heap.
+/// A refused move is `-1`/`ENOMEM`.
+pub fn brk<C: SyscallContext + ?Sized>(ctx: &mut C, addr: u32) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let memory = &mut p.process.memory;
+    p.mem
+        .with_space(|space, ps, m| mm::set_break(space, ps, m, memory, addr))
+        .unwrap_or(Err(Errno::ENOMEM))
+}
+
+/// `mmap(addr, len, prot, flags, fd, offset)`: private anonymous memory.
+pub fn mmap<C: SyscallContext + ?Sized>(ctx: &mut C, req: MmapRequest) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let fds = &p.process.fds;
+    p.mem
+        .with_space(|space, ps, m| mm::mmap(space, ps, m, req, |fd| fds.get(fd).is_ok()))
+        .unwrap_or(Err(Errno::ENOMEM))
+}
+
+/// `munmap(addr, len)`.
+pub fn munmap<C: SyscallContext + ?Sized>(ctx: &mut C, addr: u32, len: u32) -> Result<u32, Errno> {
+    ctx.parts()
+        .mem
+        .with_space(|space, ps, m| mm::munmap(space, ps, m, addr, len))
+        .unwrap_or(Err(Errno::ENOMEM))
+}
+
+/// `mprotect(addr, len, prot)`.
+pub fn mprotect<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    addr: u32,
+    len: u32,
+    prot: u32,
+) -> Result<u32, Errno> {
+    ctx.parts()
+        .mem
+        .with_space(|space, _, m| mm::mprotect(space, m, addr, len, prot))
+        .unwrap_or(Err(Errno::ENOMEM))
+}
+
+/// `madvise(addr, len, advice)`.
+pub fn madvise<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    addr: u32,
+    len: u32,
+    advice: u32,
+) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let memory = &p.process.memory;
+    p.mem
+        .with_space(|space, ps, m| mm::madvise(space, ps, m, memory, addr, len, advice))
+        .unwrap_or(Err(Errno::ENOMEM))
+}
+
+/// `getrlimit(resource, rlim)`: `struct rlimit { u32 cur, max }` at `rlim`.
+pub fn getrlimit<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    resource: u32,
+    rlim: UserPtr,
+) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let memory = &p.process.memory;
+    let l = p
+        .mem
+        .with_space(|space, _, _| mm::getrlimit(space, memory, resource))
+        .unwrap_or(Err(Errno::ENOMEM))?;
+    copy_to_user(&mut p.mem, rlim, &l.to_bytes())?;
+    Ok(0)
+}
+
+/// `setrlimit(resource, rlim)`.
+pub fn setrlimit<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    resource: u32,
+    rlim: UserPtr,
+) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let mut b = [0u8; Rlimit::SIZE];
+    copy_from_user(&mut p.mem, rlim, &mut b)?;
+    let new = Rlimit::from_bytes(b);
+    let memory = &mut p.process.memory;
+    p.mem
+        .with_space(|space, ps, m| mm::setrlimit(space, ps, m, memory, resource, new))
+        .unwrap_or(Err(Errno::ENOMEM))?;
+    Ok(0)
+}
