@@ -122,7 +122,11 @@ fn console_input_is_line_edited_echoed_and_read() {
     let text = console(&out);
     // The echo shows the erase ("\x08 \x08"; it may be interleaved with
     // the boot log, as typing is); only cat's copy has the edited line.
-    assert!(text.contains("\x08 \x08"), "echo with erase\n{}", out.report());
+    assert!(
+        text.contains("\x08 \x08"),
+        "echo with erase\n{}",
+        out.report()
+    );
     assert!(
         text.contains("hello world\n"),
         "cat's copy of the edited line\n{}",

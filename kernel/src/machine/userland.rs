@@ -305,9 +305,28 @@ pub fn spawn(name: &str, space: AddressSpace, entry: u32, esp: u32, memory: Proc
 /// Turns every boot module into a process (the first is pid 1), runs them
 /// all to the end (or to `deadline`, in timer ticks, when every process
 /// still alive is killed) and returns the shutdown status.
+///
+/// At the end it reports `{"event":"frames","free_frames":…,"at_start":…}`:
+/// with every process gone, every frame they used (pages, page tables) must
+/// be free again.
 pub fn run_modules(modules: &[Module], deadline: Option<u64>) -> u32 {
+    let free_at_start = memory::free_frames();
     for (index, module) in modules.iter().enumerate() {
         start_module(index, module);
     }
-    process::run_until_all_exit(deadline)
+    let status = process::run_until_all_exit(deadline);
+    let free_at_end = memory::free_frames();
+    if free_at_end != free_at_start {
+        log::error!(
+            "{} frames leaked by the processes",
+            free_at_start.abs_diff(free_at_end)
+        );
+    }
+    serial::write_line(
+        &JsonLine::new("event", "frames")
+            .u64("free_frames", free_at_end)
+            .u64("at_start", free_at_start)
+            .finish(),
+    );
+    status
 }
