@@ -164,6 +164,9 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     print!("{}", report::text_table(&figures));
+    for (name, value) in report::derived_ratios(&figures) {
+        println!("{name:<40} {value:>12.3}");
+    }
     println!("wrote {} and {}", json_path.display(), svg_path.display());
     ExitCode::SUCCESS
 }

@@ -51,6 +51,26 @@ pub struct Reference {
 
 pub const REFERENCES: &[Reference] = &[
     Reference {
+        name: "sbrk_touch_1MiB",
+        linux_instructions: 11_600.0,
+        goal_fraction: 0.5,
+    },
+    Reference {
+        name: "sbrk_touch_64MiB",
+        linux_instructions: 11_600.0,
+        goal_fraction: 0.5,
+    },
+    Reference {
+        name: "sbrk_touch_1GiB",
+        linux_instructions: 11_600.0,
+        goal_fraction: 0.5,
+    },
+    Reference {
+        name: "stack_growth",
+        linux_instructions: 11_600.0,
+        goal_fraction: 0.5,
+    },
+    Reference {
         name: "syscall_null",
         linux_instructions: 370.0,
         goal_fraction: 0.5,
@@ -105,6 +125,53 @@ pub fn goal_met(figure: &Figure) -> Option<bool> {
     goal.is_finite().then_some(ratio <= goal)
 }
 
+/// The median of the deterministic figure `name` at `level`.
+fn icount_median(figures: &[Figure], name: &str, level: &str) -> Option<f64> {
+    figures
+        .iter()
+        .find(|f| f.name == name && f.level == level && f.mode == "icount")
+        .map(|f| f.median)
+}
+
+/// The ratios the memory issue asks for, from the deterministic figures:
+/// the cost of growing a 1 GiB heap by a page over a 1 MiB one (goal ≤ 1.1:
+/// independent of size), the segment-moving baseline over our growth at
+/// each size, and stack growth over a plain zero-fill fault.
+pub fn derived_ratios(figures: &[Figure]) -> Vec<(String, f64)> {
+    let ratio =
+        |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b).filter(|r| r.is_finite());
+    let mut out = Vec::new();
+    let mut push = |name: &str, value: Option<f64>| {
+        if let Some(v) = value {
+            out.push((name.to_string(), v));
+        }
+    };
+    push(
+        "sbrk_touch_1GiB_over_1MiB",
+        ratio(
+            icount_median(figures, "sbrk_touch_1GiB", "user"),
+            icount_median(figures, "sbrk_touch_1MiB", "user"),
+        ),
+    );
+    for size in ["1MiB", "64MiB", "1GiB"] {
+        push(
+            &format!("segment_move_over_sbrk_touch_{size}"),
+            ratio(
+                icount_median(figures, &format!("segment_move_{size}"), "kernel"),
+                icount_median(figures, &format!("sbrk_touch_{size}"), "user"),
+            ),
+        );
+    }
+    push(
+        "stack_growth_over_zero_fill",
+        ratio(
+            icount_median(figures, "stack_growth", "user"),
+            icount_median(figures, "fault_zero_fill", "user"),
+        ),
+    );
+    out
+}
+
 /// The JSON report: every figure, with Linux's figure, ratio and goal where
 /// they apply.
 pub fn json_report(figures: &[Figure], meta: Value) -> Value {
@@ -128,7 +195,11 @@ pub fn json_report(figures: &[Figure], meta: Value) -> Value {
             })
         })
         .collect();
-    json!({ "meta": meta, "results": rows })
+    let derived: serde_json::Map<String, Value> = derived_ratios(figures)
+        .into_iter()
+        .map(|(k, v)| (k, json!(v)))
+        .collect();
+    json!({ "meta": meta, "results": rows, "ratios": derived })
 }
 
 /// A plain-text table for the terminal.
@@ -288,6 +359,16 @@ mod tests {
         let memcpy = figure("memcpy_1MiB", "icount", 300_000.0);
         assert_eq!(goal_met(&memcpy), None);
         assert!(!text_table(&[memcpy]).contains("missed"));
+        let mut heap = figure("sbrk_touch_1MiB", "icount", 5000.0);
+        heap.level = "user".into();
+        let mut big = heap.clone();
+        big.name = "sbrk_touch_1GiB".into();
+        big.median = 5100.0;
+        let mut segment = figure("segment_move_1GiB", "icount", 5_100_000.0);
+        segment.level = "kernel".into();
+        let ratios = derived_ratios(&[heap, big, segment]);
+        assert!(ratios.contains(&("sbrk_touch_1GiB_over_1MiB".to_string(), 1.02)));
+        assert!(ratios.contains(&("segment_move_over_sbrk_touch_1GiB".to_string(), 1000.0)));
         let user = Figure::from_json(
             &json!({"bench":"syscall_null","level":"user","mode":"icount","unit":"instructions","median":180,"p99":190,"n":16384}),
         );
