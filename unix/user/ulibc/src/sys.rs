@@ -8,7 +8,7 @@
 
 use crate::errno::Errno;
 use crate::syscall::{split, stub};
-use crate::types::{Fd, Stat, Termios, Timespec, Utsname, Winsize, ioctl};
+use crate::types::{Fd, Rlimit, Stat, Termios, Timespec, Utsname, Winsize, ioctl};
 use core::ffi::CStr;
 
 /// The syscalls with raw pointer arguments, as the ABI defines them.
@@ -112,6 +112,18 @@ pub mod raw {
         split(unsafe { stub::__ulibc_sys_stat(path as usize, st as usize) })
     }
 
+    /// `getrlimit(resource, rlim)`.
+    pub unsafe fn getrlimit(resource: u32, rlim: *mut Rlimit) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_getrlimit(resource as usize, rlim as usize) })
+    }
+
+    /// `setrlimit(resource, rlim)`.
+    pub unsafe fn setrlimit(resource: u32, rlim: *const Rlimit) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_setrlimit(resource as usize, rlim as usize) })
+    }
+
     /// `ioctl(fd, request, arg)`.
     pub unsafe fn ioctl(fd: Fd, request: u32, arg: usize) -> Result<u32, Errno> {
         // SAFETY: per the caller.
@@ -212,6 +224,20 @@ pub fn stat(path: &CStr) -> Result<Stat, Errno> {
     // SAFETY: `path` is NUL-terminated, `st` a writable `Stat`.
     unsafe { raw::stat(path.as_ptr().cast(), &mut st) }?;
     Ok(st)
+}
+
+/// `getrlimit(resource)`; `resource` from [`crate::types::rlimit`].
+pub fn getrlimit(resource: u32) -> Result<Rlimit, Errno> {
+    let mut r = Rlimit::default();
+    // SAFETY: `r` is a writable `Rlimit`.
+    unsafe { raw::getrlimit(resource, &mut r) }?;
+    Ok(r)
+}
+
+/// `setrlimit(resource, limit)`.
+pub fn setrlimit(resource: u32, limit: Rlimit) -> Result<(), Errno> {
+    // SAFETY: `limit` is a readable `Rlimit`.
+    unsafe { raw::setrlimit(resource, &limit) }.map(drop)
 }
 
 /// `ioctl(fd, TCGETS)`: the terminal's attributes (`ENOTTY` if `fd` is not

@@ -54,6 +54,10 @@ pub mod nr {
     pub const BRK: u32 = 256;
     /// `ioctl(fd, request, arg)`.
     pub const IOCTL: u32 = 260;
+    /// `getrlimit(resource, struct rlimit *)` (issue 6).
+    pub const GETRLIMIT: u32 = 274;
+    /// `setrlimit(resource, const struct rlimit *)` (issue 6).
+    pub const SETRLIMIT: u32 = 275;
 }
 
 /// Splits a stub's `edx:eax` into the ABI's result: `edx` = 0 is success
@@ -154,6 +158,10 @@ stubs! {
     __ulibc_sys_brk = nr::BRK, (addr);
     /// `ioctl(fd, request, arg)`.
     __ulibc_sys_ioctl = nr::IOCTL, (fd, request, arg);
+    /// `getrlimit(resource, rlim)` (issue 6).
+    __ulibc_sys_getrlimit = nr::GETRLIMIT, (resource, rlim);
+    /// `setrlimit(resource, rlim)` (issue 6).
+    __ulibc_sys_setrlimit = nr::SETRLIMIT, (resource, rlim);
 }
 
 // The generic stub: `__ulibc_syscall(nr, a0, …, a5)`. It turns the caller's

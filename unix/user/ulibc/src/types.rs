@@ -83,6 +83,34 @@ pub mod clock {
     pub const MONOTONIC: u32 = 1;
 }
 
+/// Resources of `getrlimit`/`setrlimit` (Linux numbers).
+pub mod rlimit {
+    /// CPU time, seconds.
+    pub const CPU: u32 = 0;
+    /// Largest file.
+    pub const FSIZE: u32 = 1;
+    /// Largest data segment (the heap).
+    pub const DATA: u32 = 2;
+    /// Largest stack.
+    pub const STACK: u32 = 3;
+    /// Largest core file.
+    pub const CORE: u32 = 4;
+    /// Open descriptors.
+    pub const NOFILE: u32 = 7;
+    /// No limit.
+    pub const INFINITY: u32 = 0xFFFF_FFFF;
+}
+
+/// `struct rlimit`: `{u32 rlim_cur, u32 rlim_max}`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rlimit {
+    /// The soft limit (the one enforced).
+    pub rlim_cur: u32,
+    /// The hard limit (the ceiling of `rlim_cur`).
+    pub rlim_max: u32,
+}
+
 /// `struct stat`: Linux i386's, 64 bytes.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -329,6 +357,7 @@ const _: () = {
     assert!(offset_of!(Termios, c_cc) == 17);
     assert!(size_of::<Winsize>() == 8);
     assert!(size_of::<Timespec>() == 8);
+    assert!(size_of::<Rlimit>() == 8);
 };
 
 #[cfg(test)]
