@@ -137,6 +137,28 @@ fn console_input_is_line_edited_echoed_and_read() {
 }
 
 #[test]
+fn the_shell_runs_builtins_typed_on_the_console() {
+    let out = Boot::new()
+        .module("sh")
+        .input(b"echo hi there\nwrite note from the shell\ncat note\nls /boot\nnosuchcmd\nexit 3\n")
+        .run();
+    assert_status(&out, 3);
+    let text = console(&out);
+    assert!(text.contains("hi there\n"), "{}", out.report());
+    assert!(
+        text.contains("from the shell\n"),
+        "a file written in /tmp and read back\n{}",
+        out.report()
+    );
+    assert!(
+        text.contains("sh: nosuchcmd: command not found"),
+        "{}",
+        out.report()
+    );
+    assert_eq!(exit_status(&out, "sh"), 3);
+}
+
+#[test]
 fn bad_pointers_give_efault_and_missing_paths_enoent() {
     let out = Boot::new().module("badptr").module("enoent").run();
     assert_status(&out, 0);

@@ -108,10 +108,11 @@ impl fmt::Display for Verdict {
 pub fn status_meaning(status: i32) -> &'static str {
     match status {
         0 => "ok",
-        1 => "an in-kernel test failed",
-        2 => "kernel exception",
-        3 => "kernel panic",
-        _ => "user program status",
+        1 => "an in-kernel test failed, or a program's exit status",
+        2 => "kernel exception, or a program's exit status",
+        3 => "kernel panic, or a program's exit status",
+        s if s > 128 => "a program killed by a signal: 128 + signal",
+        _ => "a program's exit status",
     }
 }
 

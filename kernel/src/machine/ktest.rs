@@ -91,6 +91,7 @@ fn current() -> Option<&'static str> {
 /// (if any) as failed, without allocating.
 pub fn report_interrupted_test(reason: core::fmt::Arguments<'_>) {
     if let Some(name) = current() {
+        serial::begin_line_unlocked();
         let mut out = serial::Unlocked;
         let _ = write!(
             out,

@@ -3,6 +3,7 @@
 //! fault handlers, which bypass the lock.
 
 use super::cpu;
+use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Mutex;
 
 const COM1: u16 = 0x3f8;
@@ -50,19 +51,41 @@ fn put_byte(byte: u8) {
     cpu::outb(COM1, byte);
 }
 
-fn put_str(s: &str) {
-    for byte in s.bytes() {
+/// Whether the last byte written ended a line: the kernel's own lines (log,
+/// JSON) always start on a fresh line, even after a program's partial one
+/// (a shell prompt), so the host can parse them.
+static AT_LINE_START: AtomicBool = AtomicBool::new(true);
+
+/// Writes `bytes`, `\n` as `\r\n`, and remembers whether a line is open.
+fn put_bytes(bytes: &[u8]) {
+    for &byte in bytes {
         if byte == b'\n' {
             put_byte(b'\r');
         }
         put_byte(byte);
+    }
+    if let Some(&last) = bytes.last() {
+        AT_LINE_START.store(last == b'\n', Ordering::Relaxed);
+    }
+}
+
+/// Ends a line a program left open, so what follows starts a line.
+fn begin_line() {
+    if !AT_LINE_START.load(Ordering::Relaxed) {
+        put_bytes(b"\n");
     }
 }
 
 /// Writes without taking the lock: for fault and panic paths, where the lock
 /// may be held by the code that faulted.
 pub fn write_str_unlocked(s: &str) {
-    put_str(s);
+    put_bytes(s.as_bytes());
+}
+
+/// Starts a fresh line without taking the lock (fault and panic paths,
+/// before their JSON lines).
+pub fn begin_line_unlocked() {
+    begin_line();
 }
 
 /// Writes raw bytes (program output) atomically with respect to other
@@ -70,21 +93,18 @@ pub fn write_str_unlocked(s: &str) {
 pub fn write_bytes(bytes: &[u8]) {
     cpu::without_interrupts(|| {
         let _guard = LOCK.lock();
-        for &byte in bytes {
-            if byte == b'\n' {
-                put_byte(b'\r');
-            }
-            put_byte(byte);
-        }
+        put_bytes(bytes);
     });
 }
 
-/// Writes one whole line (a newline is appended).
+/// Writes one whole line of the kernel's (a log or JSON line) on a line of
+/// its own: a line a program left open is ended first.
 pub fn write_line(s: &str) {
     cpu::without_interrupts(|| {
         let _guard = LOCK.lock();
-        put_str(s);
-        put_str("\n");
+        begin_line();
+        put_bytes(s.as_bytes());
+        put_bytes(b"\n");
     });
 }
 

@@ -15,6 +15,7 @@ const DEBUG_EXIT_PORT: u16 = 0xf4;
 pub fn shutdown(status: u32) -> ! {
     cpu::disable_interrupts();
     // Formatted without allocating or locking: we may come from a fault.
+    serial::begin_line_unlocked();
     let _ = writeln!(
         serial::Unlocked,
         "{{\"event\":\"shutdown\",\"status\":{status}}}"
