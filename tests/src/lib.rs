@@ -238,6 +238,54 @@ impl Drop for TempFile {
     }
 }
 
+/// The console as text, CR LF turned back into LF (the kernel writes LF as
+/// CR LF on the serial port).
+pub fn console(out: &RunOutcome) -> String {
+    out.serial.replace("\r\n", "\n")
+}
+
+/// The exit events, as (name, status), in order.
+pub fn exits(out: &RunOutcome) -> Vec<(String, u64)> {
+    out.events("exit")
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap_or("?").to_string(),
+                u64_field(e, "status"),
+            )
+        })
+        .collect()
+}
+
+/// Every frame the processes used is free again once they are gone (the
+/// kernel's `{"event":"frames"…}` line after the last exit).
+pub fn assert_no_leak(out: &RunOutcome) {
+    let frames = out
+        .event("frames")
+        .unwrap_or_else(|| panic!("no frames event\n{}", out.report()));
+    assert_eq!(
+        u64_field(frames, "free_frames"),
+        u64_field(frames, "at_start"),
+        "frames leaked: {frames}\n{}",
+        out.report()
+    );
+}
+
+/// Exactly `expected` `{"test":…}` lines, all passed.
+pub fn assert_all_tests_pass(out: &RunOutcome, expected: usize) {
+    let tests = out.tests();
+    assert_eq!(tests.len(), expected, "{}", out.report());
+    for test in tests {
+        assert!(
+            test.passed,
+            "{} failed: {}\n{}",
+            test.name,
+            test.detail,
+            out.report()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,45 +2,17 @@
 //! stack (growth on demand, its limit, the guards above and below), malloc
 //! over sbrk, the address-space listing — and no frame leaked by any run.
 
-use tests::{assert_status, u64_field, Boot, RunOutcome};
+use tests::{
+    assert_all_tests_pass, assert_no_leak, assert_status, console, exits, Boot, RunOutcome,
+};
 
-fn console(out: &RunOutcome) -> String {
-    out.serial.replace("\r\n", "\n")
-}
-
+/// The exit statuses of the processes called `name`, in order.
 fn exit_status(out: &RunOutcome, name: &str) -> Vec<u64> {
-    out.events("exit")
-        .iter()
-        .filter(|e| e["name"] == name)
-        .map(|e| u64_field(e, "status"))
+    exits(out)
+        .into_iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, s)| s)
         .collect()
-}
-
-/// Every frame the processes used is free again once they are gone.
-fn assert_no_leak(out: &RunOutcome) {
-    let frames = out
-        .event("frames")
-        .unwrap_or_else(|| panic!("no frames event\n{}", out.report()));
-    assert_eq!(
-        u64_field(frames, "free_frames"),
-        u64_field(frames, "at_start"),
-        "frames leaked: {frames}\n{}",
-        out.report()
-    );
-}
-
-fn assert_all_tests_pass(out: &RunOutcome, expected: usize) {
-    let tests = out.tests();
-    assert_eq!(tests.len(), expected, "{}", out.report());
-    for test in tests {
-        assert!(
-            test.passed,
-            "{} failed: {}\n{}",
-            test.name,
-            test.detail,
-            out.report()
-        );
-    }
 }
 
 #[test]

@@ -5,23 +5,10 @@
 //! with ENOEXEC while the others run.
 
 use std::path::PathBuf;
-use tests::{assert_status, u64_field, Boot, RunOutcome, TempFile, Value};
+use tests::{assert_status, console, exits, u64_field, Boot, RunOutcome, TempFile, Value};
 
 fn program(name: &str) -> PathBuf {
     xtask::user_programs_dir().join(name)
-}
-
-/// The exit events, as (name, status), in order.
-fn exits(out: &RunOutcome) -> Vec<(String, u64)> {
-    out.events("exit")
-        .iter()
-        .map(|e| {
-            (
-                e["name"].as_str().unwrap_or("?").to_string(),
-                u64_field(e, "status"),
-            )
-        })
-        .collect()
 }
 
 fn exit_status(out: &RunOutcome, name: &str) -> u64 {
@@ -35,10 +22,6 @@ fn exit_status(out: &RunOutcome, name: &str) -> u64 {
 /// The signal event of `name`, if it was killed.
 fn signal_of<'a>(out: &'a RunOutcome, name: &str) -> Option<&'a Value> {
     out.events("signal").into_iter().find(|e| e["name"] == name)
-}
-
-fn console(out: &RunOutcome) -> String {
-    out.serial.replace("\r\n", "\n")
 }
 
 #[test]
