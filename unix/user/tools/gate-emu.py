@@ -14,7 +14,11 @@ kernel's side of `docs/abi.md`:
   the call is served here, and the process resumes after the `lcall` with
   `eax` = result and `edx` = errno;
 - `brk` (256, issue 6) is Linux's own, run inside the process by
-  injecting an `int $0x80` for one step;
+  injecting an `int $0x80` for one step; so are `getrlimit`/`setrlimit`
+  (274/275 → Linux's `ugetrlimit`/`setrlimit`) and `mmap`, `munmap`,
+  `mprotect`, `madvise` (513/522/514/512 → Linux's `mmap2`, …), after the
+  argument checks of `docs/abi.md` that Linux does not make (anonymous
+  private memory only: `EINVAL`, `EBADF`/`ENODEV` for file mappings);
 - `/boot/<name>` holds every module given, `/tmp` a scratch directory,
   `/dev/null`, `/dev/zero`, `/dev/console` (fds 0, 1, 2 are the console);
 - any other fault kills the process with status 128 + signal, and the
@@ -133,7 +137,7 @@ class Proc:
         ptrace(PTRACE_POKETEXT, self.pid, eip, (word & ~0xFFFF) | 0x80CD)
         r = Regs.from_buffer_copy(saved)
         r.rax = nr
-        for reg, v in zip(("rbx", "rcx", "rdx", "rsi", "rdi"), args):
+        for reg, v in zip(("rbx", "rcx", "rdx", "rsi", "rdi", "rbp"), args):
             setattr(r, reg, v & 0xFFFFFFFF)
         self.set_regs(r)
         ptrace(PTRACE_SINGLESTEP, self.pid, 0, 0)
@@ -502,6 +506,55 @@ def sys_brk(emu, p, addr):
     return p.linux_syscall(45, addr)
 
 
+def linux(p, nr, *args):
+    """Linux i386 syscall `nr` in the process; -errno results raise."""
+    r = p.linux_syscall(nr, *args)
+    if r >= 0xFFFFF001:
+        raise OSError(0x100000000 - r, f"linux syscall {nr}")
+    return r
+
+
+def sys_getrlimit(emu, p, resource, rlim):
+    return linux(p, 191, resource, rlim)  # ugetrlimit: u32 fields
+
+
+def sys_setrlimit(emu, p, resource, rlim):
+    return linux(p, 75, resource, rlim)
+
+
+MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS = 0x01, 0x02, 0x20
+MAP_KNOWN = 0x03 | 0x10 | 0x20 | 0x4000 | 0x8000 | 0x20000 | 0x100000
+
+
+def sys_mmap(emu, p, addr, length, prot, flags, fd, offset):
+    # The ABI's checks, in its order; then Linux's mmap2.
+    if offset % 4096 or flags & ~MAP_KNOWN or flags & 3 not in (MAP_SHARED, MAP_PRIVATE) \
+            or length == 0 or prot & ~7:
+        raise OSError(E.EINVAL, "mmap")
+    if not flags & MAP_ANONYMOUS:
+        fd = fd - (1 << 32) if fd & 0x80000000 else fd
+        if fd not in p.fds:
+            raise OSError(E.EBADF, "mmap")
+        raise OSError(E.ENODEV, "mmap")
+    if flags & MAP_SHARED:
+        raise OSError(E.EINVAL, "mmap")
+    return linux(p, 192, addr, length, prot, flags, 0xFFFFFFFF, 0)
+
+
+def sys_munmap(emu, p, addr, length):
+    return linux(p, 91, addr, length)
+
+
+def sys_mprotect(emu, p, addr, length, prot):
+    return linux(p, 125, addr, length, prot)
+
+
+def sys_madvise(emu, p, addr, length, advice):
+    if advice > 4:
+        raise OSError(E.EINVAL, "madvise")
+    return linux(p, 219, addr, length, advice)
+
+
 def sys_ioctl(emu, p, fd, request, arg):
     obj = p.fd(fd)
     if obj.kind != "console":
@@ -520,7 +573,8 @@ SYSCALLS = {
     23: (sys_clock_gettime, 2), 33: (sys_getpid, 0), 38: (sys_getppid, 0),
     64: (sys_open, 3), 65: (sys_close, 1), 66: (sys_read, 3), 67: (sys_write, 3),
     68: (sys_lseek, 3), 97: (sys_getdents, 3), 98: (sys_fstat, 2), 118: (sys_stat, 2),
-    256: (sys_brk, 1), 260: (sys_ioctl, 3),
+    256: (sys_brk, 1), 260: (sys_ioctl, 3), 274: (sys_getrlimit, 2), 275: (sys_setrlimit, 2),
+    512: (sys_madvise, 3), 513: (sys_mmap, 6), 514: (sys_mprotect, 3), 522: (sys_munmap, 2),
 }
 
 

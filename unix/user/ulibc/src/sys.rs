@@ -124,6 +124,47 @@ pub mod raw {
         split(unsafe { stub::__ulibc_sys_setrlimit(resource as usize, rlim as usize) })
     }
 
+    /// `mmap(addr, len, prot, flags, fd, offset)`: the address mapped.
+    /// With `MAP_FIXED` the memory at `addr` is replaced.
+    pub unsafe fn mmap(
+        addr: usize,
+        len: usize,
+        prot: u32,
+        flags: u32,
+        fd: Fd,
+        offset: u32,
+    ) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe {
+            stub::__ulibc_sys_mmap(
+                addr,
+                len,
+                prot as usize,
+                flags as usize,
+                fd as usize,
+                offset as usize,
+            )
+        })
+    }
+
+    /// `munmap(addr, len)`.
+    pub unsafe fn munmap(addr: usize, len: usize) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_munmap(addr, len) })
+    }
+
+    /// `mprotect(addr, len, prot)`.
+    pub unsafe fn mprotect(addr: usize, len: usize, prot: u32) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_mprotect(addr, len, prot as usize) })
+    }
+
+    /// `madvise(addr, len, advice)`.
+    pub unsafe fn madvise(addr: usize, len: usize, advice: u32) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_madvise(addr, len, advice as usize) })
+    }
+
     /// `ioctl(fd, request, arg)`.
     pub unsafe fn ioctl(fd: Fd, request: u32, arg: usize) -> Result<u32, Errno> {
         // SAFETY: per the caller.
@@ -238,6 +279,75 @@ pub fn getrlimit(resource: u32) -> Result<Rlimit, Errno> {
 pub fn setrlimit(resource: u32, limit: Rlimit) -> Result<(), Errno> {
     // SAFETY: `limit` is a readable `Rlimit`.
     unsafe { raw::setrlimit(resource, &limit) }.map(drop)
+}
+
+/// `mmap(addr, len, prot, flags, fd, offset)`: `len` bytes (rounded up
+/// to pages) of private anonymous memory, zero until written; `prot` from
+/// [`crate::types::prot`], `flags` from [`crate::types::map`] (the kernel
+/// wants `map::ANON`, `fd` −1 and `offset` 0). Without `MAP_FIXED`, `addr`
+/// is a hint (null: the kernel chooses). The mapping's address.
+///
+/// # Safety
+/// With `MAP_FIXED`, whatever was at `[addr, addr + len)` — the program's
+/// own data, heap or another mapping — is replaced by zero pages: nothing
+/// the program still uses may live there. (Without it nothing existing is
+/// touched; [`mmap_anon`] is the safe form.)
+pub unsafe fn mmap(
+    addr: *mut u8,
+    len: usize,
+    prot: u32,
+    flags: u32,
+    fd: Fd,
+    offset: u32,
+) -> Result<*mut u8, Errno> {
+    // SAFETY: per the caller.
+    unsafe { raw::mmap(addr as usize, len, prot, flags, fd, offset) }.map(|a| a as usize as *mut u8)
+}
+
+/// `mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)`: fresh zeroed
+/// memory where the kernel chooses (top-down below the stack reservation).
+pub fn mmap_anon(len: usize, prot: u32) -> Result<*mut u8, Errno> {
+    // SAFETY: without MAP_FIXED the kernel only uses free address space.
+    unsafe {
+        mmap(
+            core::ptr::null_mut(),
+            len,
+            prot,
+            crate::types::map::ANON,
+            -1,
+            0,
+        )
+    }
+}
+
+/// `munmap(addr, len)`: unmaps every page of `[addr, addr + ⌈len⌉)` (holes
+/// are fine); touching them afterwards is SIGSEGV.
+///
+/// # Safety
+/// Nothing the program still uses may lie in the span.
+pub unsafe fn munmap(addr: *mut u8, len: usize) -> Result<(), Errno> {
+    // SAFETY: per the caller.
+    unsafe { raw::munmap(addr as usize, len) }.map(drop)
+}
+
+/// `mprotect(addr, len, prot)`: sets the rights of every page of the span.
+///
+/// # Safety
+/// Code that reads, writes or runs the span afterwards must be allowed to
+/// by `prot` (else SIGSEGV); Rust references into it must agree.
+pub unsafe fn mprotect(addr: *mut u8, len: usize, prot: u32) -> Result<(), Errno> {
+    // SAFETY: per the caller.
+    unsafe { raw::mprotect(addr as usize, len, prot) }.map(drop)
+}
+
+/// `madvise(addr, len, advice)`; `advice` from [`crate::types::madv`].
+///
+/// # Safety
+/// `MADV_DONTNEED` makes the private pages of the span read as zero again:
+/// nothing the program still needs may live there.
+pub unsafe fn madvise(addr: *mut u8, len: usize, advice: u32) -> Result<(), Errno> {
+    // SAFETY: per the caller.
+    unsafe { raw::madvise(addr as usize, len, advice) }.map(drop)
 }
 
 /// `ioctl(fd, TCGETS)`: the terminal's attributes (`ENOTTY` if `fd` is not

@@ -50,7 +50,7 @@ pub mod nr {
     pub const FSTAT: u32 = 98;
     /// `stat(path, struct stat *)`.
     pub const STAT: u32 = 118;
-    /// `brk(addr)` — Phantom's number; its semantics come with issue 6.
+    /// `brk(addr)` — Phantom's number, Linux's semantics (issue 6).
     pub const BRK: u32 = 256;
     /// `ioctl(fd, request, arg)`.
     pub const IOCTL: u32 = 260;
@@ -58,6 +58,14 @@ pub mod nr {
     pub const GETRLIMIT: u32 = 274;
     /// `setrlimit(resource, const struct rlimit *)` (issue 6).
     pub const SETRLIMIT: u32 = 275;
+    /// `madvise(addr, len, advice)` (issue 6; first of Phantom's mmap group).
+    pub const MADVISE: u32 = 512;
+    /// `mmap(addr, len, prot, flags, fd, offset)` (issue 6).
+    pub const MMAP: u32 = 513;
+    /// `mprotect(addr, len, prot)` (issue 6).
+    pub const MPROTECT: u32 = 514;
+    /// `munmap(addr, len)` (issue 6; last of Phantom's mmap group).
+    pub const MUNMAP: u32 = 522;
 }
 
 /// Splits a stub's `edx:eax` into the ABI's result: `edx` = 0 is success
@@ -162,6 +170,15 @@ stubs! {
     __ulibc_sys_getrlimit = nr::GETRLIMIT, (resource, rlim);
     /// `setrlimit(resource, rlim)` (issue 6).
     __ulibc_sys_setrlimit = nr::SETRLIMIT, (resource, rlim);
+    /// `madvise(addr, len, advice)` (issue 6).
+    __ulibc_sys_madvise = nr::MADVISE, (addr, len, advice);
+    /// `mmap(addr, len, prot, flags, fd, offset)` (issue 6): six arguments
+    /// on the stack.
+    __ulibc_sys_mmap = nr::MMAP, (addr, len, prot, flags, fd, offset);
+    /// `mprotect(addr, len, prot)` (issue 6).
+    __ulibc_sys_mprotect = nr::MPROTECT, (addr, len, prot);
+    /// `munmap(addr, len)` (issue 6).
+    __ulibc_sys_munmap = nr::MUNMAP, (addr, len);
 }
 
 // The generic stub: `__ulibc_syscall(nr, a0, …, a5)`. It turns the caller's
@@ -246,5 +263,18 @@ mod tests {
         assert_eq!(split(r), Err(Errno::ENOSYS));
         // SAFETY: as above.
         assert_eq!(unsafe { syscall(nr::GETPID, &[]) }, Err(Errno::ENOSYS));
+        assert_eq!(crate::sys::mmap_anon(4096, 3), Err(Errno::ENOSYS));
+        // SAFETY: the host fakes touch nothing.
+        let r = unsafe { crate::sys::raw::munmap(0x1000, 4096) };
+        assert_eq!(r, Err(Errno::ENOSYS));
+    }
+
+    #[test]
+    fn memory_numbers() {
+        assert_eq!(
+            (nr::MADVISE, nr::MMAP, nr::MPROTECT, nr::MUNMAP),
+            (512, 513, 514, 522)
+        );
+        assert_eq!((nr::BRK, nr::GETRLIMIT, nr::SETRLIMIT), (256, 274, 275));
     }
 }

@@ -101,6 +101,60 @@ pub mod rlimit {
     pub const INFINITY: u32 = 0xFFFF_FFFF;
 }
 
+/// `mmap`/`mprotect` protection bits (`PROT_*`, Linux values).
+pub mod prot {
+    /// `PROT_NONE`: no access.
+    pub const NONE: u32 = 0;
+    /// `PROT_READ`.
+    pub const READ: u32 = 1;
+    /// `PROT_WRITE` (implies readable on x86).
+    pub const WRITE: u32 = 2;
+    /// `PROT_EXEC`.
+    pub const EXEC: u32 = 4;
+    /// `PROT_READ | PROT_WRITE`.
+    pub const RW: u32 = READ | WRITE;
+}
+
+/// `mmap` flags (`MAP_*`, Linux i386 values). The kernel maps private
+/// anonymous memory only: `PRIVATE | ANONYMOUS`, `fd` −1, offset 0.
+pub mod map {
+    /// `MAP_SHARED` (refused for anonymous memory: `EINVAL`).
+    pub const SHARED: u32 = 0x01;
+    /// `MAP_PRIVATE`.
+    pub const PRIVATE: u32 = 0x02;
+    /// `MAP_FIXED`: exactly at `addr`, replacing what is there.
+    pub const FIXED: u32 = 0x10;
+    /// `MAP_ANONYMOUS`: memory, not a file (`fd` and `offset` ignored).
+    pub const ANONYMOUS: u32 = 0x20;
+    /// `MAP_NORESERVE` (accepted, ignored).
+    pub const NORESERVE: u32 = 0x4000;
+    /// `MAP_POPULATE` (accepted, ignored).
+    pub const POPULATE: u32 = 0x8000;
+    /// `MAP_STACK` (accepted, ignored).
+    pub const STACK: u32 = 0x20000;
+    /// `MAP_FIXED_NOREPLACE`: exactly at `addr`, `EEXIST` if taken.
+    pub const FIXED_NOREPLACE: u32 = 0x10_0000;
+    /// `MAP_PRIVATE | MAP_ANONYMOUS`, the usual flags.
+    pub const ANON: u32 = PRIVATE | ANONYMOUS;
+    /// `MAP_FAILED`: what C's `mmap` returns on error.
+    pub const FAILED: usize = usize::MAX;
+}
+
+/// `madvise` advice (`MADV_*`, Linux values).
+pub mod madv {
+    /// `MADV_NORMAL`.
+    pub const NORMAL: u32 = 0;
+    /// `MADV_RANDOM`.
+    pub const RANDOM: u32 = 1;
+    /// `MADV_SEQUENTIAL`.
+    pub const SEQUENTIAL: u32 = 2;
+    /// `MADV_WILLNEED`.
+    pub const WILLNEED: u32 = 3;
+    /// `MADV_DONTNEED`: drop the pages of private memory; they read as
+    /// zero on the next touch.
+    pub const DONTNEED: u32 = 4;
+}
+
 /// `struct rlimit`: `{u32 rlim_cur, u32 rlim_max}`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -436,5 +490,25 @@ mod tests {
             .as_nanos(),
             2_000_000_005
         );
+    }
+
+    #[test]
+    fn memory_constants_are_linux_i386() {
+        assert_eq!(
+            (prot::NONE, prot::READ, prot::WRITE, prot::EXEC),
+            (0, 1, 2, 4)
+        );
+        assert_eq!(
+            (map::SHARED, map::PRIVATE, map::FIXED, map::ANONYMOUS),
+            (1, 2, 0x10, 0x20)
+        );
+        assert_eq!(
+            (map::NORESERVE, map::POPULATE, map::STACK),
+            (0x4000, 0x8000, 0x20000)
+        );
+        assert_eq!(map::FIXED_NOREPLACE, 0x10_0000);
+        assert_eq!(map::ANON, 0x22);
+        assert_eq!((madv::NORMAL, madv::WILLNEED, madv::DONTNEED), (0, 3, 4));
+        assert_eq!(rlimit::STACK, 3);
     }
 }
