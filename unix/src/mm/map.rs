@@ -17,8 +17,24 @@ use super::{check_map_count, covering, guard_in, mmap_top_page, page_of, pages_o
 use crate::abi::{madv, map as mf, prot};
 use crate::errno::Errno;
 use crate::exec::layout::{MMAP_MIN, PAGE};
-use vm::remap::{Kind, Perms};
+use vm::remap::{Kind, Perms, RemapTable, Vpn};
 use vm::{AddressSpace, Growth, Machine, PersistentSpace};
+
+/// How many ranges changing pages `[start, end)` can add: a range that
+/// straddles an edge is split there, and a range containing the whole span is
+/// split in two (`middle` adds the span itself as a range of its own, as
+/// `mprotect` and `MAP_FIXED` do; `munmap` removes it). Whole ranges never
+/// add anything, so a process at the range limit can always unmap or
+/// re-protect whole mappings.
+fn ranges_added(remap: &RemapTable, start: Vpn, end: Vpn, middle: bool) -> usize {
+    let straddles = |vpn: Vpn| remap.range_containing(vpn).filter(|r| r.start < vpn);
+    match (straddles(start), straddles(end)) {
+        (Some(a), Some(b)) if a.start == b.start => 1 + usize::from(middle),
+        (left, right) => {
+            usize::from(middle) * (usize::from(left.is_some()) + usize::from(right.is_some()))
+        }
+    }
+}
 
 /// The arguments of `mmap(addr, len, prot, flags, fd, offset)`, as the user passed
 /// them.
@@ -120,7 +136,10 @@ pub fn mmap<M: Machine + ?Sized>(
         if occupied && req.flags & mf::MAP_FIXED_NOREPLACE != 0 {
             return Err(Errno::EEXIST);
         }
-        check_map_count(space.remap(), 2)?;
+        check_map_count(
+            space.remap(),
+            1 + ranges_added(space.remap(), start, start + pages, false),
+        )?;
         if occupied {
             space
                 .unmap(ps, m, start, pages)
@@ -168,7 +187,10 @@ pub fn munmap<M: Machine + ?Sized>(
     if end > mmap_top_page() || guard_in(space.remap(), start, end) {
         return Err(Errno::EINVAL);
     }
-    check_map_count(space.remap(), 1)?;
+    check_map_count(
+        space.remap(),
+        ranges_added(space.remap(), start, end, false),
+    )?;
     space
         .unmap(ps, m, start, end - start)
         .map_err(|_| Errno::EINVAL)?;
@@ -205,7 +227,7 @@ pub fn mprotect<M: Machine + ?Sized>(
     if pieces.iter().any(|r| r.mapping.kind == Kind::Guard) {
         return Err(Errno::ENOMEM);
     }
-    check_map_count(space.remap(), 2)?;
+    check_map_count(space.remap(), ranges_added(space.remap(), start, end, true))?;
     space
         .protect(m, start, end - start, perms)
         .map_err(|_| Errno::ENOMEM)?;
