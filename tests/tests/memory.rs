@@ -115,3 +115,44 @@ fn the_address_space_is_listed_in_proc_self_maps() {
         out.report()
     );
 }
+
+#[test]
+fn mmap_munmap_mprotect_work_and_refused_accesses_die() {
+    let out = Boot::new()
+        .module("mmaptest")
+        .module("mmaptest maxmap")
+        .module("mmaptest unmapped")
+        .module("mmaptest readonly")
+        .module("mmaptest none")
+        .module("mmaptest noexec")
+        .run();
+    assert_all_tests_pass(&out, 2);
+    let reasons: Vec<String> = out
+        .events("signal")
+        .iter()
+        .map(|s| {
+            assert_eq!(s["signame"], "SIGSEGV", "{s}");
+            s["reason"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    for reason in [
+        "unmapped",
+        "write to read-only page",
+        "no access (PROT_NONE page)",
+        "execution of non-executable page",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r == reason),
+            "{reason:?} not in {reasons:?}\n{}",
+            out.report()
+        );
+    }
+    assert_eq!(
+        exit_status(&out, "mmaptest")
+            .iter()
+            .filter(|&&s| s == 139)
+            .count(),
+        4
+    );
+    assert_no_leak(&out);
+}
