@@ -35,6 +35,12 @@ pub enum RemapError {
         /// The page that was given as a range start.
         at: Vpn,
     },
+    /// An operation that moves a guard page along found no one-page guard range
+    /// starting at `at`.
+    NotAGuard {
+        /// The page where the guard was expected.
+        at: Vpn,
+    },
     /// Growing downwards would take the persistent base (or the object offset) below 0.
     BaseUnderflow,
     /// `shrink_up` was asked to remove more pages than the range at `at` has (`pages`).
@@ -55,6 +61,7 @@ impl fmt::Display for RemapError {
             RemapError::NotMapped { at } => write!(f, "page {at:#x} is not mapped"),
             RemapError::NoRoom => f.write_str("no free pages to grow into"),
             RemapError::NotARangeStart { at } => write!(f, "no range starts at page {at:#x}"),
+            RemapError::NotAGuard { at } => write!(f, "no guard page starts at page {at:#x}"),
             RemapError::BaseUnderflow => {
                 f.write_str("persistent base or object offset would go below zero")
             }

@@ -12,9 +12,85 @@ use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cmp::Ordering;
+use core::fmt;
 use core::ops::Bound::{Excluded, Unbounded};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::{Kind, Mapping, Perms, Ppn, Range, RemapError, Translation, Vpn};
+
+/// A range's key in the map: its first page.
+///
+/// The key can be changed in place ([`Start::shift`]) so that an operation that moves
+/// a range's start without passing any other range — a guard moving up with the break,
+/// the stack growing down into free pages — re-keys its entry instead of removing and
+/// re-inserting it. `BTreeMap` allows that: a key may change as long as its order
+/// relative to every other key in the map stays the same (only a change of that order
+/// is a logic error). The atomic is for interior mutability that keeps the table
+/// `Sync`; relaxed loads and stores are plain moves.
+pub(crate) struct Start(AtomicU64);
+
+impl Start {
+    /// The key of a range starting at page `v`.
+    #[inline]
+    pub(crate) const fn new(v: Vpn) -> Start {
+        Start(AtomicU64::new(v))
+    }
+
+    /// The page.
+    #[inline]
+    pub(crate) fn get(&self) -> Vpn {
+        self.0.load(Relaxed)
+    }
+
+    /// Change the key in place to `v`. The caller guarantees that no other key of
+    /// the map lies between the old and the new value (nor equals the new one).
+    #[inline]
+    fn shift(&self, v: Vpn) {
+        self.0.store(v, Relaxed);
+    }
+}
+
+impl Clone for Start {
+    fn clone(&self) -> Self {
+        Start::new(self.get())
+    }
+}
+
+impl PartialEq for Start {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for Start {}
+
+impl PartialOrd for Start {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Start {
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.get().cmp(&other.get())
+    }
+}
+
+impl fmt::Debug for Start {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#x}", self.get())
+    }
+}
+
+/// Shorthand for a key.
+#[inline]
+fn key(v: Vpn) -> Start {
+    Start::new(v)
+}
 
 /// The remap table of one address space: virtual page ranges onto persistent pages.
 ///
@@ -23,7 +99,7 @@ use crate::{Kind, Mapping, Perms, Ppn, Range, RemapError, Translation, Vpn};
 /// representable, so page `u64::MAX` can never be mapped.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RemapTable {
-    pub(crate) ranges: BTreeMap<Vpn, Range>,
+    pub(crate) ranges: BTreeMap<Start, Range>,
 }
 
 /// The exclusive end of `[start, start + pages)`, refusing empty and overflowing spans.
@@ -74,27 +150,46 @@ impl RemapTable {
 
     /// The range holding page `vpn`. O(log ranges).
     pub fn range_containing(&self, vpn: Vpn) -> Option<Range> {
-        let (_, r) = self.ranges.range(..=vpn).next_back()?;
+        let (_, r) = self.ranges.range(..=key(vpn)).next_back()?;
         r.contains(vpn).then_some(*r)
+    }
+
+    /// The range starting exactly at page `start`. O(log ranges).
+    pub fn range_at(&self, start: Vpn) -> Option<Range> {
+        self.ranges.get(&key(start)).copied()
     }
 
     /// What page `vpn` translates to, or `None` if it is unmapped. O(log ranges).
     #[inline]
     pub fn translate(&self, vpn: Vpn) -> Option<Translation> {
-        self.ranges.range(..=vpn).next_back()?.1.translate(vpn)
+        self.ranges.range(..=key(vpn)).next_back()?.1.translate(vpn)
     }
 
-    /// The ranges intersecting `[start, end)`, in order, unclipped.
-    fn overlapping(&self, start: Vpn, end: Vpn) -> impl Iterator<Item = &Range> + '_ {
+    /// The range with the highest start below `vpn`: the one holding page `vpn - 1`
+    /// if it is mapped, else the nearest range entirely below `vpn`. O(log ranges).
+    pub fn range_before(&self, vpn: Vpn) -> Option<Range> {
+        self.ranges.range(..key(vpn)).next_back().map(|(_, r)| *r)
+    }
+
+    /// The ranges with pages in `[start, end)`, in order, unclipped. O(log ranges) to
+    /// the first, then O(1) per range.
+    pub fn overlapping(&self, start: Vpn, end: Vpn) -> impl Iterator<Item = Range> + '_ {
+        self.overlapping_refs(start, end).copied()
+    }
+
+    /// The ranges intersecting `[start, end)`, in order, unclipped (none if the span is
+    /// empty).
+    fn overlapping_refs(&self, start: Vpn, end: Vpn) -> impl Iterator<Item = &Range> + '_ {
+        let end = end.max(start);
         let first = self
             .ranges
-            .range(..start)
+            .range(..key(start))
             .next_back()
             .map(|(_, r)| r)
-            .filter(|r| r.end() > start);
+            .filter(|r| start < end && r.end() > start);
         first
             .into_iter()
-            .chain(self.ranges.range(start..end).map(|(_, r)| r))
+            .chain(self.ranges.range(key(start)..key(end)).map(|(_, r)| r))
     }
 
     /// Map `[start, start + pages)` with `mapping` (for the first page).
@@ -108,13 +203,13 @@ impl RemapTable {
         if !mapping.fits(pages) {
             return Err(RemapError::Overflow);
         }
-        if let Some(r) = self.overlapping(start, end).next() {
+        if let Some(r) = self.overlapping_refs(start, end).next() {
             return Err(RemapError::Overlap {
                 at: r.start.max(start),
             });
         }
         self.ranges.insert(
-            start,
+            key(start),
             Range {
                 start,
                 pages,
@@ -134,7 +229,7 @@ impl RemapTable {
     /// changes.
     pub fn unmap(&mut self, start: Vpn, pages: u64) -> Result<Vec<Range>, RemapError> {
         let end = span_end(start, pages)?;
-        let hit: Vec<Range> = self.overlapping(start, end).copied().collect();
+        let hit: Vec<Range> = self.overlapping_refs(start, end).copied().collect();
         let mut removed = Vec::with_capacity(hit.len());
         let mut keep = Vec::new();
         for r in &hit {
@@ -147,10 +242,10 @@ impl RemapTable {
             }
         }
         for r in &hit {
-            self.ranges.remove(&r.start);
+            self.ranges.remove(&key(r.start));
         }
         for r in keep {
-            self.ranges.insert(r.start, r);
+            self.ranges.insert(key(r.start), r);
         }
         Ok(removed)
     }
@@ -169,7 +264,7 @@ impl RemapTable {
         perms: Perms,
     ) -> Result<Vec<Range>, RemapError> {
         let end = span_end(start, pages)?;
-        let hit: Vec<Range> = self.overlapping(start, end).copied().collect();
+        let hit: Vec<Range> = self.overlapping_refs(start, end).copied().collect();
         let mut cursor = start;
         for r in &hit {
             if r.start > cursor {
@@ -193,13 +288,13 @@ impl RemapTable {
             }
         }
         for r in &hit {
-            self.ranges.remove(&r.start);
+            self.ranges.remove(&key(r.start));
         }
         for r in pieces {
-            self.ranges.insert(r.start, r);
+            self.ranges.insert(key(r.start), r);
         }
         self.merge_span(start, end);
-        self.overlapping(start, end)
+        self.overlapping_refs(start, end)
             .map(|r| clip(r, start, end))
             .collect()
     }
@@ -220,7 +315,7 @@ impl RemapTable {
         }
         let r = *self
             .ranges
-            .get(&start)
+            .get(&key(start))
             .ok_or(RemapError::NotARangeStart { at: start })?;
         let old_end = r.end();
         let new_end = old_end.checked_add(extra).ok_or(RemapError::Overflow)?;
@@ -228,7 +323,7 @@ impl RemapTable {
         if !r.mapping.fits(new_pages) {
             return Err(RemapError::Overflow);
         }
-        let next = self.ranges.range(old_end..).next().map(|(_, n)| *n);
+        let next = self.ranges.range(key(old_end)..).next().map(|(_, n)| *n);
         let mut grown = Range {
             pages: new_pages,
             ..r
@@ -241,12 +336,109 @@ impl RemapTable {
             if grown.merges_with(&n) {
                 if let Some(pages) = new_pages.checked_add(n.pages) {
                     grown.pages = pages;
-                    self.ranges.remove(&n.start);
+                    self.ranges.remove(&key(n.start));
                 }
             }
         }
-        self.ranges.insert(start, grown);
+        self.ranges.insert(key(start), grown);
         Ok(grown)
+    }
+
+    /// Extend the range right below the guard page at `guard` (a one-page guard range)
+    /// upwards by `extra` pages in place while the guard moves up by `extra` pages, so
+    /// it again sits right at the grown end: a `brk` that keeps its guard just above
+    /// the break, in one operation instead of unmap guard, grow, map guard. O(log
+    /// ranges): one walk, the guard's entry re-keyed in place.
+    ///
+    /// The moved guard merges with a compatible successor, as [`RemapTable::map`]
+    /// would; the grown range keeps its base (the new pages continue the persistent
+    /// window). Returns the range now holding the grown pages: `start .. guard +
+    /// extra` unless it merged with the moved guard (then it is longer).
+    ///
+    /// Errors, in this order: `EmptyRange` (extra == 0), `Overflow` (the moved guard's
+    /// end overflows), `NotAGuard { at: guard }` (no one-page guard range starts at
+    /// `guard`), `NotMapped { at: guard - 1 }` (no range ends right at the guard;
+    /// `at` saturates at 0), `Overflow` (the grown range's base or offset end
+    /// overflows), `NoRoom` (the moved guard would end above `limit`, or a page of
+    /// `[guard + 1, guard + 1 + extra)` is mapped). On error nothing changes.
+    pub fn grow_up_behind_guard(
+        &mut self,
+        guard: Vpn,
+        extra: u64,
+        limit: Vpn,
+    ) -> Result<Range, RemapError> {
+        self.grow_up_behind_guard_checked(guard, extra, limit, |_| Ok(()))
+    }
+
+    /// [`RemapTable::grow_up_behind_guard`] with the caller's own check: once the
+    /// table's checks passed, `check` gets the range below the guard (before growth)
+    /// and may refuse with its error, before anything changes. One walk for the whole
+    /// operation.
+    pub fn grow_up_behind_guard_checked<E: From<RemapError>>(
+        &mut self,
+        guard: Vpn,
+        extra: u64,
+        limit: Vpn,
+        check: impl FnOnce(&Range) -> Result<(), E>,
+    ) -> Result<Range, E> {
+        if extra == 0 {
+            return Err(RemapError::EmptyRange.into());
+        }
+        let guard_start = guard.checked_add(extra).ok_or(RemapError::Overflow)?;
+        let guard_end = guard_start.checked_add(1).ok_or(RemapError::Overflow)?;
+        // One walk down from the moved guard's successor: that successor (if one
+        // starts right there), whatever lies in the way, the guard, the range below.
+        let mut walk = self.ranges.range_mut(..=key(guard_end)).rev().peekable();
+        let next = walk.next_if(|(_, n)| n.start == guard_end).map(|(_, n)| *n);
+        let mut in_the_way = false;
+        while walk.next_if(|(_, o)| o.start > guard).is_some() {
+            in_the_way = true;
+        }
+        let (guard_key, g) = walk
+            .next()
+            .filter(|(_, g)| g.start == guard && g.pages == 1 && g.mapping.kind == Kind::Guard)
+            .ok_or(RemapError::NotAGuard { at: guard })?;
+        let below = RemapError::NotMapped {
+            at: guard.saturating_sub(1),
+        };
+        let (_, r) = walk.next().filter(|(_, r)| r.end() == guard).ok_or(below)?;
+        // `r.start + r.pages + extra == guard_start`: representable.
+        let new_pages = r.pages + extra;
+        if !r.mapping.fits(new_pages) {
+            return Err(RemapError::Overflow.into());
+        }
+        if guard_end > limit || in_the_way {
+            return Err(RemapError::NoRoom.into());
+        }
+        check(r)?;
+        let start = r.start;
+        let grown = Range {
+            pages: new_pages,
+            ..*r
+        };
+        let moved = Range {
+            start: guard_start,
+            ..*g
+        };
+        // Only the moved guard's successor can have become compatible with it, and the
+        // grown range only with the moved guard.
+        let merges = next.is_some_and(|n| moved.merges_with(&n)) || grown.merges_with(&moved);
+        if !merges {
+            // In place: no key lies in `[guard, guard_start]` but the guard's, so
+            // re-keying it keeps the order.
+            *r = grown;
+            *g = moved;
+            guard_key.shift(guard_start);
+            return Ok(grown);
+        }
+        // Rare (a guard with a contiguous base): the general way, merging like `map`.
+        self.ranges.remove(&key(guard));
+        self.ranges.insert(key(start), grown);
+        self.ranges.insert(key(guard_start), moved);
+        self.merge_span(start, guard_end);
+        Ok(self
+            .range_containing(start)
+            .ok_or(RemapError::NotARangeStart { at: start })?)
     }
 
     /// Extend the range starting at `start` downwards by `extra` pages (stack growth):
@@ -260,13 +452,78 @@ impl RemapTable {
     /// (`start - extra` below page 0), `BaseUnderflow` (base or object offset below 0),
     /// `NoRoom` (a page of `[start - extra, start)` is mapped). On error nothing changes.
     pub fn grow_down(&mut self, start: Vpn, extra: u64) -> Result<Range, RemapError> {
+        self.grow_down_checked(start, extra, |_| Ok(()))
+    }
+
+    /// [`RemapTable::grow_down`] with the caller's own check: once the table's checks
+    /// passed, `check` gets the range (before growth) and may refuse with its error,
+    /// before anything changes. One walk for the whole operation.
+    pub fn grow_down_checked<E: From<RemapError>>(
+        &mut self,
+        start: Vpn,
+        extra: u64,
+        check: impl FnOnce(&Range) -> Result<(), E>,
+    ) -> Result<Range, E> {
         if extra == 0 {
-            return Err(RemapError::EmptyRange);
+            return Err(RemapError::EmptyRange.into());
         }
-        let r = *self
-            .ranges
-            .get(&start)
-            .ok_or(RemapError::NotARangeStart { at: start })?;
+        self.grow_down_walk(
+            start,
+            |r| match r {
+                Some(r) if r.start == start => Ok(extra),
+                _ => Err(RemapError::NotARangeStart { at: start }),
+            },
+            check,
+        )
+    }
+
+    /// Extend the range holding page `holding` downwards so that it starts at
+    /// `new_start` (stack growth to a faulting page, without knowing where the stack
+    /// starts): [`RemapTable::grow_down`] by `start - new_start` pages, with the
+    /// caller's own check as in [`RemapTable::grow_down_checked`]. One walk.
+    ///
+    /// Errors, in this order: `NotMapped { at: holding }` (no range holds it),
+    /// `EmptyRange` (the range starts at or below `new_start` already), then those of
+    /// `grow_down` after `NotARangeStart`, then `check`'s.
+    pub fn grow_down_to_checked<E: From<RemapError>>(
+        &mut self,
+        holding: Vpn,
+        new_start: Vpn,
+        check: impl FnOnce(&Range) -> Result<(), E>,
+    ) -> Result<Range, E> {
+        self.grow_down_walk(
+            holding,
+            |r| match r {
+                Some(r) if r.contains(holding) => r
+                    .start
+                    .checked_sub(new_start)
+                    .filter(|&extra| extra > 0)
+                    .ok_or(RemapError::EmptyRange),
+                _ => Err(RemapError::NotMapped { at: holding }),
+            },
+            check,
+        )
+    }
+
+    /// Grow the highest range starting at or below `anchor` down by the number of
+    /// pages `extra_of` gives for it (or refuses with), after the table's checks and
+    /// `check`: one walk, the entry re-keyed in place unless it merges.
+    fn grow_down_walk<E: From<RemapError>>(
+        &mut self,
+        anchor: Vpn,
+        extra_of: impl FnOnce(Option<&Range>) -> Result<u64, RemapError>,
+        check: impl FnOnce(&Range) -> Result<(), E>,
+    ) -> Result<Range, E> {
+        // One walk: the range and its predecessor.
+        let mut walk = self.ranges.range_mut(..=key(anchor)).rev();
+        let first = walk.next();
+        let extra = extra_of(first.as_ref().map(|(_, r)| &**r))?;
+        let Some((start_key, r)) = first else {
+            // `extra_of` refuses a missing range.
+            return Err(RemapError::NotMapped { at: anchor }.into());
+        };
+        let start = r.start;
+        let prev = walk.next().map(|(_, p)| *p);
         let new_start = start.checked_sub(extra).ok_or(RemapError::Overflow)?;
         let base = r
             .mapping
@@ -280,8 +537,7 @@ impl RemapTable {
             .ok_or(RemapError::BaseUnderflow)?;
         // Cannot overflow: new_start + pages + extra == r.end(), which is representable.
         let pages = r.pages.checked_add(extra).ok_or(RemapError::Overflow)?;
-        let prev = self.ranges.range(..start).next_back().map(|(_, p)| *p);
-        let mut grown = Range {
+        let grown = Range {
             start: new_start,
             pages,
             mapping: Mapping {
@@ -290,19 +546,25 @@ impl RemapTable {
                 ..r.mapping
             },
         };
-        if let Some(p) = prev {
-            if p.end() > new_start {
-                return Err(RemapError::NoRoom);
-            }
-            // Only the predecessor can have become compatible.
-            if p.merges_with(&grown) {
-                if let Some(pages) = p.pages.checked_add(pages) {
-                    grown = Range { pages, ..p };
+        if prev.is_some_and(|p| p.end() > new_start) {
+            return Err(RemapError::NoRoom.into());
+        }
+        check(r)?;
+        // Only the predecessor can have become compatible.
+        if let Some(p) = prev.filter(|p| p.merges_with(&grown)) {
+            if let Some(pages) = p.pages.checked_add(pages) {
+                let merged = Range { pages, ..p };
+                self.ranges.remove(&key(start));
+                if let Some(slot) = self.ranges.get_mut(&key(p.start)) {
+                    *slot = merged;
                 }
+                return Ok(merged);
             }
         }
-        self.ranges.remove(&start);
-        self.ranges.insert(grown.start, grown);
+        // In place: the predecessor ends at or below `new_start`, so re-keying keeps
+        // the order.
+        *r = grown;
+        start_key.shift(new_start);
         Ok(grown)
     }
 
@@ -322,7 +584,7 @@ impl RemapTable {
         }
         let r = *self
             .ranges
-            .get(&start)
+            .get(&key(start))
             .ok_or(RemapError::NotARangeStart { at: start })?;
         let keep = r
             .pages
@@ -335,9 +597,9 @@ impl RemapTable {
         let tail_start = start.checked_add(keep).ok_or(RemapError::Overflow)?;
         let tail = clip(&r, tail_start, r.end())?;
         if keep == 0 {
-            self.ranges.remove(&start);
-        } else {
-            self.ranges.insert(start, Range { pages: keep, ..r });
+            self.ranges.remove(&key(start));
+        } else if let Some(slot) = self.ranges.get_mut(&key(start)) {
+            slot.pages = keep;
         }
         Ok(tail)
     }
@@ -353,7 +615,8 @@ impl RemapTable {
             Some(r) => r.end(),
             None => lo,
         };
-        for (&next, r) in self.ranges.range(cursor..) {
+        for (next, r) in self.ranges.range(key(cursor)..) {
+            let next = next.get();
             let fit_end = cursor.checked_add(pages)?;
             if fit_end > hi {
                 return None;
@@ -379,7 +642,7 @@ impl RemapTable {
             Some(r) => r.start,
             None => hi,
         };
-        for r in self.ranges.range(..cursor).rev().map(|(_, r)| r) {
+        for r in self.ranges.range(..key(cursor)).rev().map(|(_, r)| r) {
             let s = cursor.checked_sub(pages)?;
             if s < lo {
                 return None;
@@ -450,7 +713,7 @@ impl RemapTable {
                     continue;
                 }
             }
-            child.ranges.insert(c.start, c);
+            child.ranges.insert(key(c.start), c);
         }
         child.merge_span(0, Vpn::MAX);
         (parent, child, err)
@@ -461,18 +724,18 @@ impl RemapTable {
     fn merge_span(&mut self, lo: Vpn, hi: Vpn) {
         let first = self
             .ranges
-            .range(..lo)
+            .range(..key(lo))
             .next_back()
-            .or_else(|| self.ranges.range(lo..).next())
-            .map(|(&k, _)| k);
-        let Some(mut key) = first else { return };
+            .or_else(|| self.ranges.range(key(lo)..).next())
+            .map(|(k, _)| k.get());
+        let Some(mut at) = first else { return };
         loop {
-            let Some(cur) = self.ranges.get(&key).copied() else {
+            let Some(cur) = self.ranges.get(&key(at)).copied() else {
                 return;
             };
             let Some(next) = self
                 .ranges
-                .range((Excluded(key), Unbounded))
+                .range((Excluded(key(at)), Unbounded))
                 .next()
                 .map(|(_, r)| *r)
             else {
@@ -483,12 +746,14 @@ impl RemapTable {
             }
             if cur.merges_with(&next) {
                 if let Some(pages) = cur.pages.checked_add(next.pages) {
-                    self.ranges.remove(&next.start);
-                    self.ranges.insert(key, Range { pages, ..cur });
+                    self.ranges.remove(&key(next.start));
+                    if let Some(slot) = self.ranges.get_mut(&key(at)) {
+                        slot.pages = pages;
+                    }
                     continue;
                 }
             }
-            key = next.start;
+            at = next.start;
         }
     }
 
@@ -497,9 +762,9 @@ impl RemapTable {
     /// left unmerged. Returns a description of the first violation.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut prev: Option<&Range> = None;
-        for (&key, r) in &self.ranges {
-            if key != r.start {
-                return Err(format!("key {key:#x} holds range {r:?}"));
+        for (k, r) in &self.ranges {
+            if k.get() != r.start {
+                return Err(format!("key {k:?} holds range {r:?}"));
             }
             if r.pages == 0 {
                 return Err(format!("empty range {r:?}"));

@@ -4,6 +4,7 @@ use alloc::string::ToString;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use crate::table::Start;
 use crate::*;
 
 const R: Perms = Perms::READ;
@@ -399,6 +400,166 @@ fn grow_up_errors() {
     ok(&t);
 }
 
+// ---------------------------------------------------------------- grow_up_behind_guard
+
+#[test]
+fn grow_behind_guard_moves_the_guard() {
+    let mut t = RemapTable::new();
+    t.map(10, 4, anon(100, RW)).unwrap();
+    t.map(14, 1, Mapping::guard(0)).unwrap();
+    t.map(40, 2, anon(500, RW)).unwrap();
+    let r = t.grow_up_behind_guard(14, 5, u64::MAX).unwrap();
+    ok(&t);
+    assert_eq!(r, range(10, 9, anon(100, RW)));
+    assert_eq!(
+        ranges(&t),
+        vec![
+            range(10, 9, anon(100, RW)),
+            range(19, 1, Mapping::guard(0)),
+            range(40, 2, anon(500, RW)),
+        ]
+    );
+    // The new pages continue the persistent window.
+    assert_eq!(t.translate(18).unwrap().page, 108);
+    // Up to the page just below the next mapping (the guard's new page is free).
+    t.grow_up_behind_guard(19, 20, u64::MAX).unwrap();
+    ok(&t);
+    assert_eq!(
+        t.range_containing(39),
+        Some(range(39, 1, Mapping::guard(0)))
+    );
+    assert_eq!(
+        t.grow_up_behind_guard(39, 1, u64::MAX),
+        Err(RemapError::NoRoom)
+    );
+}
+
+#[test]
+fn grow_behind_guard_merges_like_map() {
+    // The moved guard merges with a compatible guard right above it.
+    let mut t = RemapTable::new();
+    t.map(10, 4, anon(100, RW)).unwrap();
+    t.map(14, 1, Mapping::guard(0)).unwrap();
+    t.map(18, 2, Mapping::guard(1)).unwrap();
+    assert_eq!(
+        t.grow_up_behind_guard(14, 3, u64::MAX),
+        Ok(range(10, 7, anon(100, RW)))
+    );
+    ok(&t);
+    assert_eq!(
+        ranges(&t),
+        vec![range(10, 7, anon(100, RW)), range(17, 3, Mapping::guard(0))]
+    );
+    // A guard range growing into contiguity with the guard it pushes merges with it.
+    let mut t = RemapTable::new();
+    t.map(10, 2, Mapping::guard(0)).unwrap();
+    t.map(12, 1, Mapping::guard(7)).unwrap();
+    assert_eq!(
+        t.grow_up_behind_guard(12, 5, u64::MAX),
+        Ok(range(10, 8, Mapping::guard(0)))
+    );
+    ok(&t);
+    assert_eq!(ranges(&t), vec![range(10, 8, Mapping::guard(0))]);
+}
+
+#[test]
+fn grow_behind_guard_errors() {
+    let mut t = RemapTable::new();
+    t.map(10, 4, anon(100, RW)).unwrap();
+    t.map(14, 1, Mapping::guard(0)).unwrap();
+    t.map(20, 2, anon(200, RW)).unwrap();
+    t.map(30, 2, anon(300, RW)).unwrap();
+    t.map(33, 1, Mapping::guard(0)).unwrap();
+    t.map(100, 4, anon(u64::MAX - 4, RW)).unwrap();
+    t.map(104, 1, Mapping::guard(0)).unwrap();
+    t.map(u64::MAX - 5, 2, anon(0, RW)).unwrap();
+    t.map(u64::MAX - 3, 1, Mapping::guard(0)).unwrap();
+    t.map(50, 2, anon(600, RW)).unwrap();
+    t.map(52, 2, Mapping::guard(0)).unwrap();
+    let before = t.clone();
+    assert_eq!(
+        t.grow_up_behind_guard(14, 0, u64::MAX),
+        Err(RemapError::EmptyRange)
+    );
+    // The moved guard's end overflows.
+    assert_eq!(
+        t.grow_up_behind_guard(14, u64::MAX - 14, u64::MAX),
+        Err(RemapError::Overflow)
+    );
+    assert_eq!(
+        t.grow_up_behind_guard(u64::MAX - 3, 3, u64::MAX),
+        Err(RemapError::Overflow)
+    );
+    // Not a guard: unmapped, inside a guard, anon, a guard of two pages.
+    for at in [15, 11, 20, 52] {
+        assert_eq!(
+            t.grow_up_behind_guard(at, 1, u64::MAX),
+            Err(RemapError::NotAGuard { at })
+        );
+    }
+    // A guard with nothing right below it.
+    assert_eq!(
+        t.grow_up_behind_guard(33, 1, u64::MAX),
+        Err(RemapError::NotMapped { at: 32 })
+    );
+    // The grown range's base end overflows.
+    assert_eq!(
+        t.grow_up_behind_guard(104, 1, u64::MAX),
+        Err(RemapError::Overflow)
+    );
+    // The moved guard would reach the range at 20, or pass the limit.
+    assert_eq!(
+        t.grow_up_behind_guard(14, 6, u64::MAX),
+        Err(RemapError::NoRoom)
+    );
+    assert_eq!(
+        t.grow_up_behind_guard(14, 20, u64::MAX),
+        Err(RemapError::NoRoom)
+    );
+    assert_eq!(t.grow_up_behind_guard(14, 2, 16), Err(RemapError::NoRoom));
+    assert_eq!(t, before);
+    t.grow_up_behind_guard(14, 2, 17).unwrap();
+    t.grow_up_behind_guard(16, 3, u64::MAX).unwrap();
+    ok(&t);
+    assert_eq!(
+        t.range_containing(19),
+        Some(range(19, 1, Mapping::guard(0)))
+    );
+    // A guard at page 0 has nothing below it.
+    let mut t = RemapTable::new();
+    t.map(0, 1, Mapping::guard(0)).unwrap();
+    assert_eq!(
+        t.grow_up_behind_guard(0, 1, u64::MAX),
+        Err(RemapError::NotMapped { at: 0 })
+    );
+}
+
+// ---------------------------------------------------------------- range_before, overlapping
+
+#[test]
+fn range_before_and_overlapping() {
+    let mut t = RemapTable::new();
+    assert_eq!(t.range_before(10), None);
+    assert_eq!(t.overlapping(0, u64::MAX).count(), 0);
+    t.map(10, 4, anon(100, RW)).unwrap();
+    t.map(20, 2, Mapping::guard(0)).unwrap();
+    assert_eq!(t.range_before(10), None);
+    assert_eq!(t.range_before(11), Some(range(10, 4, anon(100, RW))));
+    assert_eq!(t.range_before(20), Some(range(10, 4, anon(100, RW))));
+    assert_eq!(
+        t.range_before(u64::MAX),
+        Some(range(20, 2, Mapping::guard(0)))
+    );
+    let o: Vec<Range> = t.overlapping(13, 21).collect();
+    assert_eq!(
+        o,
+        vec![range(10, 4, anon(100, RW)), range(20, 2, Mapping::guard(0))]
+    );
+    assert_eq!(t.overlapping(14, 20).count(), 0);
+    assert_eq!(t.overlapping(12, 12).count(), 0);
+    assert_eq!(t.overlapping(13, 11).count(), 0);
+}
+
 // ---------------------------------------------------------------- grow_down
 
 #[test]
@@ -705,21 +866,23 @@ fn fork_with_overflowing_rebase() {
 #[test]
 fn check_invariants_detects_violations() {
     let mut t = RemapTable::new();
-    t.ranges.insert(0, range(0, 4, anon(0, R)));
-    t.ranges.insert(4, range(4, 4, anon(4, R)));
+    t.ranges.insert(Start::new(0), range(0, 4, anon(0, R)));
+    t.ranges.insert(Start::new(4), range(4, 4, anon(4, R)));
     assert!(t.check_invariants().unwrap_err().contains("unmerged"));
-    t.ranges.insert(4, range(3, 4, anon(40, R)));
+    t.ranges.insert(Start::new(4), range(3, 4, anon(40, R)));
     assert!(t.check_invariants().is_err());
-    t.ranges.insert(4, range(4, 0, anon(40, R)));
+    t.ranges.insert(Start::new(4), range(4, 0, anon(40, R)));
     assert!(t.check_invariants().is_err());
-    t.ranges.insert(4, range(5, 4, anon(40, R)));
+    t.ranges.insert(Start::new(4), range(5, 4, anon(40, R)));
     assert!(t.check_invariants().is_err());
-    t.ranges.insert(4, range(4, u64::MAX, anon(40, R)));
+    t.ranges
+        .insert(Start::new(4), range(4, u64::MAX, anon(40, R)));
     assert!(t.check_invariants().is_err());
-    t.ranges.insert(4, range(4, 2, anon(u64::MAX, R)));
+    t.ranges
+        .insert(Start::new(4), range(4, 2, anon(u64::MAX, R)));
     assert!(t.check_invariants().is_err());
-    t.ranges.remove(&4);
-    t.ranges.insert(3, range(3, 2, anon(40, R)));
+    t.ranges.remove(&Start::new(4));
+    t.ranges.insert(Start::new(3), range(3, 2, anon(40, R)));
     assert!(t.check_invariants().unwrap_err().contains("overlap"));
 }
 
@@ -734,6 +897,7 @@ fn errors_display() {
         RemapError::NotARangeStart { at: 3 },
         RemapError::BaseUnderflow,
         RemapError::ShrinkTooFar { at: 4, pages: 5 },
+        RemapError::NotAGuard { at: 6 },
     ];
     for e in all {
         assert!(!e.to_string().is_empty());
@@ -742,4 +906,296 @@ fn errors_display() {
         RemapError::NotMapped { at: 0x10 }.to_string(),
         "page 0x10 is not mapped"
     );
+}
+
+// ---------------------------------------------------------------- in-place ops, property
+
+/// The operations that re-key an entry in place (`grow_up_behind_guard`, `grow_down`)
+/// against references built from `map`/`unmap`/`grow_up` (themselves checked against a
+/// page model in `tests/model.rs`), and `range_before`/`overlapping` against a scan,
+/// on random tables over a small page universe.
+mod in_place {
+    use super::*;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    const UNIVERSE: u64 = 96;
+
+    #[derive(Clone, Copy, Debug)]
+    enum Op {
+        /// Map `pages` at `start`: a guard (base `base`) or anon (base `start + base`).
+        Map {
+            start: Vpn,
+            pages: u64,
+            guard: bool,
+            base: u64,
+        },
+        /// Map a one-page guard with base `base` right at the end of the picked range.
+        PlaceGuard { pick: usize, base: u64 },
+        /// `grow_up_behind_guard` at the end of the picked range (mostly one below a
+        /// guard page).
+        GrowBehind { pick: usize, extra: u64, limit: Vpn },
+        /// `grow_down` on the picked range.
+        GrowDown { pick: usize, extra: u64 },
+        /// `grow_down_to_checked` holding page `holding` (mostly inside the picked
+        /// range) down to `new_start`, with a check that refuses when `refuse`.
+        GrowDownTo {
+            pick: usize,
+            holding: u64,
+            new_start: Vpn,
+            refuse: bool,
+        },
+    }
+
+    fn base() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            3 => Just(1000u64),
+            2 => 0..8u64,
+            1 => (0..8u64).prop_map(|d| u64::MAX - d),
+        ]
+    }
+
+    fn extra() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            6 => 0..12u64,
+            1 => 0..UNIVERSE,
+            1 => (0..4u64).prop_map(|d| u64::MAX - d),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0..UNIVERSE, 1..8u64, prop::bool::weighted(0.3), base())
+                .prop_map(|(start, pages, guard, base)| Op::Map { start, pages, guard, base }),
+            2 => (any::<usize>(), prop_oneof![3 => Just(0u64), 1 => base()])
+                .prop_map(|(pick, base)| Op::PlaceGuard { pick, base }),
+            4 => (any::<usize>(), extra(), prop_oneof![3 => Just(u64::MAX), 1 => 0..UNIVERSE + 16])
+                .prop_map(|(pick, extra, limit)| Op::GrowBehind { pick, extra, limit }),
+            3 => (any::<usize>(), extra()).prop_map(|(pick, extra)| Op::GrowDown { pick, extra }),
+            3 => (any::<usize>(), any::<u64>(), 0..UNIVERSE + 8, prop::bool::weighted(0.2))
+                .prop_map(|(pick, holding, new_start, refuse)| Op::GrowDownTo {
+                    pick,
+                    holding,
+                    new_start,
+                    refuse,
+                }),
+        ]
+    }
+
+    /// The start of the `pick`-th range (`u64::MAX - 1` in an empty table), or of the
+    /// `pick`-th range directly below a one-page guard when `below_guard` and there is one.
+    fn pick_start(t: &RemapTable, pick: usize, below_guard: bool) -> Vpn {
+        let all = ranges(t);
+        if all.is_empty() {
+            return u64::MAX - 1;
+        }
+        let below: Vec<Vpn> = all
+            .windows(2)
+            .filter(|w| {
+                w[1].start == w[0].end() && w[1].pages == 1 && w[1].mapping.kind == Kind::Guard
+            })
+            .map(|w| w[0].start)
+            .collect();
+        if below_guard && !below.is_empty() {
+            below[pick % below.len()]
+        } else {
+            all[pick % all.len()].start
+        }
+    }
+
+    fn reference_grow_behind(
+        t: &RemapTable,
+        guard: Vpn,
+        extra: u64,
+        limit: Vpn,
+    ) -> (Result<Range, RemapError>, RemapTable) {
+        let mut c = t.clone();
+        let result = (|| {
+            if extra == 0 {
+                return Err(RemapError::EmptyRange);
+            }
+            let guard_start = guard.checked_add(extra).ok_or(RemapError::Overflow)?;
+            let guard_end = guard_start.checked_add(1).ok_or(RemapError::Overflow)?;
+            let g = t
+                .range_at(guard)
+                .filter(|g| g.pages == 1 && g.mapping.kind == Kind::Guard)
+                .ok_or(RemapError::NotAGuard { at: guard })?;
+            let r = guard
+                .checked_sub(1)
+                .and_then(|below| t.range_containing(below))
+                .filter(|r| r.end() == guard)
+                .ok_or(RemapError::NotMapped {
+                    at: guard.saturating_sub(1),
+                })?;
+            if !r.mapping.fits(r.pages + extra) {
+                return Err(RemapError::Overflow);
+            }
+            if guard_end > limit || t.find_free(extra, guard + 1, guard_end) != Some(guard + 1) {
+                return Err(RemapError::NoRoom);
+            }
+            c.unmap(guard, 1).expect("unmap guard");
+            c.grow_up(r.start, extra)
+                .expect("grow into the freed pages");
+            c.map(guard_start, 1, g.mapping)
+                .expect("map the moved guard");
+            Ok(c.range_containing(r.start).expect("grown"))
+        })();
+        if result.is_err() {
+            c = t.clone();
+        }
+        (result, c)
+    }
+
+    fn reference_grow_down(
+        t: &RemapTable,
+        start: Vpn,
+        extra: u64,
+    ) -> (Result<Range, RemapError>, RemapTable) {
+        let mut c = t.clone();
+        let result = (|| {
+            if extra == 0 {
+                return Err(RemapError::EmptyRange);
+            }
+            let r = t
+                .range_at(start)
+                .ok_or(RemapError::NotARangeStart { at: start })?;
+            let new_start = start.checked_sub(extra).ok_or(RemapError::Overflow)?;
+            let base = r
+                .mapping
+                .base
+                .checked_sub(extra)
+                .ok_or(RemapError::BaseUnderflow)?;
+            let kind = r
+                .mapping
+                .kind
+                .retreated(extra)
+                .ok_or(RemapError::BaseUnderflow)?;
+            if t.find_free(extra, new_start, start) != Some(new_start) {
+                return Err(RemapError::NoRoom);
+            }
+            let mapping = Mapping {
+                base,
+                kind,
+                ..r.mapping
+            };
+            c.unmap(start, r.pages).expect("unmap the range");
+            c.map(new_start, r.pages + extra, mapping)
+                .expect("map it grown down");
+            Ok(c.range_containing(new_start).expect("grown"))
+        })();
+        if result.is_err() {
+            c = t.clone();
+        }
+        (result, c)
+    }
+
+    /// `range_before` and `overlapping` agree with a scan of the ranges.
+    fn check_queries(t: &RemapTable) -> Result<(), TestCaseError> {
+        let all = ranges(t);
+        for v in (0..UNIVERSE + 24).chain([u64::MAX - 1, u64::MAX]) {
+            let want = all.iter().rev().find(|r| r.start < v).copied();
+            prop_assert_eq!(t.range_before(v), want, "range_before({})", v);
+            prop_assert_eq!(t.range_at(v), all.iter().find(|r| r.start == v).copied());
+        }
+        for (lo, hi) in [
+            (0, UNIVERSE),
+            (7, 8),
+            (8, 7),
+            (5, 5),
+            (30, 60),
+            (50, u64::MAX),
+        ] {
+            let want: Vec<Range> = all
+                .iter()
+                .filter(|r| lo < hi && r.start < hi && r.end() > lo)
+                .copied()
+                .collect();
+            let got: Vec<Range> = t.overlapping(lo, hi).collect();
+            prop_assert_eq!(got, want, "overlapping({}, {})", lo, hi);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+
+        #[test]
+        fn in_place_ops_match_references(ops in vec(op(), 1..40)) {
+            let mut t = RemapTable::new();
+            for op in ops {
+                match op {
+                    Op::Map { start, pages, guard, base } => {
+                        let mapping = if guard {
+                            Mapping::guard(base)
+                        } else {
+                            anon(start.wrapping_add(base), RW)
+                        };
+                        let _ = t.map(start, pages, mapping);
+                    }
+                    Op::PlaceGuard { pick, base } => {
+                        let start = pick_start(&t, pick, false);
+                        if let Some(r) = t.range_at(start) {
+                            if t.translate(r.end()).is_none() {
+                                let _ = t.map(r.end(), 1, Mapping::guard(base));
+                            }
+                        }
+                    }
+                    Op::GrowBehind { pick, extra, limit } => {
+                        let start = pick_start(&t, pick, true);
+                        let guard = t.range_at(start).map_or(start, |r| r.end());
+                        let (want, after) = reference_grow_behind(&t, guard, extra, limit);
+                        let got = t.grow_up_behind_guard(guard, extra, limit);
+                        prop_assert_eq!(got, want);
+                        prop_assert_eq!(&t, &after);
+                    }
+                    Op::GrowDownTo { pick, holding, new_start, refuse } => {
+                        let holding = match t.range_at(pick_start(&t, pick, false)) {
+                            Some(r) if holding % 8 != 0 => r.start + holding % r.pages,
+                            _ => holding % (UNIVERSE + 8),
+                        };
+                        let (plain, after) = match t.range_containing(holding) {
+                            None => (Err(RemapError::NotMapped { at: holding }), t.clone()),
+                            Some(r) if new_start >= r.start => {
+                                (Err(RemapError::EmptyRange), t.clone())
+                            }
+                            Some(r) => reference_grow_down(&t, r.start, r.start - new_start),
+                        };
+                        let (want, after) = if refuse && plain.is_ok() {
+                            (Err(RemapError::Overlap { at: 0 }), t.clone())
+                        } else {
+                            (plain, after)
+                        };
+                        let mut seen = None;
+                        let got = t.grow_down_to_checked(holding, new_start, |r| {
+                            seen = Some(*r);
+                            if refuse {
+                                Err(RemapError::Overlap { at: 0 })
+                            } else {
+                                Ok(())
+                            }
+                        });
+                        prop_assert_eq!(got, want);
+                        prop_assert_eq!(&t, &after);
+                        // The check runs, on the range as it was, exactly when the
+                        // table's own checks passed.
+                        prop_assert_eq!(seen.is_some(), plain.is_ok());
+                        if let Some(r) = seen {
+                            prop_assert!(r.contains(holding));
+                        }
+                    }
+                    Op::GrowDown { pick, extra } => {
+                        let start = pick_start(&t, pick, false);
+                        let (want, after) = reference_grow_down(&t, start, extra);
+                        let got = t.grow_down(start, extra);
+                        prop_assert_eq!(got, want);
+                        prop_assert_eq!(&t, &after);
+                    }
+                }
+                if let Err(e) = t.check_invariants() {
+                    return Err(TestCaseError::fail(e));
+                }
+                check_queries(&t)?;
+            }
+        }
+    }
 }

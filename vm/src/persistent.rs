@@ -159,6 +159,10 @@ impl PersistentSpace {
 
     /// Whether every page of `[base, base + pages)` is Zero.
     pub fn all_zero(&self, base: Ppn, pages: u64) -> bool {
+        // A few pages (one `sbrk`, one stack page): direct lookups beat a tree walk.
+        if pages <= 4 {
+            return (base..base.saturating_add(pages)).all(|p| self.pages.get(p) == 0);
+        }
         self.pages.next(base, base.saturating_add(pages)).is_none()
     }
 

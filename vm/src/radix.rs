@@ -176,6 +176,8 @@ impl Radix {
         let mut path = [(0u32, 0usize); MAX_LEVELS];
         let mut depth = 0;
         let mut old = 0;
+        // Whether the walk reached the key's leaf slot (its leaf node exists).
+        let mut leaf = false;
         if self.root != 0 && self.fits(key) {
             let mut node = self.root;
             let mut shift = self.shift;
@@ -186,6 +188,7 @@ impl Radix {
                 let v = self.nodes[node as usize][i];
                 if shift == 0 {
                     old = v;
+                    leaf = true;
                     break;
                 }
                 if v == 0 {
@@ -206,7 +209,15 @@ impl Radix {
             return old;
         }
         if new != 0 {
-            self.insert_new(key, new);
+            if leaf {
+                // The leaf exists (a neighbour key is stored): fill its slot.
+                let (n, i) = path[depth - 1];
+                self.nodes[n as usize][i] = new;
+                self.meta[n as usize].used += 1;
+                self.len += 1;
+            } else {
+                self.insert_new(key, new);
+            }
             return old;
         }
         // Remove: clear the leaf slot, then unlink and drop nodes left empty (each

@@ -191,6 +191,57 @@ fn entry_allows(e: PTEntry, access: Access) -> bool {
         }
 }
 
+/// The persistent windows of an address space's private ranges, (start, length in
+/// pages), sorted by start: a binary search finds the window of a page in a few
+/// loads (growth looks it up on every `brk` and stack fault). New windows come from a
+/// bump allocator, so they are appended at the end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Windows(Vec<(Ppn, u64)>);
+
+impl Windows {
+    /// The windows of `list`, sorted; for a start given twice the last length counts.
+    fn from_list(list: impl IntoIterator<Item = (Ppn, u64)>) -> Windows {
+        let mut v: Vec<(Ppn, u64)> = list.into_iter().collect();
+        // Stable: equal starts keep their order, and the last of them is kept.
+        v.sort_by_key(|&(s, _)| s);
+        let mut out: Vec<(Ppn, u64)> = Vec::with_capacity(v.len());
+        for w in v {
+            match out.last_mut() {
+                Some(last) if last.0 == w.0 => *last = w,
+                _ => out.push(w),
+            }
+        }
+        Windows(out)
+    }
+
+    /// The window holding persistent page `ppn`.
+    #[inline]
+    fn holding(&self, ppn: Ppn) -> Option<(Ppn, u64)> {
+        let i = self.0.partition_point(|&(s, _)| s <= ppn);
+        let (s, l) = *self.0.get(i.checked_sub(1)?)?;
+        (ppn - s < l).then_some((s, l))
+    }
+
+    /// The length of the window starting at `start` (0 if none does).
+    fn len_of(&self, start: Ppn) -> u64 {
+        self.0
+            .binary_search_by_key(&start, |&(s, _)| s)
+            .map_or(0, |i| self.0[i].1)
+    }
+
+    /// Add window `[start, start + len)` (replacing one with the same start).
+    fn insert(&mut self, start: Ppn, len: u64) {
+        match self.0.binary_search_by_key(&start, |&(s, _)| s) {
+            Ok(i) => self.0[i].1 = len,
+            Err(i) => self.0.insert(i, (start, len)),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Ppn, u64)> + '_ {
+        self.0.iter().copied()
+    }
+}
+
 /// One process's address space. See the module documentation.
 ///
 /// There is no `Drop` cleanup (it cannot reach the shared persistent space and frame
@@ -202,7 +253,7 @@ pub struct AddressSpace {
     /// Every private range lies inside one window; all ranges of one window have the
     /// same `start - base` distance, so virtual disjointness implies persistent
     /// disjointness.
-    windows: BTreeMap<Ppn, u64>,
+    windows: Windows,
     table: PageTable,
 }
 
@@ -215,7 +266,7 @@ impl AddressSpace {
     ) -> Result<AddressSpace, VmError> {
         Ok(AddressSpace {
             remap: RemapTable::new(),
-            windows: BTreeMap::new(),
+            windows: Windows::default(),
             table: PageTable::new(m, kernel_upper)?,
         })
     }
@@ -229,14 +280,11 @@ impl AddressSpace {
         remap: RemapTable,
         windows: impl IntoIterator<Item = (Ppn, u64)>,
     ) -> Result<AddressSpace, VmError> {
-        let windows: BTreeMap<Ppn, u64> = windows.into_iter().collect();
+        let windows = Windows::from_list(windows);
         for r in remap.iter().filter(|r| r.mapping.kind == Kind::Anon) {
             let inside = windows
-                .range(..=r.mapping.base)
-                .next_back()
-                .is_some_and(|(&s, &l)| {
-                    r.mapping.base - s < l && r.mapping.base + r.pages <= s + l
-                });
+                .holding(r.mapping.base)
+                .is_some_and(|(s, l)| r.mapping.base + r.pages <= s + l);
             if !inside {
                 return Err(VmError::WindowFull { start: r.start });
             }
@@ -255,7 +303,7 @@ impl AddressSpace {
         let root = self.table.root();
         self.table.destroy(m);
         m.flush_all(root);
-        (self.remap, self.windows.into_iter().collect())
+        (self.remap, self.windows.0)
     }
 
     /// The remap table (read-only: change it through this type's methods).
@@ -280,7 +328,7 @@ impl AddressSpace {
 
     /// The persistent windows of the private ranges: (first page, length).
     pub fn windows(&self) -> impl Iterator<Item = (Ppn, u64)> + '_ {
-        self.windows.iter().map(|(&s, &l)| (s, l))
+        self.windows.iter()
     }
 
     /// Resident persistent pages of this space's private ranges.
@@ -301,8 +349,7 @@ impl AddressSpace {
 
     /// The window holding persistent page `ppn`.
     fn window_of(&self, ppn: Ppn) -> Option<(Ppn, u64)> {
-        let (&s, &l) = self.windows.range(..=ppn).next_back()?;
-        (ppn - s < l).then_some((s, l))
+        self.windows.holding(ppn)
     }
 
     /// Map fresh zero-filled private memory at pages `[start, start + pages)`, with
@@ -411,7 +458,9 @@ impl AddressSpace {
             .collect();
         used.sort_unstable();
         used.dedup();
-        self.windows.retain(|s, _| used.binary_search(s).is_ok());
+        self.windows
+            .0
+            .retain(|(s, _)| used.binary_search(s).is_ok());
     }
 
     /// Unmap whatever is mapped in `[start, start + pages)` (holes are fine): PTEs are
@@ -454,8 +503,7 @@ impl AddressSpace {
     fn private_range_at(&self, start: Vpn) -> Result<(Range, Ppn, u64), VmError> {
         let r = self
             .remap
-            .range_containing(start)
-            .filter(|r| r.start == start)
+            .range_at(start)
             .ok_or(RemapError::NotARangeStart { at: start })?;
         if r.mapping.kind != Kind::Anon {
             return Err(VmError::NotGrowable { start });
@@ -501,34 +549,114 @@ impl AddressSpace {
         Ok(self.remap.grow_up(start, extra)?)
     }
 
+    /// Grow the private range right below the guard page at `guard` upwards by `extra`
+    /// pages in place while the guard moves up by `extra` pages (`brk` keeping its
+    /// guard just above the break): one remap-table walk
+    /// ([`RemapTable::grow_up_behind_guard`]), O(log ranges) whatever the sizes. The
+    /// moved guard must end at or below `limit` (and inside the user half); `accept`
+    /// sees the range (once the table's checks passed) and may refuse it. The new
+    /// pages are Zero. Returns the range now holding them.
+    ///
+    /// No page-table work: guard pages never have PTEs, nor do the free pages the
+    /// guard moves onto, so the range's new pages (the guard's old page among them)
+    /// get theirs on their first fault.
+    ///
+    /// Errors, in this order: the remap table's (`EmptyRange`, `Overflow`,
+    /// `NotAGuard`, `NotMapped`, `NoRoom`), then `NotGrowable` (not private, or
+    /// refused by `accept`), `WindowFull` (no room left in its persistent window),
+    /// `Inconsistent`. On error nothing changes.
+    pub fn grow_up_behind_guard(
+        &mut self,
+        ps: &PersistentSpace,
+        guard: Vpn,
+        extra: u64,
+        limit: Vpn,
+        accept: impl FnOnce(&Range) -> bool,
+    ) -> Result<Range, VmError> {
+        let windows = &self.windows;
+        self.remap
+            .grow_up_behind_guard_checked(guard, extra, limit.min(USER_END_VPN), |r| {
+                let start = r.start;
+                if r.mapping.kind != Kind::Anon || !accept(r) {
+                    return Err(VmError::NotGrowable { start });
+                }
+                let (ws, wl) = windows
+                    .holding(r.mapping.base)
+                    .ok_or(VmError::WindowFull { start })?;
+                // The remap table checked that the base end does not overflow.
+                let new_pages_base = r.mapping.base + r.pages;
+                if new_pages_base + extra > ws + wl {
+                    return Err(VmError::WindowFull { start });
+                }
+                if !ps.all_zero(new_pages_base, extra) {
+                    return Err(VmError::Inconsistent(PersistError::NotZero(new_pages_base)));
+                }
+                Ok(())
+            })
+    }
+
     /// Grow the private range starting at `start` downwards by `extra` pages in place
-    /// (stack growth). The new pages are Zero. Returns the range now holding them.
+    /// (stack growth): one remap-table operation ([`RemapTable::grow_down`]),
+    /// O(log ranges). The new pages are Zero. Returns the range now holding them.
+    ///
+    /// Errors, in this order: the remap table's (`EmptyRange`, `NotARangeStart`,
+    /// `Overflow`, `BaseUnderflow`, `NoRoom`), then `NotGrowable` (not private),
+    /// `WindowFull` (no room left below in its persistent window), `Inconsistent`.
+    /// On error nothing changes.
     pub fn grow_down(
         &mut self,
         ps: &PersistentSpace,
         start: Vpn,
         extra: u64,
     ) -> Result<Range, VmError> {
-        let (r, ws, _) = self.private_range_at(start)?;
-        if extra == 0 {
-            return Err(RemapError::EmptyRange.into());
+        let windows = &self.windows;
+        self.remap.grow_down_checked(start, extra, |r| {
+            Self::check_grow_down(windows, ps, r, extra)
+        })
+    }
+
+    /// Grow the private range holding page `holding` downwards in place so that it
+    /// starts at `new_start` (the stack, to a faulting page below it): as
+    /// [`AddressSpace::grow_down`], in one remap-table walk
+    /// ([`RemapTable::grow_down_to_checked`]). Errors: the remap table's
+    /// (`NotMapped { at: holding }`, `EmptyRange` when the range starts at or below
+    /// `new_start`, `Overflow`, `BaseUnderflow`, `NoRoom`), then as `grow_down`.
+    pub fn grow_down_to(
+        &mut self,
+        ps: &PersistentSpace,
+        holding: Vpn,
+        new_start: Vpn,
+    ) -> Result<Range, VmError> {
+        let windows = &self.windows;
+        self.remap.grow_down_to_checked(holding, new_start, |r| {
+            Self::check_grow_down(windows, ps, r, r.start - new_start)
+        })
+    }
+
+    /// The address space's part of growing the range `r` down by `extra` pages (the
+    /// remap table checked the rest): private, room in its window, the pages Zero.
+    fn check_grow_down(
+        windows: &Windows,
+        ps: &PersistentSpace,
+        r: &Range,
+        extra: u64,
+    ) -> Result<(), VmError> {
+        let start = r.start;
+        if r.mapping.kind != Kind::Anon {
+            return Err(VmError::NotGrowable { start });
         }
-        if extra > start {
-            return Err(RemapError::Overflow.into());
-        }
-        if self.remap.find_free(extra, start - extra, start) != Some(start - extra) {
-            return Err(RemapError::NoRoom.into());
-        }
-        let new_base = r
-            .mapping
-            .base
-            .checked_sub(extra)
-            .filter(|&b| b >= ws)
+        let (ws, _) = windows
+            .holding(r.mapping.base)
             .ok_or(VmError::WindowFull { start })?;
+        // The remap table checked that the base does not go below 0.
+        let new_base = r.mapping.base - extra;
+        if new_base < ws {
+            return Err(VmError::WindowFull { start });
+        }
         if !ps.all_zero(new_base, extra) {
             return Err(VmError::Inconsistent(PersistError::NotZero(new_base)));
         }
-        Ok(self.remap.grow_down(start, extra)?)
+        Ok(())
     }
 
     /// Remove the last `pages` pages of the private range starting at `start` (`brk`
@@ -561,7 +689,7 @@ impl AddressSpace {
         let child_table = PageTable::new(m, &upper)?;
         // One fresh child window per parent window (all of them are in use).
         let mut wmap: BTreeMap<Ppn, Ppn> = BTreeMap::new();
-        for (&ws, &wl) in &self.windows {
+        for (ws, wl) in self.windows.iter() {
             match ps.reserve_window(wl) {
                 Ok(c) => {
                     wmap.insert(ws, c);
@@ -588,10 +716,8 @@ impl AddressSpace {
                 return Err(e.into());
             }
         };
-        let child_windows: BTreeMap<Ppn, u64> = wmap
-            .iter()
-            .map(|(ws, cs)| (*cs, self.windows.get(ws).copied().unwrap_or(0)))
-            .collect();
+        let child_windows =
+            Windows::from_list(wmap.iter().map(|(ws, cs)| (*cs, self.windows.len_of(*ws))));
         let child = AddressSpace {
             remap: child_remap,
             windows: child_windows,

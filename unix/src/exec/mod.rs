@@ -28,7 +28,7 @@ pub mod stack;
 use crate::errno::Errno;
 use alloc::vec::Vec;
 use core::fmt;
-use vm::remap::{Kind, Perms, Range, RemapTable, Vpn};
+use vm::remap::{Kind, Perms, Range, RemapError, RemapTable, Vpn};
 use vm::{AddressSpace, Growth, Machine, PersistentSpace, VmError};
 
 pub use elf::{validate, ElfError, LoadPlan, Segment};
@@ -199,28 +199,13 @@ pub fn setup_stack<M: Machine + ?Sized>(
     Ok((start * PAGE) as u32)
 }
 
-/// The highest range with pages in `[lo, hi)` that ends at or below `hi`, found
-/// with O(log (hi − lo)) free-space queries (the remap table has no public
-/// predecessor lookup): the length of the free run just below `hi` is binary searched.
+/// The highest range with pages in `[lo, hi)`: the one holding page `hi - 1` if it is
+/// mapped, else the highest one entirely below `hi` that ends above `lo`. O(log ranges).
 pub fn highest_range_below(remap: &RemapTable, lo: Vpn, hi: Vpn) -> Option<Range> {
     if lo >= hi {
         return None;
     }
-    let free = |k: u64| k == 0 || remap.find_free(k, hi - k, hi) == Some(hi - k);
-    // Largest k in [0, hi - lo] with [hi - k, hi) free.
-    let (mut ok, mut bad) = (0u64, hi - lo + 1);
-    while bad - ok > 1 {
-        let mid = ok + (bad - ok) / 2;
-        if free(mid) {
-            ok = mid;
-        } else {
-            bad = mid;
-        }
-    }
-    if ok == hi - lo {
-        return None;
-    }
-    remap.range_containing(hi - ok - 1)
+    remap.range_before(hi).filter(|r| r.end() > lo)
 }
 
 /// The stack range (the one holding the page below [`layout::STACK_TOP`]) and the
@@ -247,11 +232,12 @@ pub fn stack_limit(remap: &RemapTable) -> Option<u32> {
 /// Grow the stack down to cover `addr` when `addr` lies in its growth area: strictly
 /// between the end of the guard below the stack (which encodes `RLIMIT_STACK`) and
 /// the stack range's first page. The remap table is the only state consulted, so the
-/// fault path needs nothing per process, and it costs one free-space query: the span
-/// from `addr`'s page up to the stack must be unmapped, so a fault at or below the
-/// guard finds the guard in the way. Returns whether it grew; `Ok(false)` means the
-/// address is not a stack-growth address (an ordinary bad access). Errors (window
-/// full) are also bad accesses for the caller.
+/// fault path needs nothing per process, and it costs one remap-table walk: the range
+/// holding the page below [`layout::STACK_TOP`] grows down to `addr`'s page if that
+/// span is unmapped, so a fault at or below the guard finds the guard in the way.
+/// Returns whether it grew; `Ok(false)` means the address is not a stack-growth
+/// address (an ordinary bad access). Errors (window full) are also bad accesses for
+/// the caller.
 pub fn grow_stack(
     space: &mut AddressSpace,
     ps: &PersistentSpace,
@@ -262,18 +248,18 @@ pub fn grow_stack(
     if page >= top_page || page < u64::from(MMAP_TOP) / PAGE {
         return Ok(false);
     }
-    let Some(stack) = space.remap().range_containing(top_page - 1) else {
-        return Ok(false);
-    };
-    if stack.mapping.kind != Kind::Anon || page >= stack.start {
-        return Ok(false);
+    match space.grow_down_to(ps, top_page - 1, page) {
+        Ok(_) => Ok(true),
+        // No stack, `addr` inside it already, something (the guard) in the way, or
+        // not private memory: not a stack-growth address.
+        Err(
+            VmError::Remap(
+                RemapError::NotMapped { .. } | RemapError::EmptyRange | RemapError::NoRoom,
+            )
+            | VmError::NotGrowable { .. },
+        ) => Ok(false),
+        Err(e) => Err(e),
     }
-    let extra = stack.start - page;
-    if space.remap().find_free(extra, page, stack.start) != Some(page) {
-        return Ok(false);
-    }
-    space.grow_down(ps, stack.start, extra)?;
-    Ok(true)
 }
 
 /// Start a program in the empty address space `space`: validate `image`, build the

@@ -2,12 +2,16 @@
 //! pages end at the break's page boundary, and **a guard page always sits just above
 //! the break's page**.
 //!
-//! - Growing extends the heap's last range in place ([`AddressSpace::grow_up`]: one
-//!   remap-table operation, O(log ranges) whatever the heap's size) after taking the
-//!   guard away, then puts the guard back above the new end. The heap's first range is
-//!   created by the first growth with room in its persistent window to grow up to the
-//!   mmap region's top, so later growth never moves anything. New pages are Zero: they
-//!   read as zeros (also after a shrink: the pages were released).
+//! - Growing extends the heap's last range in place and moves the guard up with it:
+//!   [`AddressSpace::grow_up_behind_guard`], one remap-table walk, O(log ranges)
+//!   whatever the heap's size, no page-table work and no allocation. Cases it does not
+//!   cover (the first growth, a heap tail that is not plain read-write heap, a full
+//!   window) take the general path: take the guard away, grow the last range
+//!   ([`AddressSpace::grow_up`]) or map a new one, put the guard back above the new
+//!   end. The heap's first range is created by the first growth with room in its
+//!   persistent window to grow up to the mmap region's top, so later growth never
+//!   moves anything. New pages are Zero: they read as zeros (also after a shrink: the
+//!   pages were released).
 //! - Shrinking unmaps the tail — its pages and frames go back at once — and moves the
 //!   guard down.
 //! - Refusals (`ENOMEM`, nothing changes): the new heap and its guard would reach a
@@ -82,6 +86,17 @@ fn grow<M: Machine + ?Sized>(
         return Err(Errno::ENOMEM);
     }
     let extra = new_end - old_end;
+    // The common case in one step: the heap's last range ends at the old end with the
+    // guard page right above it; it grows in place and the guard moves up with it
+    // (same checks and result as below). Anything else takes the general path.
+    if old_end > base {
+        let grown = space.grow_up_behind_guard(ps, old_end, extra, top, |r| {
+            r.start >= base && r.mapping.perms == HEAP_PERMS
+        });
+        if grown.is_ok() {
+            return Ok(());
+        }
+    }
     // Everything above the old guard up to and including the new guard is free...
     if space.remap().find_free(extra, old_end + 1, new_end + 1) != Some(old_end + 1) {
         return Err(Errno::ENOMEM);

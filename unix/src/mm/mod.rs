@@ -187,13 +187,11 @@ pub(crate) fn pages_of(len: u32) -> u64 {
     u64::from(len).div_ceil(PAGE)
 }
 
-/// Whether a guard range has pages in `[lo, hi)`. O(ranges below `hi`): the remap
-/// table offers no public range query.
+/// Whether a guard range has pages in `[lo, hi)`. O(log ranges + ranges in the span).
 pub(crate) fn guard_in(remap: &RemapTable, lo: Vpn, hi: Vpn) -> bool {
     remap
-        .iter()
-        .take_while(|r| r.start < hi)
-        .any(|r| r.end() > lo && r.mapping.kind == Kind::Guard)
+        .overlapping(lo, hi)
+        .any(|r| r.mapping.kind == Kind::Guard)
 }
 
 /// The ranges covering `[lo, hi)` clipped to it, if every page is mapped; else the

@@ -429,6 +429,83 @@ fn grow_in_place_within_window() {
 }
 
 #[test]
+fn grow_behind_guard_moves_the_guard_without_table_work() {
+    let (mut m, mut ps, mut a) = setup(64);
+    let yes = |_: &remap::Range| true;
+    // Heap of 2 pages that may grow up by 4, its guard page, a mapping above.
+    a.map_anon_growable(&mut ps, 0x100, 2, RW, Growth { below: 0, above: 4 })
+        .unwrap();
+    a.map_guard(0x102, 1).unwrap();
+    a.map_anon(&mut ps, 0x108, 1, RW).unwrap();
+    write_u64(&mut m, &mut a, &mut ps, 0x101000, 7);
+    assert_eq!(
+        m.access(&mut a, &mut ps, 0x102000, Access::Write),
+        Err(CpuError::Segv(segv(0x102000, SegvReason::Guard)))
+    );
+    let r = a
+        .grow_up_behind_guard(&ps, 0x102, 2, u64::MAX, yes)
+        .unwrap();
+    assert_eq!((r.start, r.pages), (0x100, 4));
+    // The guard's old page is heap now; the guard sits right above the heap.
+    write_u64(&mut m, &mut a, &mut ps, 0x102000, 5);
+    assert_eq!(read_u64(&mut m, &mut a, &mut ps, 0x103000), 0);
+    assert_eq!(read_u64(&mut m, &mut a, &mut ps, 0x101000), 7);
+    assert_eq!(
+        m.access(&mut a, &mut ps, 0x104000, Access::Read),
+        Err(CpuError::Segv(segv(0x104000, SegvReason::Guard)))
+    );
+    assert_accounted(&m, &ps, &[&a]);
+    // Refusals change nothing: the limit, the window, no guard, the caller.
+    let before = a.remap().clone();
+    assert_eq!(
+        a.grow_up_behind_guard(&ps, 0x104, 1, 0x105, yes),
+        Err(VmError::Remap(remap::RemapError::NoRoom))
+    );
+    assert_eq!(
+        a.grow_up_behind_guard(&ps, 0x104, 3, u64::MAX, yes),
+        Err(VmError::WindowFull { start: 0x100 })
+    );
+    assert_eq!(
+        a.grow_up_behind_guard(&ps, 0x109, 1, u64::MAX, yes),
+        Err(VmError::Remap(remap::RemapError::NotAGuard { at: 0x109 }))
+    );
+    assert_eq!(
+        a.grow_up_behind_guard(&ps, 0x104, 1, u64::MAX, |r| r.start > 0x100),
+        Err(VmError::NotGrowable { start: 0x100 })
+    );
+    assert_eq!(
+        a.grow_up_behind_guard(&ps, 0x104, 0, u64::MAX, yes),
+        Err(VmError::Remap(remap::RemapError::EmptyRange))
+    );
+    assert_eq!(a.remap(), &before);
+    // Only private ranges grow.
+    a.map_guard(0x20, 1).unwrap();
+    a.map_guard(0x21, 1).unwrap();
+    assert_eq!(
+        a.grow_up_behind_guard(&ps, 0x21, 1, u64::MAX, yes),
+        Err(VmError::NotGrowable { start: 0x20 })
+    );
+    a.unmap(&mut ps, &mut m, 0x20, 2).unwrap();
+    // A mapping right above the guard's new page is fine; on it is not.
+    a.unmap(&mut ps, &mut m, 0x108, 1).unwrap();
+    a.map_anon(&mut ps, 0x106, 1, RW).unwrap();
+    let before = a.remap().clone();
+    assert_eq!(
+        a.grow_up_behind_guard(&ps, 0x104, 2, u64::MAX, yes),
+        Err(VmError::Remap(remap::RemapError::NoRoom))
+    );
+    assert_eq!(a.remap(), &before);
+    a.grow_up_behind_guard(&ps, 0x104, 1, 0x106, yes).unwrap();
+    assert_eq!(
+        a.remap().range_at(0x105).map(|g| g.mapping.kind),
+        Some(remap::Kind::Guard)
+    );
+    assert_accounted(&m, &ps, &[&a]);
+    a.destroy(&mut ps, &mut m);
+    assert_eq!(m.frames_in_use(), 0);
+}
+
+#[test]
 fn grow_in_place_at_any_size_is_cheap() {
     let (mut m, mut ps, mut a) = setup(64);
     a.map_anon(&mut ps, 0x1000, 1, RW).unwrap();

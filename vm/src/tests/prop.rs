@@ -54,10 +54,25 @@ enum Op {
         pick: usize,
         extra: u64,
     },
+    /// `grow_down_to` from a page inside the picked range (`at` pages into it).
+    GrowDownTo {
+        s: usize,
+        pick: usize,
+        at: u64,
+        extra: u64,
+    },
     Shrink {
         s: usize,
         pick: usize,
         n: u64,
+    },
+    /// A guard page is mapped at the end of the picked range (if free), then the
+    /// range grows behind it; the guard may end at most `room` pages above its page.
+    GrowBehindGuard {
+        s: usize,
+        pick: usize,
+        extra: u64,
+        room: u64,
     },
     Fork {
         s: usize,
@@ -133,7 +148,11 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (s.clone(), page(), 1u64..8, 0u8..8).prop_map(|(s, start, pages, perms)| Op::Protect { s, start, pages, perms }),
         2 => (s.clone(), any::<usize>(), 1u64..5).prop_map(|(s, pick, extra)| Op::GrowUp { s, pick, extra }),
         2 => (s.clone(), any::<usize>(), 1u64..5).prop_map(|(s, pick, extra)| Op::GrowDown { s, pick, extra }),
+        1 => (s.clone(), any::<usize>(), any::<u64>(), 0u64..5)
+            .prop_map(|(s, pick, at, extra)| Op::GrowDownTo { s, pick, at, extra }),
         1 => (s.clone(), any::<usize>(), 1u64..4).prop_map(|(s, pick, n)| Op::Shrink { s, pick, n }),
+        2 => (s.clone(), any::<usize>(), 0u64..5, prop_oneof![3 => Just(u64::MAX), 1 => 0u64..6])
+            .prop_map(|(s, pick, extra, room)| Op::GrowBehindGuard { s, pick, extra, room }),
         2 => s.clone().prop_map(|s| Op::Fork { s }),
         1 => s.clone().prop_map(|s| Op::Destroy { s }),
         12 => (s.clone(), page(), access, any::<u64>()).prop_map(|(s, vpn, access, value)| Op::Touch { s, vpn, access, value }),
@@ -277,6 +296,50 @@ impl World {
                     };
                     match r {
                         Ok(_) => prop_assert_eq!(sp.remap().len() <= before.len(), true),
+                        Err(VmError::Inconsistent(e)) => {
+                            prop_assert!(false, "inconsistent: {:?}", e)
+                        }
+                        Err(_) => prop_assert_eq!(&before, sp.remap()),
+                    }
+                }
+            }
+            Op::GrowDownTo { s, pick, at, extra } => {
+                let sp = &mut self.spaces[s % n];
+                if let Some(start) = pick_range(sp, pick) {
+                    let r = sp.remap().range_at(start).unwrap();
+                    let holding = r.start + at % r.pages;
+                    let new_start = r.start.saturating_sub(extra);
+                    let before = sp.remap().clone();
+                    match sp.grow_down_to(&self.ps, holding, new_start) {
+                        Ok(g) => prop_assert!(g.start <= new_start && g.contains(holding)),
+                        Err(VmError::Inconsistent(e)) => {
+                            prop_assert!(false, "inconsistent: {:?}", e)
+                        }
+                        Err(_) => prop_assert_eq!(&before, sp.remap()),
+                    }
+                }
+            }
+            Op::GrowBehindGuard {
+                s,
+                pick,
+                extra,
+                room,
+            } => {
+                let sp = &mut self.spaces[s % n];
+                if let Some(start) = pick_range(sp, pick) {
+                    let end = sp.remap().range_at(start).map_or(start, |r| r.end());
+                    if end < USER_END_VPN && sp.remap().translate(end).is_none() {
+                        sp.map_guard(end, 1).unwrap();
+                    }
+                    let before = sp.remap().clone();
+                    let limit = end.saturating_add(room);
+                    match sp.grow_up_behind_guard(&self.ps, end, extra, limit, |_| true) {
+                        Ok(r) => {
+                            prop_assert_eq!(sp.remap().len() <= before.len(), true);
+                            prop_assert!(r.end() >= end + extra);
+                            let g = sp.remap().translate(end + extra).map(|t| t.kind);
+                            prop_assert_eq!(g, Some(Kind::Guard));
+                        }
                         Err(VmError::Inconsistent(e)) => {
                             prop_assert!(false, "inconsistent: {:?}", e)
                         }
