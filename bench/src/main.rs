@@ -2,7 +2,7 @@
 //! `-icount shift=0,sleep=off`, where the TSC counts guest instructions) and
 //! wall-clock (TCG, or KVM with `--kvm`) — once running the in-kernel cases
 //! (`bench=<mode>`) and once running the ring-3 benchmark programs
-//! (`syscallbench`, `faultbench`), and writes the figures as
+//! (`syscallbench`, `faultbench`, `sbrkbench`, `stackbench`), and writes the figures as
 //! `bench/results/bench.json` and `bench/results/bench.svg`, with Linux's
 //! figures on the same QEMU beside ours.
 //!
@@ -51,6 +51,9 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// The ring-3 benchmark programs (unix/user), each given the mode.
+const USER_BENCHMARKS: [&str; 4] = ["syscallbench", "faultbench", "sbrkbench", "stackbench"];
+
 /// What one benchmark boot runs: the in-kernel cases, or user programs.
 #[derive(Clone, Copy)]
 enum Level {
@@ -65,7 +68,10 @@ fn run_mode(mode: &str, level: Level, kvm: bool) -> Result<(Vec<Figure>, String)
         Level::Kernel => (format!("bench={mode}"), Vec::new()),
         Level::User => (
             String::new(),
-            vec![format!("syscallbench {mode}"), format!("faultbench {mode}")],
+            USER_BENCHMARKS
+                .iter()
+                .map(|program| format!("{program} {mode}"))
+                .collect(),
         ),
     };
     let options = RunOptions {
