@@ -239,10 +239,9 @@ pub fn entry_tsc() -> u64 {
 /// low half belongs to user address spaces, and a stray low pointer in the
 /// kernel faults instead of reading physical memory.
 pub fn drop_identity_map() {
-    // SAFETY: the kernel runs entirely in the higher half (code at
-    // KERNEL_VMA, stack in .bss, physical memory through the direct map), so
-    // no live reference points into the identity map; the CR3 reload flushes
-    // its cached translations.
+    // SAFETY: the kernel runs only in the higher half (code, .bss stack, the
+    // direct map), so nothing live points into the identity map; the CR3
+    // reload flushes its cached translations.
     unsafe {
         let pml4 = &raw mut boot_pml4 as *mut u64;
         core::ptr::write_volatile(pml4, 0);

@@ -147,20 +147,24 @@ fn report_boot(boot: &multiboot::BootInfo, summary: &memory::MemorySummary) {
 /// Raises the exception the command line asked for.
 fn raise(crash: Crash) {
     log::info!("raising {crash:?} on request");
+    // Each arm faults on purpose: the trap handler reports the exception and
+    // shuts the machine down (int3: resumes with every register intact).
     match crash {
-        // SAFETY (all arms): each deliberately faults; the trap handler
-        // reports the exception and shuts the machine down (or, for int3,
-        // resumes at the next instruction with every register intact).
+        // SAFETY: see above; ud2 only raises #UD.
         Crash::InvalidOpcode => unsafe { core::arch::asm!("ud2") },
+        // SAFETY: see above; the address is unmapped, the read faults.
         Crash::PageFault => unsafe {
             core::ptr::read_volatile(0xffff_9000_dead_0000_usize as *const u64);
         },
+        // SAFETY: see above; the division by zero raises #DE.
         Crash::DivideError => unsafe {
             core::arch::asm!("xor edx, edx", "xor eax, eax", "xor ecx, ecx", "div ecx", out("eax") _, out("edx") _, out("ecx") _)
         },
+        // SAFETY: see above; a non-canonical address raises #GP.
         Crash::GeneralProtection => unsafe {
             core::ptr::read_volatile(0x8000_0000_0000_0000_usize as *const u64);
         },
+        // SAFETY: see above; int3 returns to the next instruction.
         Crash::Breakpoint => unsafe { core::arch::asm!("int3") },
     }
 }

@@ -28,10 +28,9 @@ impl FpuState {
     pub fn initial() -> Box<FpuState> {
         let mut state = Box::new(FpuState([0; 512]));
         let mxcsr: u32 = 0x1f80;
-        // SAFETY: SSE is enabled at boot before any thread exists; fninit
-        // and ldmxcsr only reset this CPU's FPU state, which no thread owns
-        // at this point (called outside any thread's FPU window), and fxsave
-        // writes 512 bytes into the 16-byte aligned buffer.
+        // SAFETY: SSE is on from boot; fninit/ldmxcsr reset only this CPU's FPU
+        // state, which no thread owns here (outside any thread's FPU window);
+        // fxsave writes 512 bytes into this 16-byte aligned buffer.
         unsafe {
             core::arch::asm!(
                 "fninit",
@@ -109,10 +108,9 @@ impl Thread {
         let frame_at = top - frame_size;
         let return_at = frame_at - 8;
         let rsp = return_at - (SWITCH_FRAME_WORDS as u64) * 8;
-        // SAFETY: all three writes land inside this thread's own stack
-        // (frame_at..top, the return slot, the zeroed callee-saved slots
-        // below it are already 0); the stack is 16-byte aligned and the
-        // frame size a multiple of 8.
+        // SAFETY: both writes land inside this thread's own 16-byte aligned
+        // stack (frame_at..top and the return slot below it; the callee-saved
+        // slots under that are already 0); the frame size is a multiple of 8.
         unsafe {
             core::ptr::write(frame_at as *mut TrapFrame, frame);
             core::ptr::write(return_at as *mut u64, trap::trap_return_address());
@@ -136,9 +134,8 @@ pub fn switch(save_rsp: *mut u64, load_rsp: u64, kernel_stack_top: Option<u64>) 
     if let Some(top) = kernel_stack_top {
         gdt::set_kernel_stack(top);
     }
-    // SAFETY: per the contract above, `load_rsp` points at a switch frame on
-    // a live kernel stack; `save_rsp` is valid for a write (a Box'd thread
-    // or the idle context's static); interrupts are off so no handler runs
-    // between the stack change and the register restore.
+    // SAFETY: per the contract, `load_rsp` is a switch frame on a live kernel
+    // stack, `save_rsp` is writable (a Box'd thread or the idle static), and
+    // interrupts are off between the stack change and the register restore.
     unsafe { switch_kernel_stacks(save_rsp, load_rsp) }
 }

@@ -222,10 +222,9 @@ pub fn console_input(byte: u8) {
 
 /// A boot module's bytes, in the direct map.
 fn module_bytes(module: &Module) -> &'static [u8] {
-    // SAFETY: the memory plan reserves every module's frames for the whole
-    // run (never given to the frame allocator or the heap); the direct map
-    // covers them; nothing writes them (processes share them copy-on-write
-    // and a write copies first).
+    // SAFETY: the memory plan reserves module frames for the whole run (never
+    // in the frame allocator or heap), the direct map covers them, and nothing
+    // writes them (processes share them copy-on-write: a write copies first).
     unsafe {
         core::slice::from_raw_parts(
             memory::phys_to_virt(module.start) as *const u8,
