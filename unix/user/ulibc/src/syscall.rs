@@ -18,55 +18,9 @@
 
 use crate::errno::{Errno, set_errno};
 
-/// Syscall numbers (`docs/abi.md`; Phantom's where it has them).
-pub mod nr {
-    /// `_exit(status)`.
-    pub const EXIT: u32 = 0;
-    /// `getpagesize()`.
-    pub const GETPAGESIZE: u32 = 2;
-    /// `uname(struct utsname *)`.
-    pub const UNAME: u32 = 4;
-    /// `time(u32 *tloc)`.
-    pub const TIME: u32 = 18;
-    /// `clock_gettime(clockid, struct timespec *)`.
-    pub const CLOCK_GETTIME: u32 = 23;
-    /// `getpid()`.
-    pub const GETPID: u32 = 33;
-    /// `getppid()`.
-    pub const GETPPID: u32 = 38;
-    /// `open(path, flags, mode)`.
-    pub const OPEN: u32 = 64;
-    /// `close(fd)`.
-    pub const CLOSE: u32 = 65;
-    /// `read(fd, buf, count)`.
-    pub const READ: u32 = 66;
-    /// `write(fd, buf, count)`.
-    pub const WRITE: u32 = 67;
-    /// `lseek(fd, offset, whence)`.
-    pub const LSEEK: u32 = 68;
-    /// `getdents(fd, buf, count)`.
-    pub const GETDENTS: u32 = 97;
-    /// `fstat(fd, struct stat *)`.
-    pub const FSTAT: u32 = 98;
-    /// `stat(path, struct stat *)`.
-    pub const STAT: u32 = 118;
-    /// `brk(addr)` — Phantom's number, Linux's semantics (issue 6).
-    pub const BRK: u32 = 256;
-    /// `ioctl(fd, request, arg)`.
-    pub const IOCTL: u32 = 260;
-    /// `getrlimit(resource, struct rlimit *)` (issue 6).
-    pub const GETRLIMIT: u32 = 274;
-    /// `setrlimit(resource, const struct rlimit *)` (issue 6).
-    pub const SETRLIMIT: u32 = 275;
-    /// `madvise(addr, len, advice)` (issue 6; first of Phantom's mmap group).
-    pub const MADVISE: u32 = 512;
-    /// `mmap(addr, len, prot, flags, fd, offset)` (issue 6).
-    pub const MMAP: u32 = 513;
-    /// `mprotect(addr, len, prot)` (issue 6).
-    pub const MPROTECT: u32 = 514;
-    /// `munmap(addr, len)` (issue 6; last of Phantom's mmap group).
-    pub const MUNMAP: u32 = 522;
-}
+/// Syscall numbers (`docs/abi.md`; Phantom's where it has them), shared with
+/// the kernel through the `phantom-abi` crate.
+pub use phantom_abi::nr;
 
 /// Splits a stub's `edx:eax` into the ABI's result: `edx` = 0 is success
 /// with `eax` the value; otherwise `edx` is the errno (and `eax` = −1), and
