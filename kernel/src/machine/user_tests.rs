@@ -171,6 +171,47 @@ fn faults_in_ring3_kill_with_a_signal() -> Result<(), String> {
 }
 ktest!(faults_in_ring3_kill_with_a_signal);
 
+fn hostile_flags_at_the_gate_do_not_hurt_the_kernel() -> Result<(), String> {
+    // pushfd; or dword [esp], FLAG; popfd
+    let set_flag = |flag: u32| {
+        let mut code = alloc::vec![0x9c, 0x81, 0x0c, 0x24];
+        code.extend_from_slice(&flag.to_le_bytes());
+        code.push(0x9d);
+        code
+    };
+    // NT (nested task) set through the gate: the kernel's iretq must not
+    // fault; the program goes on and exits 0.
+    let nt = Asm::default()
+        .bytes(&set_flag(1 << 14))
+        .syscall(33, &[])
+        .syscall(0, &[0]);
+    let status = run_program(&nt.0)?;
+    kassert!(status == 0, "NT through the gate: status {status}");
+    // TF (single step) set by the instruction before the gate: the trap
+    // lands on the kernel's entry stub, which absorbs it and clears TF (the
+    // gate's return does not restore it), and the program goes on.
+    // popfd takes effect after the next instruction: the lcall itself, so
+    // the trap lands on the kernel's entry stub.
+    let tf = Asm::default()
+        .push(0)
+        .mov_eax(33)
+        .bytes(&set_flag(1 << 8))
+        .gate()
+        .bytes(&[0x83, 0xc4, 0x04]) // add esp, 4
+        .syscall(0, &[0]);
+    let status = run_program(&tf.0)?;
+    kassert!(status == 0, "TF through the gate: status {status}");
+    // TF set well before: the next ring-3 instruction traps: SIGTRAP.
+    let early = Asm::default().bytes(&set_flag(1 << 8)).syscall(0, &[0]);
+    let status = run_program(&early.0)?;
+    kassert!(
+        status == 128 + process::SIGTRAP,
+        "TF in ring 3: status {status}"
+    );
+    Ok(())
+}
+ktest!(hostile_flags_at_the_gate_do_not_hurt_the_kernel);
+
 fn a_spinning_process_does_not_starve_another() -> Result<(), String> {
     // A spins forever; B, queued after it, exits 7. Only preemption lets B
     // run; the deadline then kills A (SIGKILL, 137).
