@@ -188,8 +188,9 @@ impl PageTable {
         out
     }
 
-    /// The present leaf entry for `vaddr`, if any.
-    pub fn lookup<M: PhysMemory + ?Sized>(&self, m: &M, vaddr: u64) -> Option<PTEntry> {
+    /// The address of the leaf entry for `vaddr` when the tables above it
+    /// exist (nothing is created), whatever the entry holds.
+    fn existing_leaf_slot<M: PhysMemory + ?Sized>(&self, m: &M, vaddr: u64) -> Option<PhysAddr> {
         if vaddr >= USER_END {
             return None;
         }
@@ -202,7 +203,12 @@ impl PageTable {
             }
             table = entry_frame(e)?;
         }
-        let e = m.read_u64(slot(table, index(vpn, 1)));
+        Some(slot(table, index(vpn, 1)))
+    }
+
+    /// The present leaf entry for `vaddr`, if any.
+    pub fn lookup<M: PhysMemory + ?Sized>(&self, m: &M, vaddr: u64) -> Option<PTEntry> {
+        let e = m.read_u64(self.existing_leaf_slot(m, vaddr)?);
         (e & PRESENT != 0).then_some(PTEntry(e))
     }
 
@@ -278,19 +284,7 @@ impl PageTable {
 
     /// Clear the leaf entry for `vaddr`; returns it if it was present. Tables stay.
     pub fn unmap_page<M: PhysMemory + ?Sized>(&mut self, m: &mut M, vaddr: u64) -> Option<PTEntry> {
-        if vaddr >= USER_END {
-            return None;
-        }
-        let vpn = vaddr >> PAGE_SHIFT;
-        let mut table = self.root;
-        for level in (2..=4u8).rev() {
-            let e = m.read_u64(slot(table, index(vpn, level)));
-            if e & PRESENT == 0 || e & HUGE != 0 {
-                return None;
-            }
-            table = entry_frame(e)?;
-        }
-        let at = slot(table, index(vpn, 1));
+        let at = self.existing_leaf_slot(m, vaddr)?;
         let old = m.read_u64(at);
         if old & PRESENT == 0 {
             return None;
