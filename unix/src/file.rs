@@ -131,6 +131,13 @@ impl OpenFiles {
         self.files.get(&id.0)
     }
 
+    /// Moves the offset of `id` (nothing if it is gone).
+    pub fn set_offset(&mut self, id: FileId, offset: u64) {
+        if let Some(file) = self.get_mut(id) {
+            file.offset = offset;
+        }
+    }
+
     /// The description `id`, mutable.
     pub fn get_mut(&mut self, id: FileId) -> Option<&mut OpenFile> {
         self.files.get_mut(&id.0)

@@ -160,9 +160,7 @@ pub fn read<C: SyscallContext + ?Sized>(
                 .min(data.len());
             let n = (data.len() - start).min(count);
             let (done, err) = copy_to_user_partial(&mut p.mem, buf, &data[start..start + n]);
-            if let Some(of) = p.files.get_mut(id) {
-                of.offset = f.offset + done as u64;
-            }
+            p.files.set_offset(id, f.offset + done as u64);
             partial(done, err)
         }
         NodeId::Boot(_) | NodeId::Ram(_) => match p.vfs.file_data(f.node) {
@@ -174,9 +172,7 @@ pub fn read<C: SyscallContext + ?Sized>(
                 let n = (data.len() - start).min(count);
                 let (done, err) = copy_to_user_partial(&mut p.mem, buf, &data[start..start + n]);
                 // Past the end nothing is read and the offset stays.
-                if let Some(of) = p.files.get_mut(id) {
-                    of.offset = f.offset + done as u64;
-                }
+                p.files.set_offset(id, f.offset + done as u64);
                 partial(done, err)
             }
         },
@@ -244,9 +240,7 @@ pub fn write<C: SyscallContext + ?Sized>(
         }
     }
     if f.node != NodeId::Console {
-        if let Some(of) = p.files.get_mut(id) {
-            of.offset = offset;
-        }
+        p.files.set_offset(id, offset);
     }
     partial(done, err)
 }
@@ -279,9 +273,7 @@ pub fn lseek<C: SyscallContext + ?Sized>(
     if new > i64::from(i32::MAX) {
         return Err(Errno::EOVERFLOW);
     }
-    if let Some(of) = p.files.get_mut(id) {
-        of.offset = new as u64;
-    }
+    p.files.set_offset(id, new as u64);
     Ok(new as u32)
 }
 
@@ -319,9 +311,7 @@ pub fn getdents<C: SyscallContext + ?Sized>(
         written += reclen;
         index += 1;
     }
-    if let Some(of) = p.files.get_mut(id) {
-        of.offset = index;
-    }
+    p.files.set_offset(id, index);
     partial(written, err)
 }
 
