@@ -36,11 +36,12 @@ run: setup
 	else echo "make run: no terminal: booting a demo that ends by itself"; modules='$(DEMO_MODULES)'; fi; \
 	eval "$(CARGO) xtask qemu $(if $(APPEND),--append '$(APPEND)') $(QEMUFLAGS) -- $$modules"
 
-# Host unit tests of the default members, the kernel's host unit tests, then
-# the QEMU integration tests against a freshly built image (TCG).
+# Host unit tests of the default members, the kernel's and ulibc's host unit
+# tests, then the QEMU integration tests against a freshly built image (TCG).
 test: setup
 	$(CARGO) test
 	$(CARGO) test -p kernel
+	cd unix/user && $(CARGO) test -p ulibc --target x86_64-unknown-linux-gnu
 	$(CARGO) xtask build
 	$(CARGO) test -p tests
 

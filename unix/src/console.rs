@@ -48,7 +48,7 @@ pub trait Console {
     fn consume(&mut self, n: usize);
     /// The window size (`TIOCGWINSZ`).
     fn winsize(&self) -> Winsize {
-        Winsize::default()
+        Winsize::CONSOLE
     }
     /// The terminal attributes (`TCGETS`).
     fn termios(&self) -> Termios {
@@ -266,7 +266,7 @@ impl<O: ConsoleOutput> Tty<O> {
         Tty {
             ldisc: LineDiscipline::new(),
             out,
-            winsize: Winsize::default(),
+            winsize: Winsize::CONSOLE,
         }
     }
 
@@ -411,6 +411,6 @@ mod tests {
         assert_eq!(t.input(), ConsoleInput::Line(b"bc\n"));
         t.consume(100);
         assert_eq!(t.input(), ConsoleInput::Empty);
-        assert_eq!(t.winsize(), Winsize::default());
+        assert_eq!(t.winsize(), Winsize::CONSOLE);
     }
 }

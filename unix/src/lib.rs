@@ -1,8 +1,9 @@
 //! The Unix personality of phantom-unix: everything about Unix processes that is plain
 //! logic, host-tested, and free of `unsafe` — the kernel drives it through traits.
 //!
-//! - [`errno`]: Linux error numbers ([`Errno`]).
-//! - [`abi`]: syscall numbers, flags, and the byte layouts of user structures.
+//! - [`errno`]: the ABI's error numbers ([`Errno`], Phantom's BSD values).
+//! - [`abi`]: the ABI of the `phantom-abi` crate (numbers, flags, structures), plus
+//!   the kernel-side encoders that have no C structure.
 //! - [`user`]: checked user-memory copies ([`user::UserMemory`], `EFAULT` on bad
 //!   pointers) and [`user::VmUser`] over a [`vm::AddressSpace`].
 //! - [`exec`]: ELF32 validation and loading, the initial stack, the process layout.
@@ -13,6 +14,8 @@
 //! - [`process`]: [`process::ProcessState`], a process's plain-data Unix state.
 //! - [`console`]: the [`console::Console`] trait and the canonical line discipline.
 //! - [`syscall`]: [`syscall::dispatch`] over a [`syscall::SyscallContext`].
+//! - [`system`]: system-wide plain data (the host name).
+//! - [`wait`]: wait queues keyed by what blocked processes wait for.
 //!
 //! Everything that must survive a restart (fd tables, open files, the RAM file
 //! system) is plain data: ids and byte vectors, no pointers into the kernel heap.
@@ -84,7 +87,9 @@ pub mod file;
 pub mod mm;
 pub mod process;
 pub mod syscall;
+pub mod system;
 pub mod user;
 pub mod vfs;
+pub mod wait;
 
 pub use errno::Errno;

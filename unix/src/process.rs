@@ -1,5 +1,6 @@
-//! The per-process state the Unix layer keeps beyond the address space: the fd table
-//! and the memory state (break, image span, resource limits). Plain data — ids,
+//! The per-process state the Unix layer keeps beyond the address space: the fd table,
+//! the memory state (break, image span, resource limits), the file-creation mask, the
+//! process group and the personality word. Plain data — ids,
 //! addresses, numbers — so it can be saved with the process; the kernel keeps one
 //! [`ProcessState`] per pid and lends it to each syscall through
 //! [`crate::syscall::Parts`].
@@ -9,20 +10,48 @@ use crate::file::{FdTable, OpenFiles};
 use crate::mm::ProcessMemory;
 
 /// One process's Unix state. See the module documentation.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessState {
     /// Its descriptors.
     pub fds: FdTable,
     /// Its memory state (program break, image span, resource limits).
     pub memory: ProcessMemory,
+    /// The file-creation mask (`umask`), 9 permission bits.
+    pub umask: u32,
+    /// Its process group, when set by `setpgid`/`setpgrp` (else its own pid).
+    pub pgid: Option<u32>,
+    /// The word `personality` stores and reports (0: the native ABI).
+    pub personality: u32,
+    /// The deadline (monotonic ns) of the sleep the process is in, fixed when the
+    /// sleep began, so the re-run call knows when to return.
+    pub sleep_until: Option<u64>,
+}
+
+/// The file-creation mask of a new process.
+pub const DEFAULT_UMASK: u32 = 0o022;
+
+impl Default for ProcessState {
+    fn default() -> Self {
+        ProcessState::with_memory(FdTable::default(), ProcessMemory::default())
+    }
 }
 
 impl ProcessState {
     /// The state of a process `exec` started (`start`) with descriptors `fds`.
     pub fn new(fds: FdTable, start: &ProcessStart) -> ProcessState {
+        ProcessState::with_memory(fds, ProcessMemory::new(start))
+    }
+
+    /// The state of a process with descriptors `fds` and memory state `memory`; the
+    /// other fields as a new process has them.
+    pub fn with_memory(fds: FdTable, memory: ProcessMemory) -> ProcessState {
         ProcessState {
             fds,
-            memory: ProcessMemory::new(start),
+            memory,
+            umask: DEFAULT_UMASK,
+            pgid: None,
+            personality: 0,
+            sleep_until: None,
         }
     }
 

@@ -11,6 +11,7 @@
 //! part-way knows exactly how many bytes went through: `read`/`write` return that
 //! partial count, as Linux does.
 
+use crate::abi::{Pod, MAX_POD};
 use crate::errno::Errno;
 use alloc::vec::Vec;
 use vm::{AddressSpace, Machine, PersistentSpace, Segv, SegvReason};
@@ -199,6 +200,27 @@ pub fn copy_to_user(
         return Err(Errno::EFAULT);
     }
     mem.write(addr, data).map_err(Errno::from)
+}
+
+/// Write the ABI structure `value` to user `addr` (its [`Pod`] bytes). NULL or any
+/// bad byte → `EFAULT`.
+pub fn write_val<T: Pod>(
+    mem: &mut (impl UserMemory + ?Sized),
+    addr: UserPtr,
+    value: &T,
+) -> Result<(), Errno> {
+    let mut buf = [0u8; MAX_POD];
+    let bytes = buf.get_mut(..T::SIZE).ok_or(Errno::EINVAL)?;
+    value.write_bytes(bytes);
+    copy_to_user(mem, addr, bytes)
+}
+
+/// Read an ABI structure from user `addr`. NULL or any bad byte → `EFAULT`.
+pub fn read_val<T: Pod>(mem: &mut (impl UserMemory + ?Sized), addr: UserPtr) -> Result<T, Errno> {
+    let mut buf = [0u8; MAX_POD];
+    let bytes = buf.get_mut(..T::SIZE).ok_or(Errno::EINVAL)?;
+    copy_from_user(mem, addr, bytes)?;
+    Ok(T::read_bytes(bytes))
 }
 
 /// Copy `data` to user `addr` page by page; returns how many bytes were copied before

@@ -458,8 +458,8 @@ impl World {
             Op::StackLimit(cur) => {
                 let model = self.model_stack_limit(cur);
                 let r = Rlimit {
-                    cur,
-                    max: RLIM_INFINITY,
+                    rlim_cur: cur,
+                    rlim_max: RLIM_INFINITY,
                 };
                 let real = mm::setrlimit(
                     &mut self.space,

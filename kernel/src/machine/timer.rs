@@ -105,6 +105,7 @@ pub fn handle_irq(irq: u8) {
     match irq {
         0 => {
             TICKS.fetch_add(1, Ordering::Relaxed);
+            super::userland::timer_tick();
         }
         4 => super::serial::receive(super::userland::console_input),
         _ => {}

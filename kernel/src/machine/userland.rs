@@ -20,9 +20,11 @@ use unix::exec::{self, BootCommand, PersistentImage};
 use unix::file::{FdTable, OpenFiles};
 use unix::mm::{ProcessMemory, SpaceAccess};
 use unix::process::ProcessState;
-use unix::syscall::{self, BlockOn, Parts, SyscallContext, SyscallResult};
+use unix::syscall::{self, Parts, SyscallContext, SyscallResult};
+use unix::system::SystemState;
 use unix::user::{Fault, UserMemory, UserPtr, VmUser};
 use unix::vfs::{RamfsLimits, Vfs};
+use unix::wait::WaitQueues;
 use vm::{AddressSpace, Machine, PersistentSpace, PhysFrame};
 
 /// Console output: the serial port.
@@ -40,8 +42,10 @@ pub struct UnixState {
     files: OpenFiles,
     tty: Tty<SerialOut>,
     processes: BTreeMap<Pid, ProcessState>,
-    /// Processes blocked until a console line arrives.
-    console_waiters: Vec<Pid>,
+    /// System-wide state (the host name).
+    system: SystemState,
+    /// Blocked processes, by what they wait for.
+    waiting: WaitQueues,
 }
 
 impl UnixState {
@@ -61,7 +65,8 @@ impl UnixState {
             files: OpenFiles::new(),
             tty: Tty::new(SerialOut),
             processes: BTreeMap::new(),
-            console_waiters: Vec::new(),
+            system: SystemState::default(),
+            waiting: WaitQueues::new(),
         }
     }
 }
@@ -140,8 +145,7 @@ impl SyscallContext for Context {
     }
 
     fn monotonic_ns(&self) -> u64 {
-        let cycles = cpu::rdtsc().saturating_sub(boot::entry_tsc());
-        cycles.saturating_mul(1000) / timer::tsc_per_us()
+        monotonic_ns()
     }
 
     fn parts(&mut self) -> Parts<'_, CurrentUser, Tty<SerialOut>> {
@@ -151,6 +155,7 @@ impl SyscallContext for Context {
             files,
             tty,
             processes,
+            system,
             ..
         } = guard.get_or_insert_with(UnixState::new);
         Parts {
@@ -159,6 +164,7 @@ impl SyscallContext for Context {
             files,
             vfs,
             console: tty,
+            system,
         }
     }
 }
@@ -169,15 +175,15 @@ impl SyscallContext for Context {
 /// nothing, so the process is "about to make this call" meanwhile.
 pub fn syscall(nr: u32, esp: u32) -> (u32, u32) {
     let Some(pid) = process::current_pid() else {
-        return (u32::MAX, unix::Errno::ESRCH as u32);
+        return (u32::MAX, unix::Errno::ESRCH.number());
     };
     loop {
         let result = syscall::dispatch_from_stack(&mut Context { pid, state: None }, nr, esp);
         match result {
             SyscallResult::Done { eax, edx } => return (eax, edx),
             SyscallResult::Exit(status) => process::exit_current(u32::from(status)),
-            SyscallResult::Block(BlockOn::ConsoleInput) => {
-                with_unix(|state| state.console_waiters.push(pid));
+            SyscallResult::Block(on) => {
+                with_unix(|state| state.waiting.park(pid, on));
                 process::block_current();
             }
         }
@@ -189,7 +195,9 @@ pub fn syscall(nr: u32, esp: u32) -> (u32, u32) {
 fn process_started(pid: Pid, memory: ProcessMemory) {
     with_unix(|state| match FdTable::with_console(&mut state.files) {
         Ok(fds) => {
-            state.processes.insert(pid, ProcessState { fds, memory });
+            state
+                .processes
+                .insert(pid, ProcessState::with_memory(fds, memory));
         }
         Err(e) => log::error!("pid {pid}: no console descriptors: {e}"),
     });
@@ -201,7 +209,7 @@ pub fn process_ended(pid: Pid) {
         if let Some(mut process) = state.processes.remove(&pid) {
             process.release(&mut state.files);
         }
-        state.console_waiters.retain(|&p| p != pid);
+        state.waiting.remove(pid);
     });
 }
 
@@ -210,11 +218,25 @@ pub fn process_ended(pid: Pid) {
 pub fn console_input(byte: u8) {
     let woken = with_unix(|state| {
         if state.tty.receive(byte) {
-            core::mem::take(&mut state.console_waiters)
+            state.waiting.console_ready()
         } else {
             Vec::new()
         }
     });
+    for pid in woken {
+        process::wake(pid);
+    }
+}
+
+/// Nanoseconds since boot, from the TSC (`CLOCK_MONOTONIC`).
+fn monotonic_ns() -> u64 {
+    let cycles = cpu::rdtsc().saturating_sub(boot::entry_tsc());
+    cycles.saturating_mul(1000) / timer::tsc_per_us().max(1)
+}
+
+/// Timer tick: wakes the sleepers whose deadline has passed.
+pub fn timer_tick() {
+    let woken = with_unix(|state| state.waiting.deadlines_passed(monotonic_ns()));
     for pid in woken {
         process::wake(pid);
     }
@@ -243,7 +265,7 @@ fn start_module(index: usize, module: &Module) {
             &JsonLine::new("event", "exec_error")
                 .u64("module", index as u64)
                 .str("name", name)
-                .u64("errno", errno as u64)
+                .u64("errno", u64::from(errno.number()))
                 .str("error", errno.name())
                 .str("reason", &alloc::format!("{error}"))
                 .finish(),

@@ -1,57 +1,42 @@
-//! The native Unix ABI's numbers (`docs/abi.md`), in one place for both sides
-//! of the call gate: the kernel's `unix` crate dispatches on them and user
-//! space's `ulibc` (a separate i686 workspace) puts them in `eax`. Plain
-//! constants, no dependencies, `no_std`.
+//! The native Unix ABI — Phantom's — defined once for both sides of the call gate
+//! (`docs/abi.md`): the gate selector, the syscall table ([`nr`]: numbers, names,
+//! argument counts), error numbers ([`Errno`], BSD's), flag values ([`open_flags`],
+//! [`mode`], [`ioc`] …) and the `#[repr(C)]` structures with their encodings
+//! ([`Stat`], [`Utsname`], [`Dirent`] …, [`Pod`]). The kernel's `unix` crate
+//! dispatches and encodes through it; user space's `ulibc` (a separate i686
+//! workspace) calls and decodes through it; `unix/user/tools/abi.json` is generated
+//! from it (a test keeps it current). Plain data, no dependencies, `no_std`.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-/// Syscall numbers (Phantom's where it has them; `docs/abi.md`).
-pub mod nr {
-    /// `_exit(status)`.
-    pub const EXIT: u32 = 0;
-    /// `getpagesize()`.
-    pub const GETPAGESIZE: u32 = 2;
-    /// `uname(struct utsname *)`.
-    pub const UNAME: u32 = 4;
-    /// `time(u32 *tloc)`.
-    pub const TIME: u32 = 18;
-    /// `clock_gettime(clockid, struct timespec *)`.
-    pub const CLOCK_GETTIME: u32 = 23;
-    /// `getpid()`.
-    pub const GETPID: u32 = 33;
-    /// `getppid()`.
-    pub const GETPPID: u32 = 38;
-    /// `open(path, flags, mode)`.
-    pub const OPEN: u32 = 64;
-    /// `close(fd)`.
-    pub const CLOSE: u32 = 65;
-    /// `read(fd, buf, count)`.
-    pub const READ: u32 = 66;
-    /// `write(fd, buf, count)`.
-    pub const WRITE: u32 = 67;
-    /// `lseek(fd, offset, whence)`.
-    pub const LSEEK: u32 = 68;
-    /// `getdents(fd, buf, count)`.
-    pub const GETDENTS: u32 = 97;
-    /// `fstat(fd, struct stat *)`.
-    pub const FSTAT: u32 = 98;
-    /// `stat(path, struct stat *)`.
-    pub const STAT: u32 = 118;
-    /// `brk(addr)`: set the program break (Linux semantics, `docs/abi.md`).
-    pub const BRK: u32 = 256;
-    /// `ioctl(fd, request, arg)`.
-    pub const IOCTL: u32 = 260;
-    /// `getrlimit(resource, struct rlimit *)`.
-    pub const GETRLIMIT: u32 = 274;
-    /// `setrlimit(resource, const struct rlimit *)`.
-    pub const SETRLIMIT: u32 = 275;
-    /// `madvise(addr, len, advice)`: first of the mmap family.
-    pub const MADVISE: u32 = 512;
-    /// `mmap(addr, len, prot, flags, fd, offset)`.
-    pub const MMAP: u32 = 513;
-    /// `mprotect(addr, len, prot)`.
-    pub const MPROTECT: u32 = 514;
-    /// `munmap(addr, len)`: last of the mmap family.
-    pub const MUNMAP: u32 = 522;
-}
+pub mod errno;
+pub mod flags;
+pub mod layout;
+pub mod nr;
+
+pub use errno::Errno;
+pub use flags::*;
+pub use layout::*;
+
+/// The call gate's selector: LDT index 0, TI = 1, RPL = 3. User stub:
+/// `movl $NR, %eax; lcall $0x7, $0; ret`.
+pub const GATE_SELECTOR: u16 = 0x07;
+
+/// The page size user space sees (`getpagesize`).
+pub const PAGE_SIZE: u32 = 4096;
+
+/// Longest path accepted, including its terminating NUL.
+pub const PATH_MAX: usize = 4096;
+/// Longest path component.
+pub const NAME_MAX: usize = 255;
+/// Longest host name `sethostname` accepts (Phantom keeps it in 256 bytes with its
+/// NUL).
+pub const HOST_NAME_MAX: usize = 255;
+
+/// Largest byte count one `read`/`write` transfers, so the result always fits a
+/// positive 32-bit `ssize_t`.
+pub const MAX_RW_COUNT: u32 = 0x7fff_f000;
+
+/// The uid and gid of every process: one user, root.
+pub const ROOT_ID: u32 = 0;

@@ -47,7 +47,7 @@ pub fn set_break<M: Machine + ?Sized>(
     if addr < mem.brk_base {
         return Ok(mem.brk);
     }
-    if addr - mem.brk_base > mem.limits[RLIMIT_DATA as usize].cur {
+    if addr - mem.brk_base > mem.limits[RLIMIT_DATA as usize].rlim_cur {
         return Err(Errno::ENOMEM);
     }
     let base = page_of(mem.brk_base);

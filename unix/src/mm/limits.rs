@@ -36,7 +36,7 @@ pub fn getrlimit(
     let mut l = mem.limits[index(resource)?];
     if resource == RLIMIT_STACK {
         if let Some(cur) = stack_limit(space.remap()) {
-            l.cur = cur;
+            l.rlim_cur = cur;
         }
     }
     Ok(l)
@@ -55,17 +55,17 @@ pub fn setrlimit<M: Machine + ?Sized>(
     new: Rlimit,
 ) -> Result<(), Errno> {
     let i = index(resource)?;
-    if new.cur > new.max {
+    if new.rlim_cur > new.rlim_max {
         return Err(Errno::EINVAL);
     }
-    if resource == RLIMIT_NOFILE && new.max > FD_MAX as u32 {
+    if resource == RLIMIT_NOFILE && new.rlim_max > FD_MAX as u32 {
         return Err(Errno::EPERM);
     }
     if resource == RLIMIT_STACK {
-        let bytes = if new.cur == RLIM_INFINITY {
+        let bytes = if new.rlim_cur == RLIM_INFINITY {
             STACK_LIMIT_MAX
         } else {
-            new.cur
+            new.rlim_cur
         };
         set_stack_limit(space, ps, m, bytes)?;
     }

@@ -108,10 +108,10 @@ impl Default for ProcessMemory {
 /// unlimited hard) and `RLIMIT_NOFILE` (the fd table's 64).
 pub fn default_limits() -> [Rlimit; LIMITS] {
     let mut l = [Rlimit::INFINITE; LIMITS];
-    l[RLIMIT_STACK as usize].cur = STACK_LIMIT;
+    l[RLIMIT_STACK as usize].rlim_cur = STACK_LIMIT;
     l[RLIMIT_NOFILE as usize] = Rlimit {
-        cur: FD_MAX as u32,
-        max: FD_MAX as u32,
+        rlim_cur: FD_MAX as u32,
+        rlim_max: FD_MAX as u32,
     };
     l
 }

@@ -114,7 +114,10 @@ impl Proc {
             &mut self.m,
             &mut self.mem,
             resource,
-            Rlimit { cur, max },
+            Rlimit {
+                rlim_cur: cur,
+                rlim_max: max,
+            },
         );
         self.check();
         r
@@ -673,8 +676,8 @@ fn stack_limit_is_the_guard() {
     assert_eq!(
         p.getrlimit(RLIMIT_STACK),
         Ok(Rlimit {
-            cur: STACK_LIMIT,
-            max: RLIM_INFINITY
+            rlim_cur: STACK_LIMIT,
+            rlim_max: RLIM_INFINITY
         })
     );
     assert_eq!(p.kind_at(STACK_GUARD_BELOW), Some(Kind::Guard));
@@ -697,7 +700,7 @@ fn stack_limit_is_the_guard() {
     assert_eq!(grow_stack(&mut p.space, &p.ps, 0x1_0000_0000), Ok(false));
     // Raise to 16 MiB: the guard moves down, the old one is gone.
     p.setrlimit(RLIMIT_STACK, 16 << 20, RLIM_INFINITY).unwrap();
-    assert_eq!(p.getrlimit(RLIMIT_STACK).unwrap().cur, 16 << 20);
+    assert_eq!(p.getrlimit(RLIMIT_STACK).unwrap().rlim_cur, 16 << 20);
     let guard16 = STACK_TOP - (16 << 20) - P;
     assert_eq!(p.kind_at(guard16), Some(Kind::Guard));
     assert_eq!(p.kind_at(STACK_GUARD_BELOW), None);
@@ -726,7 +729,7 @@ fn stack_limit_is_the_guard() {
     // Byte values round down to pages.
     p.setrlimit(RLIMIT_STACK, (13 << 20) + 100, RLIM_INFINITY)
         .unwrap();
-    assert_eq!(p.getrlimit(RLIMIT_STACK).unwrap().cur, 13 << 20);
+    assert_eq!(p.getrlimit(RLIMIT_STACK).unwrap().rlim_cur, 13 << 20);
     // The largest limit and the refusals around it.
     p.setrlimit(RLIMIT_STACK, STACK_LIMIT_MAX, RLIM_INFINITY)
         .unwrap();
@@ -750,7 +753,7 @@ fn stack_limit_is_the_guard() {
     );
     p.setrlimit(RLIMIT_STACK, RLIM_INFINITY, RLIM_INFINITY)
         .unwrap();
-    assert_eq!(p.getrlimit(RLIMIT_STACK).unwrap().cur, STACK_LIMIT_MAX);
+    assert_eq!(p.getrlimit(RLIMIT_STACK).unwrap().rlim_cur, STACK_LIMIT_MAX);
     // The stored hard limit, cur > max, unknown resources, NOFILE.
     assert_eq!(
         p.setrlimit(RLIMIT_STACK, 2 << 20, 1 << 20),
@@ -759,12 +762,30 @@ fn stack_limit_is_the_guard() {
     assert_eq!(p.setrlimit(RLIM_NLIMITS, 1, 1), Err(Errno::EINVAL));
     assert_eq!(p.setrlimit(u32::MAX, 1, 1), Err(Errno::EINVAL));
     assert_eq!(p.getrlimit(RLIM_NLIMITS), Err(Errno::EINVAL));
-    assert_eq!(p.getrlimit(RLIMIT_NOFILE), Ok(Rlimit { cur: 64, max: 64 }));
+    assert_eq!(
+        p.getrlimit(RLIMIT_NOFILE),
+        Ok(Rlimit {
+            rlim_cur: 64,
+            rlim_max: 64
+        })
+    );
     assert_eq!(p.setrlimit(RLIMIT_NOFILE, 64, 65), Err(Errno::EPERM));
     p.setrlimit(RLIMIT_NOFILE, 32, 64).unwrap();
-    assert_eq!(p.getrlimit(RLIMIT_NOFILE), Ok(Rlimit { cur: 32, max: 64 }));
+    assert_eq!(
+        p.getrlimit(RLIMIT_NOFILE),
+        Ok(Rlimit {
+            rlim_cur: 32,
+            rlim_max: 64
+        })
+    );
     p.setrlimit(RLIMIT_CORE, 0, 0).unwrap();
-    assert_eq!(p.getrlimit(RLIMIT_CORE), Ok(Rlimit { cur: 0, max: 0 }));
+    assert_eq!(
+        p.getrlimit(RLIMIT_CORE),
+        Ok(Rlimit {
+            rlim_cur: 0,
+            rlim_max: 0
+        })
+    );
     p.finish();
 }
 
@@ -785,7 +806,7 @@ fn stack_limit_guard_needs_free_pages() {
         p.setrlimit(RLIMIT_STACK, 32 << 20, RLIM_INFINITY),
         Err(Errno::ENOMEM)
     );
-    assert_eq!(p.getrlimit(RLIMIT_STACK).unwrap().cur, STACK_LIMIT);
+    assert_eq!(p.getrlimit(RLIMIT_STACK).unwrap().rlim_cur, STACK_LIMIT);
     p.setrlimit(RLIMIT_STACK, 16 << 20, RLIM_INFINITY).unwrap();
     p.finish();
 }

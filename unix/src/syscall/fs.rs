@@ -13,12 +13,16 @@
 //! Counts are capped at [`MAX_RW_COUNT`].
 
 use super::{BlockOn, SyscallContext, SyscallResult};
-use crate::abi::{dirent_reclen, encode_dirent, ioctl as io, seek, MAX_RW_COUNT, PATH_MAX};
+use crate::abi::{
+    encode_dirent, getdents_reclen, ioc, ioctl as io, seek, Dirent, MAX_RW_COUNT, PATH_MAX,
+};
 use crate::console::{Console, ConsoleInput};
 use crate::errno::Errno;
 use crate::file::{FileId, OpenFile};
 use crate::mm::SpaceAccess;
-use crate::user::{copy_from_user, copy_to_user, copy_to_user_partial, read_user_cstring, UserPtr};
+use crate::user::{
+    copy_from_user, copy_to_user, copy_to_user_partial, read_user_cstring, write_val, UserPtr,
+};
 use crate::vfs::{NodeId, NodeKind};
 use alloc::vec::Vec;
 
@@ -76,7 +80,7 @@ pub fn open<C: SyscallContext + ?Sized>(
     let path = read_user_cstring(&mut p.mem, path, PATH_MAX)?;
     // Fail before any side effect (O_CREAT, O_TRUNC) if no descriptor is free.
     p.process.fds.lowest_free()?;
-    let node = p.vfs.open(&path, flags, mode, now)?;
+    let node = p.vfs.open(&path, flags, mode & !p.process.umask, now)?;
     let file = OpenFile::new(node, flags);
     let id = if node == NodeId::ProcMaps {
         let memory = &p.process.memory;
@@ -91,6 +95,16 @@ pub fn open<C: SyscallContext + ?Sized>(
     p.process.fds.install(id).inspect_err(|_| {
         p.files.release(id);
     })
+}
+
+/// `creat(path, mode)`: `open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)`.
+pub fn creat<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    path: UserPtr,
+    mode: u32,
+) -> Result<u32, Errno> {
+    use crate::abi::open_flags::{O_CREAT, O_TRUNC, O_WRONLY};
+    open(ctx, path, O_CREAT | O_WRONLY | O_TRUNC, mode)
 }
 
 /// `close(fd)`.
@@ -293,7 +307,7 @@ pub fn getdents<C: SyscallContext + ?Sized>(
     let mut index = f.offset;
     let mut err = None;
     while let Some(e) = p.vfs.dir_entry(f.node, index)? {
-        let reclen = dirent_reclen(e.name.len());
+        let reclen = getdents_reclen(e.name.len());
         if written + reclen > count {
             if written == 0 {
                 return Err(Errno::EINVAL);
@@ -315,6 +329,25 @@ pub fn getdents<C: SyscallContext + ?Sized>(
     partial(written, err)
 }
 
+/// `readdir(fd, dirent)` (Phantom's 117): the next entry of the directory open at
+/// `fd` as one Phantom `struct dirent` (520 bytes). Returns 1 when an entry was
+/// stored, 0 at the end; the same cursor as `getdents` (`lseek(fd, 0, SEEK_SET)`
+/// rewinds). `ENOTDIR` for a file that is not a directory.
+pub fn readdir<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    fd: u32,
+    dirent: UserPtr,
+) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let (id, f) = file_of(&p, fd)?;
+    let Some(e) = p.vfs.dir_entry(f.node, f.offset)? else {
+        return Ok(0);
+    };
+    write_val(&mut p.mem, dirent, &Dirent::new(e.ino, e.name))?;
+    p.files.set_offset(id, f.offset + 1);
+    Ok(1)
+}
+
 /// `fstat(fd, statbuf)`.
 pub fn fstat<C: SyscallContext + ?Sized>(
     ctx: &mut C,
@@ -324,7 +357,7 @@ pub fn fstat<C: SyscallContext + ?Sized>(
     let mut p = ctx.parts();
     let (_, f) = file_of(&p, fd)?;
     let st = p.vfs.stat(f.node)?;
-    copy_to_user(&mut p.mem, statbuf, &st.to_bytes())?;
+    write_val(&mut p.mem, statbuf, &st)?;
     Ok(0)
 }
 
@@ -337,27 +370,35 @@ pub fn stat<C: SyscallContext + ?Sized>(
     let mut p = ctx.parts();
     let path = read_user_cstring(&mut p.mem, path, PATH_MAX)?;
     let st = p.vfs.stat(p.vfs.lookup(&path)?)?;
-    copy_to_user(&mut p.mem, statbuf, &st.to_bytes())?;
+    write_val(&mut p.mem, statbuf, &st)?;
     Ok(0)
 }
 
-/// `ioctl(fd, request, arg)`: `TCGETS` and `TIOCGWINSZ` on the console; `ENOTTY`
-/// for anything else.
+/// `ioctl(fd, request, data, len)` (Phantom's four arguments, BSD-encoded
+/// requests): `TIOCGETA` and `TIOCGWINSZ` on the console; `ENOTTY` for any other
+/// request or file. `len` is the size of the caller's buffer at `data`: smaller than
+/// the request's parameter is `EINVAL`.
 pub fn ioctl<C: SyscallContext + ?Sized>(
     ctx: &mut C,
     fd: u32,
     request: u32,
-    arg: UserPtr,
+    data: UserPtr,
+    len: u32,
 ) -> Result<u32, Errno> {
     let mut p = ctx.parts();
     let (_, f) = file_of(&p, fd)?;
     if f.node != NodeId::Console {
         return Err(Errno::ENOTTY);
     }
+    if !matches!(request, io::TIOCGETA | io::TIOCGWINSZ) {
+        return Err(Errno::ENOTTY);
+    }
+    if (len as usize) < ioc::parm_len(request) {
+        return Err(Errno::EINVAL);
+    }
     match request {
-        io::TCGETS => copy_to_user(&mut p.mem, arg, &p.console.termios().to_bytes())?,
-        io::TIOCGWINSZ => copy_to_user(&mut p.mem, arg, &p.console.winsize().to_bytes())?,
-        _ => return Err(Errno::ENOTTY),
+        io::TIOCGETA => copy_to_user(&mut p.mem, data, &p.console.termios().to_bytes())?,
+        _ => copy_to_user(&mut p.mem, data, &p.console.winsize().to_bytes())?,
     }
     Ok(0)
 }

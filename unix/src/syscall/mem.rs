@@ -90,7 +90,7 @@ pub fn setrlimit<C: SyscallContext + ?Sized>(
     let mut p = ctx.parts();
     let mut b = [0u8; Rlimit::SIZE];
     copy_from_user(&mut p.mem, rlim, &mut b)?;
-    let new = Rlimit::from_bytes(b);
+    let new = Rlimit::from_bytes(&b);
     let memory = &mut p.process.memory;
     p.mem
         .with_space(|space, ps, m| mm::setrlimit(space, ps, m, memory, resource, new))

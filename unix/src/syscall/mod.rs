@@ -22,21 +22,23 @@
 //! ```
 
 pub mod fs;
+pub mod ids;
 pub mod info;
 pub mod mem;
 pub mod testing;
 
-use crate::abi::{nr, Utsname};
+use crate::abi::nr;
 use crate::console::Console;
 use crate::errno::Errno;
 use crate::file::OpenFiles;
 use crate::mm::SpaceAccess;
 use crate::process::ProcessState;
+use crate::system::SystemState;
 use crate::user::{read_user_u32, UserMemory, UserPtr};
 use crate::vfs::Vfs;
 
 /// Most arguments a call takes.
-pub const MAX_ARGS: usize = 6;
+pub use crate::abi::nr::MAX_ARGS;
 
 /// What a syscall asks the kernel to do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +63,8 @@ pub enum SyscallResult {
 pub enum BlockOn {
     /// A line (or end of file) on the console.
     ConsoleInput,
+    /// The monotonic clock reaching this many nanoseconds (a sleep).
+    Deadline(u64),
 }
 
 impl SyscallResult {
@@ -100,6 +104,8 @@ pub struct Parts<'a, M, C: ?Sized> {
     pub vfs: &'a mut Vfs,
     /// The console.
     pub console: &'a mut C,
+    /// System-wide state (the host name).
+    pub system: &'a mut SystemState,
 }
 
 /// Everything a syscall may use, provided by the kernel for the calling process
@@ -124,33 +130,14 @@ pub trait SyscallContext {
     fn realtime_ns(&self) -> u64 {
         self.monotonic_ns()
     }
-    /// What `uname` reports.
-    fn uname(&self) -> Utsname {
-        Utsname::default()
-    }
     /// Borrow the caller's memory, its process state, the open files, the VFS and the
     /// console.
     fn parts(&mut self) -> Parts<'_, Self::Mem<'_>, Self::Term>;
 }
 
-/// Number of 32-bit arguments syscall `nr` takes (0 for unknown numbers).
-pub fn arg_count(nr: u32) -> usize {
-    match nr {
-        nr::EXIT | nr::UNAME | nr::TIME | nr::CLOSE | nr::BRK => 1,
-        nr::GETPAGESIZE | nr::GETPID | nr::GETPPID => 0,
-        nr::CLOCK_GETTIME | nr::FSTAT | nr::STAT | nr::MUNMAP | nr::GETRLIMIT | nr::SETRLIMIT => 2,
-        nr::OPEN
-        | nr::READ
-        | nr::WRITE
-        | nr::LSEEK
-        | nr::GETDENTS
-        | nr::IOCTL
-        | nr::MPROTECT
-        | nr::MADVISE => 3,
-        nr::MMAP => 6,
-        _ => 0,
-    }
-}
+/// Number of 32-bit arguments syscall `nr` takes (the ABI's table; 0 for numbers
+/// not in it).
+pub use crate::abi::nr::arg_count;
 
 /// Read the arguments of syscall `nr` from the user stack: at the gate, `[esp]` is
 /// the stub's return address and `arg i` is at `esp + 4 + 4 i`. Only the words the
@@ -196,20 +183,52 @@ pub fn dispatch<C: SyscallContext + ?Sized>(
     let r = match nr {
         nr::GETPID => Ok(ctx.pid()),
         nr::EXIT => return SyscallResult::Exit((a0 & 0xff) as u8),
+        nr::SSYSLOG => ids::ssyslog(ctx, a0, UserPtr(a1)),
         nr::GETPAGESIZE => Ok(crate::abi::PAGE_SIZE),
+        nr::PERSONALITY => ids::personality(ctx, a0),
         nr::UNAME => info::uname(ctx, UserPtr(a0)),
+        // Nothing is buffered on its way to a disk yet.
+        nr::SYNC => Ok(0),
+        nr::SLEEPMSEC => return info::sleepmsec(ctx, a0),
+        nr::NANOSLEEP => return info::nanosleep(ctx, UserPtr(a0)),
         nr::TIME => info::time(ctx, UserPtr(a0)),
+        nr::GETTIMEOFDAY => info::gettimeofday(ctx, UserPtr(a0)),
         nr::CLOCK_GETTIME => info::clock_gettime(ctx, a0, UserPtr(a1)),
+        // One thread per process: its thread id is its pid.
+        nr::GETTID => Ok(ctx.pid()),
         nr::GETPPID => Ok(ctx.ppid()),
+        nr::GETUID
+        | nr::GETUID32
+        | nr::GETEUID
+        | nr::GETEUID32
+        | nr::GETGID
+        | nr::GETGID32
+        | nr::GETEGID
+        | nr::GETEGID32 => Ok(crate::abi::ROOT_ID),
+        nr::SETUID | nr::SETUID32 | nr::SETGID | nr::SETGID32 => ids::set_id(a0),
+        nr::SETREUID | nr::SETREUID32 | nr::SETREGID | nr::SETREGID32 => ids::set_ids(&[a0, a1]),
+        nr::SETRESUID | nr::SETRESUID32 | nr::SETRESGID | nr::SETRESGID32 => {
+            ids::set_ids(&[a0, a1, a2])
+        }
+        nr::SETGROUPS | nr::SETGROUPS32 => ids::setgroups(ctx, a0, UserPtr(a1)),
+        nr::GETPGID => ids::getpgid(ctx, a0),
+        nr::GETPGRP => ids::getpgrp(ctx),
+        nr::SETPGID => ids::setpgid(ctx, a0, a1),
+        nr::SETPGRP => ids::setpgid(ctx, 0, 0),
+        nr::UMASK => ids::umask(ctx, a0),
+        nr::GETHOSTNAME => info::gethostname(ctx, UserPtr(a0), a1),
+        nr::SETHOSTNAME => info::sethostname(ctx, UserPtr(a0), a1),
         nr::OPEN => fs::open(ctx, UserPtr(a0), a1, a2),
+        nr::CREAT => fs::creat(ctx, UserPtr(a0), a1),
         nr::CLOSE => fs::close(ctx, a0),
         nr::READ => return fs::read(ctx, a0, UserPtr(a1), a2),
         nr::WRITE => fs::write(ctx, a0, UserPtr(a1), a2),
         nr::LSEEK => fs::lseek(ctx, a0, a1 as i32, a2),
         nr::GETDENTS => fs::getdents(ctx, a0, UserPtr(a1), a2),
+        nr::READDIR => fs::readdir(ctx, a0, UserPtr(a1)),
         nr::FSTAT => fs::fstat(ctx, a0, UserPtr(a1)),
-        nr::STAT => fs::stat(ctx, UserPtr(a0), UserPtr(a1)),
-        nr::IOCTL => fs::ioctl(ctx, a0, a1, UserPtr(a2)),
+        nr::STAT | nr::LSTAT => fs::stat(ctx, UserPtr(a0), UserPtr(a1)),
+        nr::IOCTL => fs::ioctl(ctx, a0, a1, UserPtr(a2), a3),
         nr::BRK => mem::brk(ctx, a0),
         nr::MMAP => mem::mmap(
             ctx,

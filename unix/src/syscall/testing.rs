@@ -20,6 +20,7 @@ use crate::exec::{build_initial_stack, layout::STACK_TOP, setup_stack};
 use crate::file::{FdTable, OpenFiles};
 use crate::mm::ProcessMemory;
 use crate::process::ProcessState;
+use crate::system::SystemState;
 use crate::user::VmUser;
 use crate::vfs::Vfs;
 use alloc::vec::Vec;
@@ -43,6 +44,8 @@ pub struct TestContext {
     pub vfs: Vfs,
     /// The console (output collects in `tty.out`).
     pub tty: Tty<Vec<u8>>,
+    /// System-wide state (the host name).
+    pub system: SystemState,
     /// `getpid`.
     pub pid: u32,
     /// `getppid`.
@@ -94,10 +97,10 @@ impl TestContext {
         setup_stack(&stack, &mut space, &mut ps, &mut machine).unwrap();
         let mut files = OpenFiles::new();
         let fds = FdTable::with_console(&mut files).unwrap();
-        let process = ProcessState {
+        let process = ProcessState::with_memory(
             fds,
-            memory: ProcessMemory::with_heap(alloc::vec![(Self::BUF, Self::HEAP)], Self::HEAP),
-        };
+            ProcessMemory::with_heap(alloc::vec![(Self::BUF, Self::HEAP)], Self::HEAP),
+        );
         TestContext {
             machine,
             ps,
@@ -106,6 +109,7 @@ impl TestContext {
             files,
             vfs: Vfs::new(),
             tty: Tty::new(Vec::new()),
+            system: SystemState::default(),
             pid: 1,
             ppid: 0,
             monotonic_ns: 0,
@@ -193,6 +197,7 @@ impl SyscallContext for TestContext {
             files: &mut self.files,
             vfs: &mut self.vfs,
             console: &mut self.tty,
+            system: &mut self.system,
         }
     }
 }

@@ -43,14 +43,16 @@ fn ids_pagesize_exit_unknown() {
     assert_eq!(c.ok(GETPAGESIZE, &[]), 4096);
     assert_eq!(c.call(EXIT, &[0x1_2345]), SyscallResult::Exit(0x45));
     assert_eq!(c.call(EXIT, &[u32::MAX]), SyscallResult::Exit(0xff));
-    for nr in [1, 3, 99, 257, 276, 515, 521, 2048, u32::MAX] {
+    // Phantom's numbers this kernel does not implement yet, free numbers, and
+    // numbers past every group: ENOSYS, with eax = -1.
+    for nr in [6, 11, 99, 102, 257, 276, 515, 521, 1024, 2048, u32::MAX] {
         assert_eq!(c.fails(nr, &[1, 2, 3]), Errno::ENOSYS, "nr {nr}");
     }
     assert_eq!(
         c.call(999, &[]),
         SyscallResult::Done {
             eax: u32::MAX,
-            edx: 38
+            edx: 78
         }
     );
     c.finish();
@@ -60,9 +62,13 @@ fn ids_pagesize_exit_unknown() {
 fn uname_and_efault() {
     let mut c = ctx();
     assert_eq!(c.ok(UNAME, &[BUF]), 0);
-    let u = c.get(BUF, 390);
+    let u = c.get(BUF, 6 * 257);
     assert_eq!(&u[..13], b"phantom-unix\0");
-    assert_eq!(&u[4 * 65..4 * 65 + 5], b"i686\0");
+    assert_eq!(&u[257..265], b"phantom\0");
+    assert_eq!(&u[4 * 257..4 * 257 + 5], b"i686\0");
+    // The whole 1542 bytes must be writable.
+    assert_eq!(c.fails(UNAME, &[BUF_END - 1541]), Errno::EFAULT);
+    assert_eq!(c.ok(UNAME, &[BUF_END - 1542]), 0);
     for bad in [
         0,
         RO,
@@ -85,8 +91,20 @@ fn time_and_clocks() {
     let secs = 1_700_000_000;
     assert_eq!(c.ok(TIME, &[0]), secs);
     assert_eq!(c.ok(TIME, &[BUF]), secs);
-    assert_eq!(c.get(BUF, 4), secs.to_le_bytes());
+    // time_t is 64 bits: all eight bytes are stored.
+    c.put(BUF, &[0xAA; 8]);
+    c.realtime_ns = 0x1_0000_0005 * 1_000_000_000;
+    assert_eq!(c.ok(TIME, &[BUF]), 5);
+    assert_eq!(c.get(BUF, 8), 0x1_0000_0005u64.to_le_bytes());
+    c.realtime_ns = 1_700_000_000_123_456_789;
     assert_eq!(c.fails(TIME, &[RO]), Errno::EFAULT);
+    assert_eq!(c.fails(TIME, &[BUF_END - 7]), Errno::EFAULT);
+    // gettimeofday: struct timeval {long tv_sec; long tv_usec}; NULL stores nothing.
+    assert_eq!(c.ok(GETTIMEOFDAY, &[BUF, 0]), 0);
+    assert_eq!(c.get(BUF, 4), secs.to_le_bytes());
+    assert_eq!(c.get(BUF + 4, 4), 123_456u32.to_le_bytes());
+    assert_eq!(c.ok(GETTIMEOFDAY, &[0, 0]), 0);
+    assert_eq!(c.fails(GETTIMEOFDAY, &[RO, 0]), Errno::EFAULT);
     assert_eq!(c.ok(CLOCK_GETTIME, &[1, BUF]), 0);
     assert_eq!(c.get(BUF, 8), [5, 0, 0, 0, 42, 0, 0, 0]);
     assert_eq!(c.ok(CLOCK_GETTIME, &[0, BUF]), 0);
@@ -189,7 +207,7 @@ fn ramfs_read_write_seek_append_trunc() {
     let wfd = open(&mut c, b"/tmp/f", O_WRONLY).unwrap();
     assert_eq!(c.fails(READ, &[wfd, BUF, 1]), Errno::EBADF);
     let st = c.vfs.stat(c.vfs.lookup(b"/tmp/f").unwrap()).unwrap();
-    assert_eq!(st.size, 0);
+    assert_eq!(st.st_size, 0);
     c.finish();
 }
 
@@ -404,6 +422,9 @@ fn stat_and_fstat_layout() {
     c.put_cstr(BUF, b"/boot/hello");
     assert_eq!(c.ok(STAT, &[BUF, BUF + 256]), 0);
     let b = c.get(BUF + 256, 64);
+    // Phantom's 48-byte struct stat: nothing written past it.
+    assert_eq!(&b[48..], &[0; 16]);
+    let b = c.get(BUF + 256, 48);
     let expected = c.vfs.stat(c.vfs.lookup(b"/boot/hello").unwrap()).unwrap();
     assert_eq!(b, expected.to_bytes());
     assert_eq!(
@@ -414,9 +435,8 @@ fn stat_and_fstat_layout() {
         u32::from_le_bytes(b[20..24].try_into().unwrap()),
         MODULE.len() as u32
     );
-    assert_eq!(u32::from_le_bytes(b[24..28].try_into().unwrap()), 4096);
     assert_eq!(c.ok(FSTAT, &[1, BUF + 256]), 0);
-    let b = c.get(BUF + 256, 64);
+    let b = c.get(BUF + 256, 48);
     assert_eq!(
         u16::from_le_bytes([b[8], b[9]]) as u32 & mode::S_IFMT,
         mode::S_IFCHR
@@ -424,7 +444,7 @@ fn stat_and_fstat_layout() {
     assert_eq!(u32::from_le_bytes(b[16..20].try_into().unwrap()), 0x501);
     c.put_cstr(BUF, b"/tmp");
     assert_eq!(c.ok(STAT, &[BUF, BUF + 256]), 0);
-    let st = c.get(BUF + 256, 64);
+    let st = c.get(BUF + 256, 48);
     assert_eq!(
         u16::from_le_bytes([st[8], st[9]]) as u32 & mode::S_IFMT,
         mode::S_IFDIR
@@ -434,30 +454,38 @@ fn stat_and_fstat_layout() {
     assert_eq!(c.fails(STAT, &[BUF, BUF + 256]), Errno::ENOENT);
     c.put_cstr(BUF, b"/boot/hello");
     assert_eq!(c.fails(STAT, &[BUF, RO]), Errno::EFAULT);
-    assert_eq!(c.fails(STAT, &[BUF, BUF_END - 63]), Errno::EFAULT);
+    assert_eq!(c.fails(STAT, &[BUF, BUF_END - 47]), Errno::EFAULT);
+    assert_eq!(c.ok(STAT, &[BUF, BUF_END - 48]), 0);
     assert_eq!(c.fails(STAT, &[0, BUF + 256]), Errno::EFAULT);
     assert_eq!(c.fails(FSTAT, &[1, 0]), Errno::EFAULT);
     assert_eq!(c.fails(FSTAT, &[9, BUF]), Errno::EBADF);
-    assert_eq!(Stat::SIZE, 64);
+    assert_eq!(Stat::SIZE, 48);
     c.finish();
 }
 
 #[test]
 fn ioctl_console_only() {
+    use crate::abi::ioctl::{TIOCGETA, TIOCGWINSZ};
     let mut c = ctx();
-    assert_eq!(c.ok(IOCTL, &[0, 0x5401, BUF]), 0);
-    let t = c.get(BUF, 36);
+    assert_eq!((TIOCGETA, TIOCGWINSZ), (0x402c_7413, 0x4008_7468));
+    assert_eq!(c.ok(IOCTL, &[0, TIOCGETA, BUF, 44]), 0);
+    let t = c.get(BUF, 44);
     assert_eq!(t, crate::abi::Termios::console().to_bytes());
-    assert_eq!(c.ok(IOCTL, &[1, 0x5413, BUF]), 0);
+    assert_eq!(c.ok(IOCTL, &[1, TIOCGWINSZ, BUF, 8]), 0);
     assert_eq!(c.get(BUF, 8), [24, 0, 80, 0, 0, 0, 0, 0]);
-    assert_eq!(c.fails(IOCTL, &[1, 0x5413, RO]), Errno::EFAULT);
-    assert_eq!(c.fails(IOCTL, &[1, 0x5413, 0]), Errno::EFAULT);
-    assert_eq!(c.fails(IOCTL, &[1, 0x1234, BUF]), Errno::ENOTTY);
+    // The buffer's length is the fourth argument: too small is EINVAL.
+    assert_eq!(c.fails(IOCTL, &[1, TIOCGWINSZ, BUF, 7]), Errno::EINVAL);
+    assert_eq!(c.fails(IOCTL, &[0, TIOCGETA, BUF, 36]), Errno::EINVAL);
+    assert_eq!(c.fails(IOCTL, &[1, TIOCGWINSZ, RO, 8]), Errno::EFAULT);
+    assert_eq!(c.fails(IOCTL, &[1, TIOCGWINSZ, 0, 8]), Errno::EFAULT);
+    // Linux's request numbers mean nothing here.
+    assert_eq!(c.fails(IOCTL, &[1, 0x5413, BUF, 8]), Errno::ENOTTY);
+    assert_eq!(c.fails(IOCTL, &[1, 0x5401, BUF, 64]), Errno::ENOTTY);
     let f = open(&mut c, b"/boot/hello", O_RDONLY).unwrap();
-    assert_eq!(c.fails(IOCTL, &[f, 0x5401, BUF]), Errno::ENOTTY);
+    assert_eq!(c.fails(IOCTL, &[f, TIOCGETA, BUF, 44]), Errno::ENOTTY);
     let n = open(&mut c, b"/dev/null", O_RDONLY).unwrap();
-    assert_eq!(c.fails(IOCTL, &[n, 0x5401, BUF]), Errno::ENOTTY);
-    assert_eq!(c.fails(IOCTL, &[50, 0x5401, BUF]), Errno::EBADF);
+    assert_eq!(c.fails(IOCTL, &[n, TIOCGETA, BUF, 44]), Errno::ENOTTY);
+    assert_eq!(c.fails(IOCTL, &[50, TIOCGETA, BUF, 44]), Errno::EBADF);
     c.finish();
 }
 
@@ -673,5 +701,190 @@ fn proc_self_maps() {
     }
     let path = c.put_cstr(BUF + 0x200, b"/proc/self/maps");
     assert_eq!(c.ok(STAT, &[path, BUF]), 0);
+    c.finish();
+}
+
+#[test]
+fn open_flags_are_phantoms() {
+    assert_eq!(
+        (O_APPEND, O_TEMPORARY, O_CREAT, O_TRUNC, O_EXCL),
+        (0x8, 0x40, 0x100, 0x200, 0x400)
+    );
+    let mut c = ctx();
+    // Linux's O_CREAT (0x40) is Phantom's O_TEMPORARY: it does not create.
+    assert_eq!(
+        open(&mut c, b"/tmp/lx", 0x40 | O_WRONLY),
+        Err(Errno::ENOENT)
+    );
+    let fd = open(&mut c, b"/tmp/p", O_CREAT | O_WRONLY).unwrap();
+    c.put(BUF, b"abc");
+    assert_eq!(c.ok(WRITE, &[fd, BUF, 3]), 3);
+    assert_eq!(
+        open(&mut c, b"/tmp/p", O_CREAT | O_EXCL),
+        Err(Errno::EEXIST)
+    );
+    let fd = open(&mut c, b"/tmp/p", O_WRONLY | O_APPEND).unwrap();
+    assert_eq!(c.ok(WRITE, &[fd, BUF, 3]), 3);
+    assert_eq!(
+        c.vfs
+            .stat(c.vfs.lookup(b"/tmp/p").unwrap())
+            .unwrap()
+            .st_size,
+        6
+    );
+    // creat truncates.
+    c.put_cstr(BUF + 256, b"/tmp/p");
+    let fd = c.ok(CREAT, &[BUF + 256, 0o600]);
+    assert_eq!(
+        c.vfs
+            .stat(c.vfs.lookup(b"/tmp/p").unwrap())
+            .unwrap()
+            .st_size,
+        0
+    );
+    assert_eq!(c.fails(READ, &[fd, BUF, 1]), Errno::EBADF);
+    c.finish();
+}
+
+#[test]
+fn readdir_returns_one_phantom_dirent_per_call() {
+    let mut c = ctx();
+    let d = open(&mut c, b"/boot", O_RDONLY).unwrap();
+    let mut names = Vec::new();
+    loop {
+        c.put(BUF, &[0xEE; 600]);
+        match c.ok(READDIR, &[d, BUF]) {
+            0 => break,
+            1 => {}
+            n => panic!("readdir returned {n}"),
+        }
+        let rec = c.get(BUF, 520);
+        assert_eq!(&rec[4..6], &[0, 0], "d_reclen is 0");
+        let namlen = usize::from(u16::from_le_bytes([rec[6], rec[7]]));
+        assert_eq!(rec[8 + namlen], 0, "NUL-terminated");
+        assert_eq!(c.get(BUF + 520, 1), [0xEE], "nothing past 520 bytes");
+        names.push(rec[8..8 + namlen].to_vec());
+    }
+    assert_eq!(names, [&b"."[..], b"..", b"hello"]);
+    // At the end it stays at the end; lseek rewinds.
+    assert_eq!(c.ok(READDIR, &[d, BUF]), 0);
+    assert_eq!(c.ok(LSEEK, &[d, 0, 0]), 0);
+    assert_eq!(c.ok(READDIR, &[d, BUF]), 1);
+    assert_eq!(c.fails(READDIR, &[d, RO]), Errno::EFAULT);
+    assert_eq!(c.fails(READDIR, &[d, BUF_END - 519]), Errno::EFAULT);
+    let f = open(&mut c, b"/boot/hello", O_RDONLY).unwrap();
+    assert_eq!(c.fails(READDIR, &[f, BUF]), Errno::ENOTDIR);
+    assert_eq!(c.fails(READDIR, &[77, BUF]), Errno::EBADF);
+    c.finish();
+}
+
+#[test]
+fn phantoms_simple_calls() {
+    let mut c = ctx();
+    c.pid = 5;
+    assert_eq!(c.ok(GETTID, &[]), 5);
+    for nr in [
+        GETUID, GETUID32, GETEUID, GETEUID32, GETGID, GETGID32, GETEGID, GETEGID32,
+    ] {
+        assert_eq!(c.ok(nr, &[]), 0, "nr {nr}");
+    }
+    for nr in [SETUID, SETUID32, SETGID, SETGID32] {
+        assert_eq!(c.ok(nr, &[0]), 0);
+        assert_eq!(c.fails(nr, &[1000]), Errno::EINVAL);
+    }
+    assert_eq!(c.ok(SETREUID, &[u32::MAX, 0]), 0);
+    assert_eq!(c.fails(SETRESGID, &[0, 0, 7]), Errno::EINVAL);
+    c.put(BUF, &[0; 8]);
+    assert_eq!(c.ok(SETGROUPS, &[2, BUF]), 0);
+    assert_eq!(c.ok(SETGROUPS, &[0, 0]), 0);
+    c.put(BUF, &[1, 0, 0, 0]);
+    assert_eq!(c.fails(SETGROUPS, &[1, BUF]), Errno::EINVAL);
+    assert_eq!(c.fails(SETGROUPS, &[1000, BUF]), Errno::EINVAL);
+    // Process groups: a process leads its own.
+    assert_eq!(c.ok(GETPGRP, &[]), 5);
+    assert_eq!(c.ok(GETPGID, &[0]), 5);
+    assert_eq!(c.ok(GETPGID, &[5]), 5);
+    assert_eq!(c.fails(GETPGID, &[99]), Errno::ESRCH);
+    assert_eq!(c.ok(SETPGID, &[0, 0]), 0);
+    assert_eq!(c.ok(SETPGRP, &[]), 0);
+    assert_eq!(c.fails(SETPGID, &[0, 42]), Errno::EPERM);
+    assert_eq!(c.fails(SETPGID, &[42, 0]), Errno::ESRCH);
+    assert_eq!(c.fails(SETPGID, &[0, u32::MAX]), Errno::EINVAL);
+    // umask returns the old mask and keeps 9 bits; new files get mode & ~umask.
+    assert_eq!(c.ok(UMASK, &[0o077]), 0o022);
+    assert_eq!(c.ok(UMASK, &[0o7777]), 0o077);
+    assert_eq!(c.ok(UMASK, &[0o022]), 0o777);
+    // personality: query, set native, refuse the rest.
+    assert_eq!(c.ok(PERSONALITY, &[u32::MAX]), 0);
+    assert_eq!(c.ok(PERSONALITY, &[0]), 0);
+    assert_eq!(c.fails(PERSONALITY, &[8]), Errno::EINVAL);
+    assert_eq!(c.ok(SYNC, &[]), 0);
+    // ssyslog: a bounded message; control characters cannot start a line.
+    c.put_cstr(BUF, b"hello\n{\"event\":\"shutdown\",\"status\":0}");
+    assert_eq!(c.ok(SSYSLOG, &[6, BUF]), 0);
+    assert_eq!(c.fails(SSYSLOG, &[6, 0]), Errno::EFAULT);
+    c.put(BUF, &[b'x'; 2000]);
+    c.put(BUF + 2000, &[0]);
+    assert_eq!(c.fails(SSYSLOG, &[6, BUF]), Errno::EINVAL);
+    c.finish();
+}
+
+#[test]
+fn host_name() {
+    let mut c = ctx();
+    assert_eq!(c.ok(GETHOSTNAME, &[BUF, 64]), 0);
+    assert_eq!(c.get(BUF, 8), b"phantom\0");
+    // Too small for the name and its NUL.
+    assert_eq!(c.fails(GETHOSTNAME, &[BUF, 7]), Errno::ENAMETOOLONG);
+    assert_eq!(c.ok(GETHOSTNAME, &[BUF, 8]), 0);
+    c.put(BUF, b"box1");
+    assert_eq!(c.ok(SETHOSTNAME, &[BUF, 3]), 0);
+    c.put(BUF, &[0xEE; 16]);
+    assert_eq!(c.ok(GETHOSTNAME, &[BUF, 16]), 0);
+    assert_eq!(c.get(BUF, 5), b"box\0\xEE");
+    assert_eq!(c.ok(UNAME, &[BUF]), 0);
+    assert_eq!(c.get(BUF + 257, 4), b"box\0");
+    assert_eq!(c.fails(SETHOSTNAME, &[BUF, 256]), Errno::ENAMETOOLONG);
+    assert_eq!(c.fails(SETHOSTNAME, &[BUF, u32::MAX]), Errno::ENAMETOOLONG);
+    assert_eq!(c.fails(SETHOSTNAME, &[RO - 2, 4]), Errno::EFAULT);
+    assert_eq!(c.fails(GETHOSTNAME, &[RO, 16]), Errno::EFAULT);
+    c.put(BUF, b"a\0b");
+    assert_eq!(c.fails(SETHOSTNAME, &[BUF, 3]), Errno::EINVAL);
+    c.finish();
+}
+
+#[test]
+fn sleeps_block_until_their_deadline_and_are_restartable() {
+    let mut c = ctx();
+    c.monotonic_ns = 1_000;
+    assert_eq!(
+        c.call(SLEEPMSEC, &[5]),
+        SyscallResult::Block(BlockOn::Deadline(5_001_000))
+    );
+    // Woken early: the same call blocks again on the same deadline.
+    c.monotonic_ns = 3_000_000;
+    assert_eq!(
+        c.call(SLEEPMSEC, &[5]),
+        SyscallResult::Block(BlockOn::Deadline(5_001_000))
+    );
+    c.monotonic_ns = 5_001_000;
+    assert_eq!(c.ok(SLEEPMSEC, &[5]), 0);
+    assert_eq!(c.ok(SLEEPMSEC, &[0]), 0);
+    assert_eq!(c.fails(SLEEPMSEC, &[u32::MAX]), Errno::EINVAL);
+    // nanosleep reads Phantom's struct timespec {long seconds; long nanoseconds}.
+    c.put(BUF, &[1, 0, 0, 0, 10, 0, 0, 0]);
+    assert_eq!(
+        c.call(NANOSLEEP, &[BUF, 0]),
+        SyscallResult::Block(BlockOn::Deadline(5_001_000 + 1_000_000_010))
+    );
+    c.monotonic_ns += 2_000_000_000;
+    assert_eq!(c.ok(NANOSLEEP, &[BUF, 0]), 0);
+    c.put(BUF, &[0, 0, 0, 0, 0, 0xCA, 0x9A, 0x3B]); // 10^9 ns
+    assert_eq!(c.fails(NANOSLEEP, &[BUF, 0]), Errno::EINVAL);
+    c.put(BUF, &[0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]); // -1 s
+    assert_eq!(c.fails(NANOSLEEP, &[BUF, 0]), Errno::EINVAL);
+    assert_eq!(c.fails(NANOSLEEP, &[0, 0]), Errno::EFAULT);
+    c.put(BUF, &[0; 8]);
+    assert_eq!(c.ok(NANOSLEEP, &[BUF, 0]), 0);
     c.finish();
 }

@@ -421,30 +421,26 @@ impl Vfs {
     /// The `struct stat` of `node`.
     pub fn stat(&self, node: NodeId) -> Result<Stat, Errno> {
         let dir = |dev: u32, ino: u32, perm: u32, nlink: usize| Stat {
-            dev,
-            ino,
-            mode: (mode::S_IFDIR | perm) as u16,
-            nlink: nlink.min(u16::MAX as usize) as u16,
-            blksize: 4096,
+            st_dev: dev,
+            st_ino: ino,
+            st_mode: (mode::S_IFDIR | perm) as u16,
+            st_nlink: nlink.min(u16::MAX as usize) as u16,
             ..Stat::default()
         };
         let chr = |ino: u32, perm: u32, major: u32, minor: u32| Stat {
-            dev: dev::DEVFS,
-            ino,
-            mode: (mode::S_IFCHR | perm) as u16,
-            nlink: 1,
-            rdev: (major << 8) | minor,
-            blksize: 4096,
+            st_dev: dev::DEVFS,
+            st_ino: ino,
+            st_mode: (mode::S_IFCHR | perm) as u16,
+            st_nlink: 1,
+            st_rdev: (major << 8) | minor,
             ..Stat::default()
         };
         let file = |dev: u32, ino: u32, perm: u32, size: u64| Stat {
-            dev,
-            ino,
-            mode: (mode::S_IFREG | perm) as u16,
-            nlink: 1,
-            size: size.min(u32::MAX as u64) as u32,
-            blksize: 4096,
-            blocks: size.div_ceil(512).min(u32::MAX as u64) as u32,
+            st_dev: dev,
+            st_ino: ino,
+            st_mode: (mode::S_IFREG | perm) as u16,
+            st_nlink: 1,
+            st_size: size.min(u32::MAX as u64) as u32,
             ..Stat::default()
         };
         Ok(match node {
@@ -474,9 +470,9 @@ impl Vfs {
                         file(dev::RAMFS, ino, u32::from(n.perm), v.len() as u64)
                     }
                 };
-                st.atime = n.mtime;
-                st.mtime = n.mtime;
-                st.ctime = n.ctime;
+                st.st_atime = u64::from(n.mtime);
+                st.st_mtime = u64::from(n.mtime);
+                st.st_ctime = u64::from(n.ctime);
                 st
             }
         })
@@ -484,7 +480,7 @@ impl Vfs {
 
     /// The inode number of `node` (as `stat` reports it).
     pub fn ino(&self, node: NodeId) -> u32 {
-        self.stat(node).map_or(0, |s| s.ino)
+        self.stat(node).map_or(0, |s| s.st_ino)
     }
 
     /// Entry `index` of directory `dir`: 0 is `.`, 1 is `..`, then the children in a

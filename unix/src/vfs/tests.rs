@@ -125,8 +125,8 @@ fn open_flags() {
     assert_eq!(v.open(b"/tmp//f", O_WRONLY | O_TRUNC, 0, 11), Ok(f));
     assert_eq!(v.file_data(f).unwrap(), b"");
     let st = v.stat(f).unwrap();
-    assert_eq!(u32::from(st.mode), mode::S_IFREG | 0o640);
-    assert_eq!(st.mtime, 11);
+    assert_eq!(u32::from(st.st_mode), mode::S_IFREG | 0o640);
+    assert_eq!(st.st_mtime, 11);
 }
 
 #[test]
@@ -186,22 +186,21 @@ fn directories_and_entries() {
         1
     );
     assert_eq!(v.dir_entry(NodeId::Root, u64::MAX), Ok(None));
-    assert_eq!(v.stat(NodeId::Ram(RAM_ROOT)).unwrap().nlink, 3);
+    assert_eq!(v.stat(NodeId::Ram(RAM_ROOT)).unwrap().st_nlink, 3);
 }
 
 #[test]
 fn stat_of_each_kind() {
     let v = vfs();
     let st = v.stat(NodeId::Boot(0)).unwrap();
-    assert_eq!(u32::from(st.mode), mode::S_IFREG | 0o555);
-    assert_eq!(st.size as usize, HELLO.len());
-    assert_eq!(st.blocks, 1);
+    assert_eq!(u32::from(st.st_mode), mode::S_IFREG | 0o555);
+    assert_eq!(st.st_size as usize, HELLO.len());
     let st = v.stat(NodeId::Console).unwrap();
-    assert_eq!(u32::from(st.mode) & mode::S_IFMT, mode::S_IFCHR);
-    assert_eq!(st.rdev, 0x501);
+    assert_eq!(u32::from(st.st_mode) & mode::S_IFMT, mode::S_IFCHR);
+    assert_eq!(st.st_rdev, 0x501);
     let st = v.stat(NodeId::Root).unwrap();
-    assert_eq!(u32::from(st.mode) & mode::S_IFMT, mode::S_IFDIR);
-    assert_eq!(st.ino, 1);
+    assert_eq!(u32::from(st.st_mode) & mode::S_IFMT, mode::S_IFDIR);
+    assert_eq!(st.st_ino, 1);
     assert_eq!(v.stat(NodeId::Boot(9)), Err(Errno::ENOENT));
     assert_eq!(v.stat(NodeId::Ram(3)), Err(Errno::ENOENT));
     // Inode numbers are distinct.

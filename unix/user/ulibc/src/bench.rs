@@ -11,7 +11,7 @@
 use crate::errno::Errno;
 use crate::io::JsonStr;
 use crate::sys;
-use crate::types::clock;
+use crate::types::CLOCK_MONOTONIC;
 
 /// Reads the TSC after the instructions before it have completed
 /// (`lfence; rdtsc`), as the kernel's benchmarks do.
@@ -98,7 +98,7 @@ impl Mode {
 }
 
 fn monotonic_ns() -> Result<u64, Errno> {
-    sys::clock_gettime(clock::MONOTONIC).map(|t| t.as_nanos())
+    sys::clock_gettime(CLOCK_MONOTONIC).map(|t| t.as_nanos())
 }
 
 /// Measures the TSC rate against `CLOCK_MONOTONIC` over at least `span_ns`,

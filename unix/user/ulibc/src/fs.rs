@@ -5,7 +5,7 @@ use crate::errno::Errno;
 use crate::io::write_all;
 use crate::string::with_cstr;
 use crate::sys;
-use crate::types::{Dirents, Fd, Stat, o};
+use crate::types::{Dirents, Fd, O_DIRECTORY, O_RDONLY, Stat};
 use core::ffi::CStr;
 
 /// An open file descriptor, closed when dropped.
@@ -27,7 +27,7 @@ impl File {
 
     /// Opens for reading.
     pub fn open_read(path: &CStr) -> Result<Self, Errno> {
-        Self::open(path, o::RDONLY, 0)
+        Self::open(path, O_RDONLY, 0)
     }
 
     /// Takes ownership of `fd`.
@@ -155,7 +155,7 @@ pub struct ReadDir {
 
 /// Opens directory `path` for listing.
 pub fn read_dir(path: &CStr) -> Result<ReadDir, Errno> {
-    let file = File::open(path, o::RDONLY | o::DIRECTORY, 0)?;
+    let file = File::open(path, O_RDONLY | O_DIRECTORY, 0)?;
     Ok(ReadDir {
         file,
         buf: [0; 1024],

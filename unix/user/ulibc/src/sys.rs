@@ -8,7 +8,9 @@
 
 use crate::errno::Errno;
 use crate::syscall::{split, stub};
-use crate::types::{Fd, Rlimit, Stat, Termios, Timespec, Utsname, Winsize, ioctl};
+use crate::types::{
+    Dirent, Fd, Rlimit, Stat, TIOCGETA, TIOCGWINSZ, Termios, Timespec, Timeval, Utsname, Winsize,
+};
 use core::ffi::CStr;
 
 /// The syscalls with raw pointer arguments, as the ABI defines them.
@@ -41,7 +43,7 @@ pub mod raw {
     }
 
     /// `time(tloc)`; `tloc` may be null.
-    pub unsafe fn time(tloc: *mut u32) -> Result<u32, Errno> {
+    pub unsafe fn time(tloc: *mut u64) -> Result<u32, Errno> {
         // SAFETY: per the caller.
         split(unsafe { stub::__ulibc_sys_time(tloc as usize) })
     }
@@ -165,10 +167,52 @@ pub mod raw {
         split(unsafe { stub::__ulibc_sys_madvise(addr, len, advice as usize) })
     }
 
-    /// `ioctl(fd, request, arg)`.
-    pub unsafe fn ioctl(fd: Fd, request: u32, arg: usize) -> Result<u32, Errno> {
+    /// `readdir(fd, ent)`: 1 with an entry stored, 0 at the end.
+    pub unsafe fn readdir(fd: Fd, ent: *mut Dirent) -> Result<u32, Errno> {
         // SAFETY: per the caller.
-        split(unsafe { stub::__ulibc_sys_ioctl(fd as usize, request as usize, arg) })
+        split(unsafe { stub::__ulibc_sys_readdir(fd as usize, ent as usize) })
+    }
+
+    /// `ssyslog(level, msg)`.
+    pub unsafe fn ssyslog(level: u32, msg: *const u8) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_ssyslog(level as usize, msg as usize) })
+    }
+
+    /// `nanosleep(req, rem)`.
+    pub unsafe fn nanosleep(req: *const Timespec, rem: *mut Timespec) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_nanosleep(req as usize, rem as usize) })
+    }
+
+    /// `gettimeofday(tv, tz)`.
+    pub unsafe fn gettimeofday(tv: *mut Timeval, tz: usize) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_gettimeofday(tv as usize, tz) })
+    }
+
+    /// `gethostname(buf, len)`.
+    pub unsafe fn gethostname(buf: *mut u8, len: usize) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_gethostname(buf as usize, len) })
+    }
+
+    /// `sethostname(name, len)`.
+    pub unsafe fn sethostname(name: *const u8, len: usize) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_sethostname(name as usize, len) })
+    }
+
+    /// `creat(path, mode)`.
+    pub unsafe fn creat(path: *const u8, mode: u32) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_creat(path as usize, mode as usize) })
+    }
+
+    /// `ioctl(fd, request, data, len)`.
+    pub unsafe fn ioctl(fd: Fd, request: u32, data: usize, len: usize) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_ioctl(fd as usize, request as usize, data, len) })
     }
 }
 
@@ -284,7 +328,7 @@ pub fn setrlimit(resource: u32, limit: Rlimit) -> Result<(), Errno> {
 /// `mmap(addr, len, prot, flags, fd, offset)`: `len` bytes (rounded up
 /// to pages) of private anonymous memory, zero until written; `prot` from
 /// [`crate::types::prot`], `flags` from [`crate::types::map`] (the kernel
-/// wants `map::ANON`, `fd` −1 and `offset` 0). Without `MAP_FIXED`, `addr`
+/// wants `MAP_ANON`, `fd` −1 and `offset` 0). Without `MAP_FIXED`, `addr`
 /// is a hint (null: the kernel chooses). The mapping's address.
 ///
 /// # Safety
@@ -313,7 +357,7 @@ pub fn mmap_anon(len: usize, prot: u32) -> Result<*mut u8, Errno> {
             core::ptr::null_mut(),
             len,
             prot,
-            crate::types::map::ANON,
+            crate::types::MAP_ANON,
             -1,
             0,
         )
@@ -350,12 +394,12 @@ pub unsafe fn madvise(addr: *mut u8, len: usize, advice: u32) -> Result<(), Errn
     unsafe { raw::madvise(addr as usize, len, advice) }.map(drop)
 }
 
-/// `ioctl(fd, TCGETS)`: the terminal's attributes (`ENOTTY` if `fd` is not
+/// `ioctl(fd, TIOCGETA)`: the terminal's attributes (`ENOTTY` if `fd` is not
 /// the console).
 pub fn tcgetattr(fd: Fd) -> Result<Termios, Errno> {
     let mut t = Termios::default();
-    // SAFETY: TCGETS writes one `Termios` at the pointer.
-    unsafe { raw::ioctl(fd, ioctl::TCGETS, (&raw mut t) as usize) }?;
+    // SAFETY: TIOCGETA writes one `Termios` at the pointer.
+    unsafe { raw::ioctl(fd, TIOCGETA, (&raw mut t) as usize, Termios::SIZE) }?;
     Ok(t)
 }
 
@@ -363,11 +407,98 @@ pub fn tcgetattr(fd: Fd) -> Result<Termios, Errno> {
 pub fn get_winsize(fd: Fd) -> Result<Winsize, Errno> {
     let mut w = Winsize::default();
     // SAFETY: TIOCGWINSZ writes one `Winsize` at the pointer.
-    unsafe { raw::ioctl(fd, ioctl::TIOCGWINSZ, (&raw mut w) as usize) }?;
+    unsafe { raw::ioctl(fd, TIOCGWINSZ, (&raw mut w) as usize, Winsize::SIZE) }?;
     Ok(w)
 }
 
-/// `isatty(fd)`: whether `TCGETS` succeeds.
+/// `isatty(fd)`: whether `TIOCGETA` succeeds.
 pub fn isatty(fd: Fd) -> bool {
     tcgetattr(fd).is_ok()
+}
+
+/// Calls without pointer arguments that cannot fail in a way the caller must
+/// handle specially: `Err` carries the errno.
+macro_rules! plain_calls {
+    ($($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) = $stub:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name($($arg: $ty),*) -> Result<u32, Errno> {
+            // SAFETY: the call takes no pointer.
+            split(unsafe { stub::$stub($($arg as usize),*) })
+        }
+    )*};
+}
+
+plain_calls! {
+    /// `gettid()`: the thread id (one thread per process: the pid).
+    gettid() = __ulibc_sys_gettid;
+    /// `getuid()`: always 0 (root is the only user).
+    getuid() = __ulibc_sys_getuid;
+    /// `geteuid()`.
+    geteuid() = __ulibc_sys_geteuid;
+    /// `getgid()`.
+    getgid() = __ulibc_sys_getgid;
+    /// `getegid()`.
+    getegid() = __ulibc_sys_getegid;
+    /// `setuid(id)`: only 0 exists (`EINVAL` otherwise).
+    setuid(id: u32) = __ulibc_sys_setuid;
+    /// `setgid(id)`.
+    setgid(id: u32) = __ulibc_sys_setgid;
+    /// `getpgrp()`.
+    getpgrp() = __ulibc_sys_getpgrp;
+    /// `getpgid(pid)`.
+    getpgid(pid: u32) = __ulibc_sys_getpgid;
+    /// `setpgid(pid, pgid)`.
+    setpgid(pid: u32, pgid: u32) = __ulibc_sys_setpgid;
+    /// `umask(mask)`: the previous mask.
+    umask(mask: u32) = __ulibc_sys_umask;
+    /// `personality(persona)`: `0xFFFFFFFF` queries.
+    personality(persona: u32) = __ulibc_sys_personality;
+    /// `sync()`.
+    sync() = __ulibc_sys_sync;
+    /// `sleepmsec(msec)`: Phantom's millisecond sleep.
+    sleepmsec(msec: u32) = __ulibc_sys_sleepmsec;
+}
+
+/// `readdir(fd)`: the next entry of the directory open at `fd`, `None` at the
+/// end.
+pub fn readdir(fd: Fd) -> Result<Option<Dirent>, Errno> {
+    let mut d = Dirent::default();
+    // SAFETY: `d` is a writable `Dirent`.
+    match unsafe { raw::readdir(fd, &mut d) }? {
+        0 => Ok(None),
+        _ => Ok(Some(d)),
+    }
+}
+
+/// `ssyslog(level, msg)`: a line in the kernel's log.
+pub fn ssyslog(level: u32, msg: &CStr) -> Result<(), Errno> {
+    // SAFETY: `msg` is NUL-terminated.
+    unsafe { raw::ssyslog(level, msg.as_ptr().cast()) }.map(drop)
+}
+
+/// `nanosleep(req, NULL)`.
+pub fn nanosleep(req: &Timespec) -> Result<(), Errno> {
+    // SAFETY: `req` is a readable `Timespec`; no remainder is asked for.
+    unsafe { raw::nanosleep(req, core::ptr::null_mut()) }.map(drop)
+}
+
+/// `gettimeofday(&tv, NULL)`.
+pub fn gettimeofday() -> Result<Timeval, Errno> {
+    let mut tv = Timeval::default();
+    // SAFETY: `tv` is a writable `Timeval`.
+    unsafe { raw::gettimeofday(&mut tv, 0) }?;
+    Ok(tv)
+}
+
+/// `gethostname(buf)`: the name's length (without its NUL) in `buf`.
+pub fn gethostname(buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is writable for its length.
+    unsafe { raw::gethostname(buf.as_mut_ptr(), buf.len()) }?;
+    Ok(buf.iter().position(|&b| b == 0).unwrap_or(buf.len()))
+}
+
+/// `sethostname(name)`.
+pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
+    // SAFETY: `name` is readable for its length.
+    unsafe { raw::sethostname(name.as_ptr(), name.len()) }.map(drop)
 }

@@ -78,7 +78,7 @@ macro_rules! stubs {
                 $(#[$doc])*
                 pub unsafe extern "C" fn $name($($arg: usize),*) -> u64 {
                     $(let _ = $arg;)*
-                    (38u64 << 32) | 0xFFFF_FFFF
+                    (78u64 << 32) | 0xFFFF_FFFF
                 }
             )*
         }
@@ -92,8 +92,50 @@ stubs! {
     __ulibc_sys_getpagesize = nr::GETPAGESIZE, ();
     /// `uname(buf)`.
     __ulibc_sys_uname = nr::UNAME, (buf);
-    /// `time(tloc)`.
+    /// `time(tloc)`: stores the 64-bit `time_t` at `tloc` unless NULL.
     __ulibc_sys_time = nr::TIME, (tloc);
+    /// `ssyslog(level, msg)`.
+    __ulibc_sys_ssyslog = nr::SSYSLOG, (level, msg);
+    /// `personality(persona)`.
+    __ulibc_sys_personality = nr::PERSONALITY, (persona);
+    /// `sync()`.
+    __ulibc_sys_sync = nr::SYNC, ();
+    /// `sleepmsec(msec)`.
+    __ulibc_sys_sleepmsec = nr::SLEEPMSEC, (msec);
+    /// `nanosleep(req, rem)`.
+    __ulibc_sys_nanosleep = nr::NANOSLEEP, (req, rem);
+    /// `gettimeofday(tv, tz)`.
+    __ulibc_sys_gettimeofday = nr::GETTIMEOFDAY, (tv, tz);
+    /// `gettid()`.
+    __ulibc_sys_gettid = nr::GETTID, ();
+    /// `getuid()`.
+    __ulibc_sys_getuid = nr::GETUID, ();
+    /// `geteuid()`.
+    __ulibc_sys_geteuid = nr::GETEUID, ();
+    /// `getgid()`.
+    __ulibc_sys_getgid = nr::GETGID, ();
+    /// `getegid()`.
+    __ulibc_sys_getegid = nr::GETEGID, ();
+    /// `setuid(id)`.
+    __ulibc_sys_setuid = nr::SETUID, (id);
+    /// `setgid(id)`.
+    __ulibc_sys_setgid = nr::SETGID, (id);
+    /// `getpgrp()`.
+    __ulibc_sys_getpgrp = nr::GETPGRP, ();
+    /// `getpgid(pid)`.
+    __ulibc_sys_getpgid = nr::GETPGID, (pid);
+    /// `setpgid(pid, pgid)`.
+    __ulibc_sys_setpgid = nr::SETPGID, (pid, pgid);
+    /// `umask(mask)`.
+    __ulibc_sys_umask = nr::UMASK, (mask);
+    /// `gethostname(buf, len)`.
+    __ulibc_sys_gethostname = nr::GETHOSTNAME, (buf, len);
+    /// `sethostname(name, len)`.
+    __ulibc_sys_sethostname = nr::SETHOSTNAME, (name, len);
+    /// `creat(path, mode)`.
+    __ulibc_sys_creat = nr::CREAT, (path, mode);
+    /// `readdir(fd, dirent)`: one Phantom `struct dirent` per call.
+    __ulibc_sys_readdir = nr::READDIR, (fd, dirent);
     /// `clock_gettime(clock, ts)`.
     __ulibc_sys_clock_gettime = nr::CLOCK_GETTIME, (clock, ts);
     /// `getpid()`.
@@ -116,22 +158,22 @@ stubs! {
     __ulibc_sys_fstat = nr::FSTAT, (fd, st);
     /// `stat(path, st)`.
     __ulibc_sys_stat = nr::STAT, (path, st);
-    /// `brk(addr)` (issue 6).
+    /// `brk(addr)`.
     __ulibc_sys_brk = nr::BRK, (addr);
-    /// `ioctl(fd, request, arg)`.
-    __ulibc_sys_ioctl = nr::IOCTL, (fd, request, arg);
-    /// `getrlimit(resource, rlim)` (issue 6).
+    /// `ioctl(fd, request, data, len)`: Phantom's four arguments.
+    __ulibc_sys_ioctl = nr::IOCTL, (fd, request, data, len);
+    /// `getrlimit(resource, rlim)`.
     __ulibc_sys_getrlimit = nr::GETRLIMIT, (resource, rlim);
-    /// `setrlimit(resource, rlim)` (issue 6).
+    /// `setrlimit(resource, rlim)`.
     __ulibc_sys_setrlimit = nr::SETRLIMIT, (resource, rlim);
-    /// `madvise(addr, len, advice)` (issue 6).
+    /// `madvise(addr, len, advice)`.
     __ulibc_sys_madvise = nr::MADVISE, (addr, len, advice);
-    /// `mmap(addr, len, prot, flags, fd, offset)` (issue 6): six arguments
+    /// `mmap(addr, len, prot, flags, fd, offset)`: six arguments
     /// on the stack.
     __ulibc_sys_mmap = nr::MMAP, (addr, len, prot, flags, fd, offset);
-    /// `mprotect(addr, len, prot)` (issue 6).
+    /// `mprotect(addr, len, prot)`.
     __ulibc_sys_mprotect = nr::MPROTECT, (addr, len, prot);
-    /// `munmap(addr, len)` (issue 6).
+    /// `munmap(addr, len)`.
     __ulibc_sys_munmap = nr::MUNMAP, (addr, len);
 }
 
@@ -180,7 +222,7 @@ unsafe extern "C" fn __ulibc_syscall(
     _: usize,
     _: usize,
 ) -> u64 {
-    (38u64 << 32) | 0xFFFF_FFFF
+    (78u64 << 32) | 0xFFFF_FFFF
 }
 
 /// Any syscall by number with up to six arguments (unused ones are passed
@@ -227,7 +269,7 @@ mod tests {
     fn memory_numbers() {
         assert_eq!(
             (nr::MADVISE, nr::MMAP, nr::MPROTECT, nr::MUNMAP),
-            (512, 513, 514, 522)
+            (512, 516, 517, 522)
         );
         assert_eq!((nr::BRK, nr::GETRLIMIT, nr::SETRLIMIT), (256, 274, 275));
     }

@@ -96,7 +96,7 @@ fn main(_args: Args) -> i32 {
     // or (as Linux may) a short count of just the readable bytes — never
     // more. Into a /tmp file, so the result can be checked.
     match with_cstr(b"/tmp/badptr", |p| {
-        File::open(p, o::CREAT | o::RDWR | o::TRUNC, 0o644)
+        File::open(p, O_CREAT | O_RDWR | O_TRUNC, 0o644)
     }) {
         Ok(f) => {
             // SAFETY: the first 2 bytes are the end of our .bss; the kernel
@@ -141,7 +141,7 @@ fn main(_args: Args) -> i32 {
     // SAFETY: bad pointers, refused by the kernel.
     c.expect_err(
         "open path at 0x10",
-        unsafe { raw::open(0x10 as *const u8, o::RDONLY, 0) },
+        unsafe { raw::open(0x10 as *const u8, O_RDONLY, 0) },
         Errno::EFAULT,
     );
     // A path with no NUL before unmapped memory: fill the tail page.
@@ -150,7 +150,7 @@ fn main(_args: Args) -> i32 {
     }
     let unterminated = end - 64;
     // SAFETY: the kernel must stop at the unmapped page and refuse.
-    let r = unsafe { raw::open(unterminated as *const u8, o::RDONLY, 0) };
+    let r = unsafe { raw::open(unterminated as *const u8, O_RDONLY, 0) };
     c.expect_err(
         "open path without NUL before unmapped memory",
         r,
@@ -179,15 +179,15 @@ fn main(_args: Args) -> i32 {
     let r = unsafe { raw::uname((end - 100) as *mut Utsname) };
     c.expect_err("uname running off .bss", r, Errno::EFAULT);
     // SAFETY: a bad pointer on purpose; the kernel must refuse it.
-    let r = unsafe { raw::time(0x10 as *mut u32) };
+    let r = unsafe { raw::time(0x10 as *mut u64) };
     c.expect_err("time into the null page", r, Errno::EFAULT);
     // SAFETY: a bad pointer on purpose; the kernel must refuse it.
-    let r = unsafe { raw::clock_gettime(clock::MONOTONIC, 0xC000_0000 as *mut Timespec) };
+    let r = unsafe { raw::clock_gettime(CLOCK_MONOTONIC, 0xC000_0000 as *mut Timespec) };
     c.expect_err("clock_gettime into the guard", r, Errno::EFAULT);
     // SAFETY: a bad pointer on purpose; the kernel must refuse it.
-    let r = unsafe { raw::ioctl(STDOUT, ioctl::TCGETS, 0x10) };
+    let r = unsafe { raw::ioctl(STDOUT, TIOCGETA, 0x10, Termios::SIZE) };
     c.expect_err("ioctl(TCGETS) into the null page", r, Errno::EFAULT);
-    match sys::open(c"/boot", o::RDONLY | o::DIRECTORY, 0) {
+    match sys::open(c"/boot", O_RDONLY | O_DIRECTORY, 0) {
         Ok(dir) => {
             // SAFETY: a bad pointer on purpose; the kernel must refuse it.
             let r = unsafe { raw::getdents(dir, 0x10 as *mut u8, 1024) };

@@ -23,7 +23,7 @@ fn main(_args: Args) -> i32 {
     ] {
         let what =
             ulibc::string::format_array::<64>(format_args!("open {}", Bytes(path.to_bytes())));
-        c.expect_err(what.as_str(), sys::open(path, o::RDONLY, 0), Errno::ENOENT);
+        c.expect_err(what.as_str(), sys::open(path, O_RDONLY, 0), Errno::ENOENT);
     }
     c.expect_err(
         "stat /tmp/missing",
@@ -37,7 +37,7 @@ fn main(_args: Args) -> i32 {
     );
     c.expect_err(
         "open /tmp/no-such-dir/x with O_CREAT",
-        sys::open(c"/tmp/no-such-dir/x", o::CREAT | o::WRONLY, 0o644),
+        sys::open(c"/tmp/no-such-dir/x", O_CREAT | O_WRONLY, 0o644),
         Errno::ENOENT,
     );
     c.finish()

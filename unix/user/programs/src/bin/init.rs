@@ -15,9 +15,9 @@ ulibc::entry!(main);
 
 fn kind(d: u8) -> &'static str {
     match d {
-        dt::REG => "file",
-        dt::DIR => "dir",
-        dt::CHR => "chr",
+        DT_REG => "file",
+        DT_DIR => "dir",
+        DT_CHR => "chr",
         _ => "?",
     }
 }

@@ -67,7 +67,7 @@ const FIXED_AT: usize = 0x4000_0000;
 const HINT_AT: usize = 0x5000_0000;
 /// Unmapped on our layout (checked in `/proc/self/maps` first).
 const HOLE_AT: usize = 0x6000_0000;
-const RW: u32 = prot::READ | prot::WRITE;
+const RW: u32 = PROT_READ | PROT_WRITE;
 
 /// In `.data` (non-zero initialiser): `MADV_DONTNEED` must leave it alone.
 static DATA_WORD: AtomicU32 = AtomicU32::new(0x1234_5678);
@@ -424,7 +424,7 @@ fn basics(c: &mut Checker) {
     }
 
     // The flags the kernel accepts and ignores.
-    let flags = map::ANON | map::NORESERVE | map::POPULATE | map::STACK;
+    let flags = MAP_ANON | MAP_NORESERVE | MAP_POPULATE | MAP_STACK;
     if let Some(p) = addr_ok(
         c,
         "mmap with MAP_NORESERVE|MAP_POPULATE|MAP_STACK",
@@ -462,7 +462,7 @@ fn hints_and_fixed(c: &mut Checker) {
     }
 
     // A free hint is used (rounded down to its page); a taken one is not.
-    let h = mmap_raw(HINT_AT + 0x123, 2 * PAGE, RW, map::ANON, -1, 0);
+    let h = mmap_raw(HINT_AT + 0x123, 2 * PAGE, RW, MAP_ANON, -1, 0);
     c.check(
         "mmap hint 0x50000123 (free): mapped at 0x50000000",
         h == Ok(HINT_AT),
@@ -470,7 +470,7 @@ fn hints_and_fixed(c: &mut Checker) {
     );
     if h == Ok(HINT_AT) {
         fill(HINT_AT, 2 * PAGE, 0x4);
-        let h2 = mmap_raw(HINT_AT, PAGE, RW, map::ANON, -1, 0);
+        let h2 = mmap_raw(HINT_AT, PAGE, RW, MAP_ANON, -1, 0);
         let bad = verify(HINT_AT, 2 * PAGE, 0x4);
         c.check(
             "mmap hint 0x50000000 (taken): elsewhere, nothing replaced",
@@ -484,7 +484,7 @@ fn hints_and_fixed(c: &mut Checker) {
     }
 
     // MAP_FIXED at a chosen free address.
-    let fixed = map::ANON | map::FIXED;
+    let fixed = MAP_ANON | MAP_FIXED;
     let f = mmap_raw(FIXED_AT, 3 * PAGE, RW, fixed, -1, 0);
     c.check(
         "MAP_FIXED at free 0x40000000: exactly there",
@@ -512,7 +512,7 @@ fn hints_and_fixed(c: &mut Checker) {
         format_args!("{}", Shown(l)),
     );
 
-    let nr = map::ANON | map::FIXED_NOREPLACE;
+    let nr = MAP_ANON | MAP_FIXED_NOREPLACE;
     c.expect_err(
         "MAP_FIXED_NOREPLACE over it",
         mmap_raw(FIXED_AT + PAGE, PAGE, RW, nr, -1, 0),
@@ -537,7 +537,7 @@ fn hints_and_fixed(c: &mut Checker) {
     // MAP_FIXED over the middle page: replaced (zero, read-only), the
     // others keep their data.
     let mid = FIXED_AT + PAGE;
-    let r = mmap_raw(mid, PAGE, prot::READ, fixed, -1, 0);
+    let r = mmap_raw(mid, PAGE, PROT_READ, fixed, -1, 0);
     c.check(
         "MAP_FIXED over the middle page (PROT_READ)",
         r == Ok(mid),
@@ -623,7 +623,7 @@ fn protection(c: &mut Checker) {
         return;
     };
     fill(a, 2 * PAGE, 0x7);
-    c.expect_ok("mprotect PROT_READ", protect(a, 2 * PAGE, prot::READ));
+    c.expect_ok("mprotect PROT_READ", protect(a, 2 * PAGE, PROT_READ));
     let bad = verify(a, 2 * PAGE, 0x7);
     c.check(
         "  … still readable, same data",
@@ -650,9 +650,9 @@ fn protection(c: &mut Checker) {
     );
     c.expect_ok(
         "mprotect with length 0 does nothing",
-        protect(a, 0, prot::NONE),
+        protect(a, 0, PROT_NONE),
     );
-    c.expect_ok("mprotect PROT_NONE", protect(a + PAGE, PAGE, prot::NONE));
+    c.expect_ok("mprotect PROT_NONE", protect(a + PAGE, PAGE, PROT_NONE));
     let m = Maps::read().ok();
     let l = m.as_ref().and_then(|m| m.covering(a + PAGE, a + 2 * PAGE));
     c.check(
@@ -671,7 +671,7 @@ fn protection(c: &mut Checker) {
     }
     if c.expect_ok(
         "mprotect PROT_READ|PROT_EXEC",
-        protect(x, PAGE, prot::READ | prot::EXEC),
+        protect(x, PAGE, PROT_READ | PROT_EXEC),
     )
     .is_some()
     {
@@ -701,7 +701,7 @@ fn advice(c: &mut Checker) {
         return;
     };
     fill(a, 2 * PAGE, 0x9);
-    let hints = [madv::NORMAL, madv::RANDOM, madv::SEQUENTIAL, madv::WILLNEED];
+    let hints = [MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED];
     let r: Result<(), Errno> = hints.iter().try_for_each(|&h| advise(a, 2 * PAGE, h));
     let bad = verify(a, 2 * PAGE, 0x9);
     c.check(
@@ -711,7 +711,7 @@ fn advice(c: &mut Checker) {
     );
     c.expect_ok(
         "madvise DONTNEED of the first page",
-        advise(a, PAGE, madv::DONTNEED),
+        advise(a, PAGE, MADV_DONTNEED),
     );
     let z = nonzero(a, PAGE);
     let b2 = (0..PAGE).find(|&i| byte(a + PAGE + i) != programs::pattern(0x9, PAGE + i));
@@ -729,7 +729,7 @@ fn advice(c: &mut Checker) {
     );
     c.expect_ok(
         "madvise with length 0 does nothing",
-        advise(a, 0, madv::DONTNEED),
+        advise(a, 0, MADV_DONTNEED),
     );
     let bad = verify(a, PAGE, 0x6);
     c.check(
@@ -745,7 +745,7 @@ fn advice(c: &mut Checker) {
             let base = b.next_multiple_of(PAGE);
             if brk(base + PAGE).is_ok() {
                 set_word(base, 0xDEAD_BEEF);
-                let r = advise(base, PAGE, madv::DONTNEED);
+                let r = advise(base, PAGE, MADV_DONTNEED);
                 let v = word(base);
                 c.check(
                     "madvise DONTNEED on a heap page: reads zero",
@@ -770,7 +770,7 @@ fn advice(c: &mut Checker) {
     // The program's own .data is left as it is.
     DATA_WORD.store(0x9ABC_DEF0, Ordering::SeqCst);
     let page = (&raw const DATA_WORD as usize) & !(PAGE - 1);
-    let r = advise(page, PAGE, madv::DONTNEED);
+    let r = advise(page, PAGE, MADV_DONTNEED);
     let v = DATA_WORD.load(Ordering::SeqCst);
     c.check(
         "madvise DONTNEED on our .data leaves it as it is",
@@ -790,7 +790,7 @@ fn heap_meets_mapping(c: &mut Checker) {
     };
     let g = b.next_multiple_of(PAGE);
     let at = g + 2 * PAGE;
-    let nr = map::ANON | map::FIXED_NOREPLACE;
+    let nr = MAP_ANON | MAP_FIXED_NOREPLACE;
     let r = mmap_raw(at, PAGE, RW, nr, -1, 0);
     if !c.check(
         "mmap two pages above the break's guard",
@@ -817,7 +817,7 @@ fn heap_meets_mapping(c: &mut Checker) {
 }
 
 fn errors(c: &mut Checker) {
-    let anon_fl = map::ANON;
+    let anon_fl = MAP_ANON;
     c.expect_err(
         "mmap length 0",
         mmap_raw(0, 0, RW, anon_fl, -1, 0),
@@ -825,29 +825,22 @@ fn errors(c: &mut Checker) {
     );
     c.expect_err(
         "mmap MAP_FIXED at unaligned 0x40000800",
-        mmap_raw(FIXED_AT + 0x800, PAGE, RW, anon_fl | map::FIXED, -1, 0),
+        mmap_raw(FIXED_AT + 0x800, PAGE, RW, anon_fl | MAP_FIXED, -1, 0),
         Errno::EINVAL,
     );
     c.expect_err(
         "mmap MAP_SHARED|MAP_ANONYMOUS",
-        mmap_raw(0, PAGE, RW, map::SHARED | map::ANONYMOUS, -1, 0),
+        mmap_raw(0, PAGE, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
         Errno::EINVAL,
     );
     c.expect_err(
         "mmap MAP_SHARED|MAP_PRIVATE",
-        mmap_raw(
-            0,
-            PAGE,
-            RW,
-            map::SHARED | map::PRIVATE | map::ANONYMOUS,
-            -1,
-            0,
-        ),
+        mmap_raw(0, PAGE, RW, MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
         Errno::EINVAL,
     );
     c.expect_err(
         "mmap neither SHARED nor PRIVATE",
-        mmap_raw(0, PAGE, RW, map::ANONYMOUS, -1, 0),
+        mmap_raw(0, PAGE, RW, MAP_ANONYMOUS, -1, 0),
         Errno::EINVAL,
     );
     c.expect_err(
@@ -867,19 +860,19 @@ fn errors(c: &mut Checker) {
     );
     c.expect_err(
         "mmap file, fd 99 not open",
-        mmap_raw(0, PAGE, prot::READ, map::PRIVATE, 99, 0),
+        mmap_raw(0, PAGE, PROT_READ, MAP_PRIVATE, 99, 0),
         Errno::EBADF,
     );
     c.expect_err(
         "mmap file, fd -1 without MAP_ANONYMOUS",
-        mmap_raw(0, PAGE, prot::READ, map::PRIVATE, -1, 0),
+        mmap_raw(0, PAGE, PROT_READ, MAP_PRIVATE, -1, 0),
         Errno::EBADF,
     );
     match File::open_read(c"/dev/zero") {
         Ok(f) => {
             c.expect_err(
                 "mmap file, fd open (/dev/zero)",
-                mmap_raw(0, PAGE, prot::READ, map::PRIVATE, f.fd(), 0),
+                mmap_raw(0, PAGE, PROT_READ, MAP_PRIVATE, f.fd(), 0),
                 Errno::ENODEV,
             );
         }
@@ -897,7 +890,7 @@ fn errors(c: &mut Checker) {
         mmap_raw(0, 0xFFFF_FFFF, RW, anon_fl, -1, 0),
         Errno::ENOMEM,
     );
-    let fixed = anon_fl | map::FIXED;
+    let fixed = anon_fl | MAP_FIXED;
     c.expect_err(
         "mmap MAP_FIXED at 0x1000 (below 0x10000)",
         mmap_raw(0x1000, PAGE, RW, fixed, -1, 0),
@@ -976,7 +969,7 @@ fn errors(c: &mut Checker) {
     c.check("0x60000000 unmapped (1 MiB)", hole_free, format_args!(""));
     c.expect_err(
         "mprotect of an unmapped range",
-        protect(HOLE_AT, PAGE, prot::READ),
+        protect(HOLE_AT, PAGE, PROT_READ),
         Errno::ENOMEM,
     );
     if let Ok(g) = guard {
@@ -988,22 +981,22 @@ fn errors(c: &mut Checker) {
     }
     c.expect_err(
         "mprotect the stack (0xBFFFF000)",
-        protect(STACK_TOP - PAGE, PAGE, prot::READ),
+        protect(STACK_TOP - PAGE, PAGE, PROT_READ),
         Errno::EINVAL,
     );
     c.expect_err(
         "mprotect unaligned",
-        protect(FIXED_AT + 0x10, PAGE, prot::READ),
+        protect(FIXED_AT + 0x10, PAGE, PROT_READ),
         Errno::EINVAL,
     );
     c.expect_err(
         "mprotect PROT_GROWSDOWN (0x01000000)",
-        protect(HOLE_AT, PAGE, 0x0100_0000 | prot::READ),
+        protect(HOLE_AT, PAGE, 0x0100_0000 | PROT_READ),
         Errno::EINVAL,
     );
     c.expect_err(
         "madvise unaligned",
-        advise(HOLE_AT + 8, PAGE, madv::NORMAL),
+        advise(HOLE_AT + 8, PAGE, MADV_NORMAL),
         Errno::EINVAL,
     );
     if let Some(a) = addr_ok(c, "mmap 1 page (for madvise errors)", anon(PAGE, RW)) {
@@ -1014,14 +1007,14 @@ fn errors(c: &mut Checker) {
         );
         c.expect_err(
             "madvise running into unmapped memory",
-            advise(a, 2 * PAGE, madv::DONTNEED),
+            advise(a, 2 * PAGE, MADV_DONTNEED),
             Errno::ENOMEM,
         );
         let _ = unmap(a, PAGE);
     }
     c.expect_err(
         "madvise of an unmapped range",
-        advise(HOLE_AT, PAGE, madv::DONTNEED),
+        advise(HOLE_AT, PAGE, MADV_DONTNEED),
         Errno::ENOMEM,
     );
     // After all these refusals the listing is still sane.
@@ -1152,7 +1145,7 @@ fn maxmap() -> i32 {
     let mut refused = None;
     let mut i = 0;
     while i < PAGES {
-        if let Err(e) = protect(a + i * PAGE, PAGE, prot::READ) {
+        if let Err(e) = protect(a + i * PAGE, PAGE, PROT_READ) {
             refused = Some((i, e));
             break;
         }
@@ -1251,7 +1244,7 @@ fn kill_mode(mode: &str) -> i32 {
                 return fail(mode, "mmap");
             };
             set_word(a, 0x1234_5678);
-            if protect(a, PAGE, prot::READ).is_err() {
+            if protect(a, PAGE, PROT_READ).is_err() {
                 return fail(mode, "mprotect");
             }
             let v = word(a);
@@ -1264,7 +1257,7 @@ fn kill_mode(mode: &str) -> i32 {
             ))
         }
         "none" => {
-            let Ok(a) = anon(PAGE, prot::NONE) else {
+            let Ok(a) = anon(PAGE, PROT_NONE) else {
                 return fail(mode, "mmap");
             };
             println!("mmaptest: none: reading PROT_NONE {a:#x} (expect SIGSEGV)");

@@ -43,7 +43,7 @@ fn write(addr: usize) {
 /// Waits `ms` milliseconds by `CLOCK_MONOTONIC` (or about that many TSC
 /// ticks × 10⁶ if there is no clock).
 fn wait_ms(ms: u64) {
-    let now = || ulibc::sys::clock_gettime(clock::MONOTONIC).map(|t| t.as_nanos());
+    let now = || ulibc::sys::clock_gettime(CLOCK_MONOTONIC).map(|t| t.as_nanos());
     match now() {
         Ok(start) => while now().is_ok_and(|t| t - start < ms * 1_000_000) {},
         Err(_) => programs::busy_wait(ms * 1_000_000),

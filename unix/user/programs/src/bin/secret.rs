@@ -36,9 +36,9 @@ fn main(args: Args) -> i32 {
         w.store(SECRET_WORD + i as u32, Ordering::Relaxed);
     }
     println!("secret: page at 0x30000000 filled; waiting {seconds} s");
-    let start = sys::clock_gettime(clock::MONOTONIC).map(|t| t.as_nanos());
+    let start = sys::clock_gettime(CLOCK_MONOTONIC).map(|t| t.as_nanos());
     if let Ok(start) = start {
-        while let Ok(now) = sys::clock_gettime(clock::MONOTONIC) {
+        while let Ok(now) = sys::clock_gettime(CLOCK_MONOTONIC) {
             if now.as_nanos().saturating_sub(start) >= seconds * 1_000_000_000 {
                 break;
             }

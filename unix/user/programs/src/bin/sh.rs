@@ -628,10 +628,10 @@ fn cat(sh: &mut Shell, argv: &[&[u8]]) -> i32 {
 /// `-rw-r--r--` for a mode.
 fn mode_string(mode: u16) -> [u8; 10] {
     let mut m = *b"----------";
-    m[0] = match mode & s::IFMT {
-        s::IFDIR => b'd',
-        s::IFCHR => b'c',
-        s::IFREG => b'-',
+    m[0] = match u32::from(mode) & S_IFMT {
+        S_IFDIR => b'd',
+        S_IFCHR => b'c',
+        S_IFREG => b'-',
         _ => b'?',
     };
     for (i, c) in b"rwxrwxrwx".iter().enumerate() {
@@ -644,10 +644,10 @@ fn mode_string(mode: u16) -> [u8; 10] {
 
 fn kind_name(st: &Stat) -> &'static str {
     match st.file_type() {
-        s::IFREG if st.st_size == 0 => "regular empty file",
-        s::IFREG => "regular file",
-        s::IFDIR => "directory",
-        s::IFCHR => "character special file",
+        S_IFREG if st.st_size == 0 => "regular empty file",
+        S_IFREG => "regular file",
+        S_IFDIR => "directory",
+        S_IFCHR => "character special file",
         _ => "unknown",
     }
 }
@@ -713,15 +713,15 @@ impl Listing {
 
 /// Lists one entry of directory `dir`.
 fn ls_entry(w: &mut FdWriter<2048>, dir: &Path, name: &[u8], kind: u8, long: bool) {
-    let st = if long || kind == dt::UNKNOWN {
+    let st = if long || kind == DT_UNKNOWN {
         let mut p = Path::new(dir.bytes());
         p.push(name).and_then(|()| p.with_c(sys::stat))
     } else {
         Err(Errno::ENOSYS)
     };
     let is_dir = match kind {
-        dt::UNKNOWN => st.map(|s| s.is_dir()).unwrap_or(false),
-        k => k == dt::DIR,
+        DT_UNKNOWN => st.map(|s| s.is_dir()).unwrap_or(false),
+        k => k == DT_DIR,
     };
     ls_line(w, name, st, is_dir, long);
 }
@@ -848,19 +848,18 @@ fn civil(days: u32) -> (u32, u32, u32) {
 }
 
 /// `YYYY-MM-DD HH:MM:SS` for seconds since the epoch.
-struct DateTime(u32, u32);
+struct DateTime(u64);
 
 impl core::fmt::Display for DateTime {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let (y, mo, d) = civil(self.0 / 86_400);
+        let (y, mo, d) = civil((self.0 / 86_400) as u32);
         let t = self.0 % 86_400;
         write!(
             f,
-            "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}.{:09}",
+            "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}",
             t / 3600,
             t / 60 % 60,
-            t % 60,
-            self.1
+            t % 60
         )
     }
 }
@@ -881,14 +880,7 @@ fn stat(sh: &mut Shell, argv: &[&[u8]]) -> i32 {
         };
         let mut w = FdWriter::<1024>::new(STDOUT);
         let _ = writeln!(w, "  File: {}", Bytes(p));
-        let _ = writeln!(
-            w,
-            "  Size: {:<10} Blocks: {:<10} IO Block: {:<6} {}",
-            st.st_size,
-            st.st_blocks,
-            st.st_blksize,
-            kind_name(&st)
-        );
+        let _ = writeln!(w, "  Size: {:<10} {}", st.st_size, kind_name(&st));
         let _ = write!(
             w,
             "Device: {:<9} Inode: {:<10} Links: {}",
@@ -911,9 +903,9 @@ fn stat(sh: &mut Shell, argv: &[&[u8]]) -> i32 {
             st.st_uid,
             st.st_gid
         );
-        let _ = writeln!(w, "Access: {}", DateTime(st.st_atime, st.st_atime_nsec));
-        let _ = writeln!(w, "Modify: {}", DateTime(st.st_mtime, st.st_mtime_nsec));
-        let _ = writeln!(w, "Change: {}", DateTime(st.st_ctime, st.st_ctime_nsec));
+        let _ = writeln!(w, "Access: {}", DateTime(st.st_atime));
+        let _ = writeln!(w, "Modify: {}", DateTime(st.st_mtime));
+        let _ = writeln!(w, "Change: {}", DateTime(st.st_ctime));
         if w.finish().is_err() {
             return 1;
         }
@@ -958,7 +950,7 @@ fn write(sh: &mut Shell, argv: &[&[u8]]) -> i32 {
     };
     let file = sh
         .resolve(name)
-        .and_then(|p| p.with_c(|c| File::open(c, o::WRONLY | o::CREAT | o::TRUNC, 0o644)));
+        .and_then(|p| p.with_c(|c| File::open(c, O_WRONLY | O_CREAT | O_TRUNC, 0o644)));
     let file = match file {
         Ok(f) => f,
         Err(e) => {
@@ -1111,14 +1103,14 @@ fn mem(_: &mut Shell, _: &[&[u8]]) -> i32 {
             1
         }
     };
-    let limits = [("STACK", rlimit::STACK), ("DATA", rlimit::DATA)];
+    let limits = [("STACK", RLIMIT_STACK), ("DATA", RLIMIT_DATA)];
     for (name, r) in limits {
         if let Ok(l) = sys::getrlimit(r) {
             let mut w = FdWriter::<128>::new(STDOUT);
             let _ = write!(w, "RLIMIT_{}: ", name);
             for (i, v) in [l.rlim_cur, l.rlim_max].into_iter().enumerate() {
                 let sep = if i == 0 { "" } else { " / hard " };
-                if v == rlimit::INFINITY {
+                if v == RLIM_INFINITY {
                     let _ = write!(w, "{sep}unlimited");
                 } else {
                     let _ = write!(w, "{sep}{} KiB", v >> 10);
@@ -1131,9 +1123,9 @@ fn mem(_: &mut Shell, _: &[&[u8]]) -> i32 {
 }
 
 fn date(_: &mut Shell, _: &[&[u8]]) -> i32 {
-    match sys::clock_gettime(clock::REALTIME) {
+    match sys::clock_gettime(CLOCK_REALTIME) {
         Ok(t) => {
-            println!("{} UTC", DateTime(t.tv_sec, t.tv_nsec));
+            println!("{} UTC", DateTime(t.tv_sec.max(0) as u64));
             0
         }
         Err(e) => {
@@ -1158,7 +1150,7 @@ impl core::fmt::Display for Secs {
 }
 
 fn time(sh: &mut Shell, argv: &[&[u8]]) -> i32 {
-    let now = || sys::clock_gettime(clock::MONOTONIC).map(|t| t.as_nanos());
+    let now = || sys::clock_gettime(CLOCK_MONOTONIC).map(|t| t.as_nanos());
     if argv.len() < 2 {
         return match now() {
             Ok(ns) => {

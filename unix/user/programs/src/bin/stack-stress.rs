@@ -123,7 +123,7 @@ fn main(args: Args) -> i32 {
     let top = &raw const local as usize;
     let ours = (STACK_TOP - (8 << 20)..STACK_TOP).contains(&top);
 
-    let before = getrlimit(rlimit::STACK);
+    let before = getrlimit(RLIMIT_STACK);
     c.check(
         "getrlimit(RLIMIT_STACK): 8 MiB soft by default",
         matches!(before, Ok(r) if r.rlim_cur == 8 << 20),
@@ -132,12 +132,12 @@ fn main(args: Args) -> i32 {
     deep(&mut c, "deep recursion keeps every frame", top, bytes);
 
     // Raise the limit and go deeper.
-    let max = before.map_or(rlimit::INFINITY, |r| r.rlim_max.max(RAISED));
+    let max = before.map_or(RLIM_INFINITY, |r| r.rlim_max.max(RAISED));
     let raised = Rlimit {
         rlim_cur: RAISED,
         rlim_max: max,
     };
-    let set = setrlimit(rlimit::STACK, raised);
+    let set = setrlimit(RLIMIT_STACK, raised);
     c.check(
         "setrlimit(RLIMIT_STACK, 64 MiB)",
         set.is_ok(),
@@ -146,7 +146,7 @@ fn main(args: Args) -> i32 {
     if set.is_err() {
         return c.finish();
     }
-    let after = getrlimit(rlimit::STACK);
+    let after = getrlimit(RLIMIT_STACK);
     c.check(
         "getrlimit reports it",
         after == Ok(raised),
@@ -174,7 +174,7 @@ fn main(args: Args) -> i32 {
             rlim_cur: 16 << 20,
             rlim_max: max,
         };
-        let r = setrlimit(rlimit::STACK, low);
+        let r = setrlimit(RLIMIT_STACK, low);
         c.check(
             "setrlimit below the stack in use: EINVAL",
             r == Err(Errno::EINVAL),
@@ -185,13 +185,13 @@ fn main(args: Args) -> i32 {
         rlim_cur: RAISED,
         rlim_max: RAISED - 4096,
     };
-    let r = setrlimit(rlimit::STACK, inverted);
+    let r = setrlimit(RLIMIT_STACK, inverted);
     c.check(
         "setrlimit rlim_cur > rlim_max: EINVAL",
         r == Err(Errno::EINVAL),
         format_args!("{}: {r:?}", Lim(&Ok(inverted))),
     );
-    let still = getrlimit(rlimit::STACK);
+    let still = getrlimit(RLIMIT_STACK);
     c.check(
         "  … the limit is unchanged",
         still == Ok(raised),

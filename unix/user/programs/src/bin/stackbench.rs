@@ -180,12 +180,12 @@ fn main(args: Args) -> i32 {
     // The stack limit: raised if setrlimit allows, else what it is.
     let mut limit = 8 * MIB;
     let mut raised = false;
-    match sys::getrlimit(rlimit::STACK) {
+    match sys::getrlimit(RLIMIT_STACK) {
         Ok(r) => {
-            if r.rlim_cur != rlimit::INFINITY {
+            if r.rlim_cur != RLIM_INFINITY {
                 limit = r.rlim_cur as usize;
             }
-            let want = RAISED_LIMIT.min(if r.rlim_max == rlimit::INFINITY {
+            let want = RAISED_LIMIT.min(if r.rlim_max == RLIM_INFINITY {
                 usize::MAX
             } else {
                 r.rlim_max as usize
@@ -195,7 +195,7 @@ fn main(args: Args) -> i32 {
                     rlim_cur: want as u32,
                     rlim_max: r.rlim_max,
                 };
-                match sys::setrlimit(rlimit::STACK, new) {
+                match sys::setrlimit(RLIMIT_STACK, new) {
                     Ok(()) => {
                         limit = want;
                         raised = true;

@@ -1,0 +1,101 @@
+//! Wait queues: which processes are blocked, keyed by what they wait for
+//! ([`BlockOn`]): a console line, or a deadline of the monotonic clock. Plain data
+//! (pids and nanoseconds). The kernel parks a process here when its call returns
+//! `Block`, and wakes what an event releases: a line completed on the console, the
+//! clock passing deadlines, a process ending.
+
+use crate::syscall::BlockOn;
+use alloc::collections::BTreeSet;
+use alloc::vec::Vec;
+
+/// See the module documentation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WaitQueues {
+    console: Vec<u32>,
+    /// `(deadline, pid)`, earliest first.
+    deadlines: BTreeSet<(u64, u32)>,
+}
+
+impl WaitQueues {
+    /// Empty queues.
+    pub fn new() -> WaitQueues {
+        WaitQueues::default()
+    }
+
+    /// Park `pid` until `on` happens. A process waits for one thing at a time: an
+    /// earlier entry of the same pid is replaced.
+    pub fn park(&mut self, pid: u32, on: BlockOn) {
+        self.remove(pid);
+        match on {
+            BlockOn::ConsoleInput => self.console.push(pid),
+            BlockOn::Deadline(at) => {
+                self.deadlines.insert((at, pid));
+            }
+        }
+    }
+
+    /// A console line (or end of file) arrived: every reader, in the order they came.
+    pub fn console_ready(&mut self) -> Vec<u32> {
+        core::mem::take(&mut self.console)
+    }
+
+    /// The clock reads `now_ns`: every sleeper whose deadline has passed, earliest
+    /// first.
+    pub fn deadlines_passed(&mut self, now_ns: u64) -> Vec<u32> {
+        let mut due = Vec::new();
+        while let Some(&(at, pid)) = self.deadlines.first() {
+            if at > now_ns {
+                break;
+            }
+            self.deadlines.pop_first();
+            due.push(pid);
+        }
+        due
+    }
+
+    /// The earliest deadline anyone waits for.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.deadlines.first().map(|&(at, _)| at)
+    }
+
+    /// Forget `pid` (it ended).
+    pub fn remove(&mut self, pid: u32) {
+        self.console.retain(|&p| p != pid);
+        self.deadlines.retain(|&(_, p)| p != pid);
+    }
+
+    /// How many processes wait.
+    pub fn len(&self) -> usize {
+        self.console.len() + self.deadlines.len()
+    }
+
+    /// True when nobody waits.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queues_release_what_each_event_releases() {
+        let mut q = WaitQueues::new();
+        q.park(1, BlockOn::ConsoleInput);
+        q.park(2, BlockOn::Deadline(50));
+        q.park(3, BlockOn::Deadline(10));
+        q.park(4, BlockOn::ConsoleInput);
+        assert_eq!(q.len(), 4);
+        assert_eq!(q.next_deadline(), Some(10));
+        assert_eq!(q.deadlines_passed(9), Vec::<u32>::new());
+        assert_eq!(q.deadlines_passed(10), [3]);
+        assert_eq!(q.console_ready(), [1, 4]);
+        assert_eq!(q.console_ready(), Vec::<u32>::new());
+        // Re-parking replaces; removal forgets.
+        q.park(2, BlockOn::ConsoleInput);
+        assert_eq!(q.deadlines_passed(u64::MAX), Vec::<u32>::new());
+        q.remove(2);
+        assert!(q.is_empty());
+    }
+}
