@@ -14,20 +14,24 @@ cd "$(dirname "$0")/.."
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-# --- QEMU -------------------------------------------------------------------
-if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then
-    say "qemu-system-x86_64 missing: installing Debian's qemu-system-x86"
+# --- Debian packages: QEMU, gcc -----------------------------------------------
+missing_packages=()
+command -v qemu-system-x86_64 >/dev/null 2>&1 || missing_packages+=(qemu-system-x86)
+command -v gcc >/dev/null 2>&1 || missing_packages+=(gcc)
+if [ "${#missing_packages[@]}" -gt 0 ]; then
+    say "missing: installing Debian's ${missing_packages[*]}"
     command -v apt-get >/dev/null 2>&1 ||
-        die "no apt-get here: install QEMU (qemu-system-x86_64 >= 7.2) yourself"
+        die "no apt-get here: install ${missing_packages[*]} (QEMU >= 7.2) yourself"
     SUDO=()
     if [ "$(id -u)" -ne 0 ]; then
-        command -v sudo >/dev/null 2>&1 || die "not root and no sudo: install qemu-system-x86 as root"
+        command -v sudo >/dev/null 2>&1 || die "not root and no sudo: install ${missing_packages[*]} as root"
         SUDO=(sudo)
     fi
     export DEBIAN_FRONTEND=noninteractive
     "${SUDO[@]}" apt-get update -q
-    "${SUDO[@]}" apt-get install -y -q --no-install-recommends qemu-system-x86
+    "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing_packages[@]}"
     command -v qemu-system-x86_64 >/dev/null 2>&1 || die "QEMU still missing after apt-get install"
+    command -v gcc >/dev/null 2>&1 || die "gcc still missing after apt-get install"
 fi
 
 # --- Rust targets and components ----------------------------------------------

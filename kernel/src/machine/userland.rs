@@ -307,6 +307,12 @@ fn start_module(index: usize, module: &Module) {
                 command.argv,
                 start.entry
             );
+            if start.page_zero_mapped {
+                log::warn!(
+                    "pid {pid} ({}): code on page 0: page 0 mapped, no null guard for it",
+                    command.name
+                );
+            }
         }
         Err((error, errno)) => {
             vmm::destroy(space);

@@ -11,9 +11,17 @@
 //! Accepted: `PT_LOAD` segments (at most [`MAX_LOAD_SEGMENTS`]) with
 //! `p_filesz ≤ p_memsz`, the file bytes (if any) inside the file,
 //! `p_vaddr ≡ p_offset (mod 4096)`, every page inside
-//! `[`[`LOAD_START`]`, `[`LOAD_END`]`)` (never page 0, never the stack region), no
-//! page shared by two segments, at most [`MAX_IMAGE_BYTES`] of pages in all, and the
-//! entry inside an executable segment. `PT_INTERP` and `PT_DYNAMIC` are refused (no
+//! `[`[`LOAD_START`]`, `[`LOAD_END`]`)` (never the stack region), no page shared by
+//! two segments, at most [`MAX_IMAGE_BYTES`] of pages in all, and the entry inside an
+//! executable segment.
+//!
+//! Page 0, as Phantom links programs (at address 0): a page-0 segment that holds only
+//! the ELF metadata — the headers, the program header table, notes — and is neither
+//! writable nor executable nor holds the entry is skipped (current binutils put the
+//! headers alone in the first `PT_LOAD`). An executable segment starting on page 0
+//! (older binutils put headers and `.text` in one R+X segment at 0) is loaded with
+//! page 0 mapped for that process only ([`LoadPlan::page_zero_mapped`]): its null
+//! guard is lost. Any other segment on page 0 is refused. `PT_INTERP` and `PT_DYNAMIC` are refused (no
 //! dynamic linking); other program header types (`PT_NOTE`, `PT_TLS`,
 //! `PT_GNU_STACK`, ...) are ignored.
 #![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
@@ -25,7 +33,7 @@ use goblin::elf::header::{
     EI_CLASS, EI_DATA, EI_VERSION, ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFMAG, EM_386, ET_DYN,
     ET_EXEC, EV_CURRENT, SIZEOF_IDENT,
 };
-use goblin::elf::program_header::{PF_R, PF_W, PF_X, PT_DYNAMIC, PT_INTERP, PT_LOAD};
+use goblin::elf::program_header::{PF_R, PF_W, PF_X, PT_DYNAMIC, PT_INTERP, PT_LOAD, PT_NOTE};
 use goblin::elf32::header::{Header, SIZEOF_EHDR};
 use goblin::elf32::program_header::{ProgramHeader, SIZEOF_PHDR};
 use vm::remap::Perms;
@@ -134,7 +142,8 @@ pub enum ElfError {
         /// `p_offset`.
         offset: u32,
     },
-    /// The segment touches page 0.
+    /// A segment on page 0 that is neither Phantom's metadata page nor code (only
+    /// those two may be there).
     SegmentOnPageZero {
         /// Program header index.
         index: usize,
@@ -248,7 +257,7 @@ impl fmt::Display for ElfError {
                 "segment {index}: p_vaddr {vaddr:#x} and p_offset {offset:#x} differ modulo the page size"
             ),
             ElfError::SegmentOnPageZero { index, vaddr } => {
-                write!(f, "segment {index}: at {vaddr:#x}, on page 0")
+                write!(f, "segment {index}: at {vaddr:#x}, on page 0 (only metadata or code may be there)")
             }
             ElfError::SegmentOutsideUserRange {
                 index,
@@ -370,6 +379,10 @@ pub struct LoadPlan {
     pub entry: u32,
     /// The non-empty `PT_LOAD` segments, sorted by address, pairwise page-disjoint.
     pub segments: Vec<Segment>,
+    /// An executable segment starts on page 0: the process has no null guard.
+    pub page_zero_mapped: bool,
+    /// The program header index of a page-0 metadata segment that was skipped.
+    pub skipped_header_segment: Option<usize>,
 }
 
 impl LoadPlan {
@@ -544,15 +557,9 @@ fn check_load(index: usize, ph: &ProgramHeader, len: usize) -> Result<Option<Seg
     if ph.p_memsz == 0 {
         return Ok(None);
     }
-    if u64::from(ph.p_vaddr) < PAGE {
-        return Err(ElfError::SegmentOnPageZero {
-            index,
-            vaddr: ph.p_vaddr,
-        });
-    }
-    // Both are u32: the sum fits a u64.
+    // Both are u32: the sum fits a u64. Page 0 is decided by `validate`.
     let end = u64::from(ph.p_vaddr).saturating_add(u64::from(ph.p_memsz));
-    if u64::from(ph.p_vaddr) < u64::from(LOAD_START) || end > u64::from(LOAD_END) {
+    if end > u64::from(LOAD_END) {
         return Err(ElfError::SegmentOutsideUserRange {
             index,
             vaddr: ph.p_vaddr,
@@ -575,6 +582,11 @@ pub fn validate(bytes: &[u8]) -> Result<LoadPlan, ElfError> {
     let len = bytes.len();
     let mut segments: Vec<Segment> = Vec::new();
     let mut loads = 0usize;
+    // The end of the file's metadata: the ELF header, the program header table and
+    // any notes (checked in bounds by `check_header`; notes only widen it).
+    let table_end = u64::from(h.e_phoff)
+        .saturating_add(u64::from(h.e_phnum).saturating_mul(SIZEOF_PHDR as u64));
+    let mut meta_end = table_end.max(SIZEOF_EHDR as u64);
     for index in 0..usize::from(h.e_phnum) {
         let at = index
             .checked_mul(SIZEOF_PHDR)
@@ -589,6 +601,12 @@ pub fn validate(bytes: &[u8]) -> Result<LoadPlan, ElfError> {
         match ph.p_type {
             PT_INTERP => return Err(ElfError::Interpreter),
             PT_DYNAMIC => return Err(ElfError::DynamicSection),
+            PT_NOTE => {
+                let end = u64::from(ph.p_offset).saturating_add(u64::from(ph.p_filesz));
+                if end <= len as u64 {
+                    meta_end = meta_end.max(end);
+                }
+            }
             PT_LOAD => {
                 loads = loads.saturating_add(1);
                 if loads > MAX_LOAD_SEGMENTS {
@@ -601,6 +619,36 @@ pub fn validate(bytes: &[u8]) -> Result<LoadPlan, ElfError> {
             _ => {}
         }
     }
+    let entry = h.e_entry;
+    let holds_entry = |s: &Segment| {
+        entry >= s.vaddr && u64::from(entry) < u64::from(s.vaddr).saturating_add(u64::from(s.memsz))
+    };
+    let mut skipped_header_segment = None;
+    let mut page_zero_mapped = false;
+    let mut kept = Vec::new();
+    for s in segments {
+        if s.first_page() != 0 {
+            kept.push(s);
+            continue;
+        }
+        let metadata_only = !s.perms.intersects(Perms::WRITE | Perms::EXEC)
+            && !holds_entry(&s)
+            && s.memsz == s.filesz
+            && s.end_page() == 1
+            && u64::from(s.offset).saturating_add(u64::from(s.filesz)) <= meta_end;
+        if metadata_only && skipped_header_segment.is_none() {
+            skipped_header_segment = Some(s.index);
+        } else if s.perms.contains(Perms::EXEC) {
+            page_zero_mapped = true;
+            kept.push(s);
+        } else {
+            return Err(ElfError::SegmentOnPageZero {
+                index: s.index,
+                vaddr: s.vaddr,
+            });
+        }
+    }
+    let mut segments = kept;
     if segments.is_empty() {
         return Err(ElfError::NoLoadSegments);
     }
@@ -624,14 +672,16 @@ pub fn validate(bytes: &[u8]) -> Result<LoadPlan, ElfError> {
             bytes: bytes_covered,
         });
     }
-    let entry = h.e_entry;
-    let in_text = segments.iter().any(|s| {
-        s.perms.contains(Perms::EXEC)
-            && entry >= s.vaddr
-            && u64::from(entry) < u64::from(s.vaddr).saturating_add(u64::from(s.memsz))
-    });
+    let in_text = segments
+        .iter()
+        .any(|s| s.perms.contains(Perms::EXEC) && holds_entry(s));
     if !in_text {
         return Err(ElfError::EntryNotExecutable { entry });
     }
-    Ok(LoadPlan { entry, segments })
+    Ok(LoadPlan {
+        entry,
+        segments,
+        page_zero_mapped,
+        skipped_header_segment,
+    })
 }

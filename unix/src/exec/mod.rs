@@ -38,7 +38,8 @@ pub use stack::{build_initial_stack, BootCommand, InitialStack};
 /// The 32-bit process layout (`docs/abi.md`, "Process layout"), low to high:
 ///
 /// ```text
-/// 0x00000000  page 0: never mapped (null guard)
+/// 0x00000000  page 0: never mapped (null guard) — except for a Phantom image
+///             whose code starts at 0 (see [`elf`]): then it is its text
 /// p_vaddr…    the program's segments (text, rodata, data+bss)
 /// brk_base    the heap [brk_base, brk), growing up; a guard page just above the
 ///             break's page (always)
@@ -53,7 +54,7 @@ pub use stack::{build_initial_stack, BootCommand, InitialStack};
 pub mod layout {
     /// Page size.
     pub const PAGE: u64 = 4096;
-    /// Lowest address a segment may use (page 0 is never mapped).
+    /// Lowest address a segment may use, but for code on page 0 (see [`super::elf`]).
     pub const LOAD_START: u32 = 0x1000;
     /// The stack's top (exclusive); the page at this address is a guard.
     pub const STACK_TOP: u32 = 0xC000_0000;
@@ -98,6 +99,8 @@ pub struct ProcessStart {
     pub stack_start: u32,
     /// What loading the segments did.
     pub load: LoadStats,
+    /// Code starts on page 0: it is mapped, the process has no null guard.
+    pub page_zero_mapped: bool,
 }
 
 /// Why a program could not be started.
@@ -296,6 +299,7 @@ pub fn exec<M: Machine + ?Sized>(
         image,
         stack_start,
         load: stats,
+        page_zero_mapped: plan.page_zero_mapped,
     })
 }
 

@@ -215,24 +215,17 @@ fn refuses_bad_segments() {
         }),
         ElfError::Misaligned { index: 0, .. }
     ));
-    // Page 0.
+    // Page 0: data there is refused (only Phantom's metadata page or code may be
+    // there, see `page_zero_as_phantom_links`).
     assert!(matches!(
         with(&|b| {
-            b.phdrs[0].p_vaddr = 0x100;
-            b.phdrs[0].offset = Some(0x100);
-            b.entry = 0x100;
+            b.phdrs[1].p_vaddr = 0x10;
+            b.phdrs[1].offset = Some(0x2010);
         }),
         ElfError::SegmentOnPageZero {
-            index: 0,
-            vaddr: 0x100
+            index: 1,
+            vaddr: 0x10
         }
-    ));
-    assert!(matches!(
-        with(&|b| {
-            b.phdrs[0].p_vaddr = 0;
-            b.phdrs[0].offset = Some(0);
-        }),
-        ElfError::SegmentOnPageZero { index: 0, vaddr: 0 }
     ));
     // The stack region, the kernel-ish top, wrapping past 4 GiB.
     for vaddr in [0xBFFF_0000u32, LOAD_END - 0x1000, 0xC000_0000, 0xFFFF_F000] {
@@ -563,4 +556,63 @@ fn out_of_memory_is_an_error() {
     assert!(s.remap().is_empty());
     s.destroy(&mut ps, &mut m);
     assert_eq!(m.frames_in_use(), 0);
+}
+
+#[test]
+fn page_zero_as_phantom_links() {
+    // Current binutils with -Ttext-segment,0: a read-only PT_LOAD at 0 holding only
+    // the ELF header and the program headers: skipped, the null guard stays.
+    let mut b = program();
+    let meta = (52 + 32 * 4) as u32;
+    b.load(0, PF_R, Vec::new(), meta);
+    b.phdrs[3].offset = Some(0);
+    b.phdrs[3].filesz = Some(meta);
+    let plan = validate(&b.build()).unwrap();
+    assert_eq!(plan.skipped_header_segment, Some(3));
+    assert!(!plan.page_zero_mapped);
+    assert!(plan.segments.iter().all(|s| s.first_page() != 0));
+    // The same page with more than metadata in it is data on page 0: refused.
+    b.phdrs[3].filesz = Some(meta + 64);
+    b.phdrs[3].p_memsz = meta + 64;
+    assert!(matches!(
+        refuse(&b.build()),
+        ElfError::SegmentOnPageZero { index: 3, vaddr: 0 }
+    ));
+    // Writable, or holding the entry, it is not a metadata page either.
+    b.phdrs[3].filesz = Some(meta);
+    b.phdrs[3].p_memsz = meta;
+    b.phdrs[3].p_flags = PF_R | PF_W;
+    assert!(matches!(
+        refuse(&b.build()),
+        ElfError::SegmentOnPageZero { .. }
+    ));
+    // Notes widen the metadata: a page-0 segment covering headers and a note is
+    // still metadata.
+    let mut n = program();
+    n.other(PT_NOTE, alloc::vec![0; 24]);
+    let note_off = 52 + 5 * 32;
+    n.phdrs[3].offset = Some(note_off);
+    n.load(0, PF_R, Vec::new(), 1);
+    n.phdrs[4].offset = Some(0);
+    n.phdrs[4].filesz = Some(note_off + 24);
+    n.phdrs[4].p_memsz = note_off + 24;
+    let plan = validate(&n.build()).unwrap();
+    assert_eq!(plan.skipped_header_segment, Some(4));
+
+    // Older binutils: headers and .text in one R+X segment at 0, the entry in it:
+    // loaded, page 0 mapped for this process.
+    let mut old = ElfBuilder::new();
+    let mut text = alloc::vec![0u8; 0x80];
+    text.extend_from_slice(&SPIN);
+    old.load(0, PF_R | PF_X, Vec::new(), 0x80 + SPIN.len() as u32);
+    old.phdrs[0].offset = Some(0);
+    old.phdrs[0].filesz = Some(0x80 + SPIN.len() as u32);
+    old.entry = 0x80;
+    let mut bytes = old.build();
+    bytes.resize(0x80, 0);
+    bytes.extend_from_slice(&SPIN);
+    let plan = validate(&bytes).unwrap();
+    assert!(plan.page_zero_mapped);
+    assert_eq!(plan.segments[0].vaddr, 0);
+    assert_eq!(plan.image_end(), 0x1000);
 }

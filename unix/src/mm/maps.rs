@@ -18,8 +18,8 @@
 //! is the object offset in bytes (0 for private memory); device and inode are 0. Names:
 //! `[stack]` (the range holding the page below `STACK_TOP`), `[heap]` (inside
 //! `[brk_base, break)`), `[text]`/`[data]`/`[rodata]` (inside one of the program's
-//! segments: executable / writable / neither), `[guard]`, `[object]`, else
-//! `[mmap]`.
+//! segments: executable / writable / neither; `[text: page 0 mapped, no null guard]`
+//! for code a Phantom image has on page 0), `[guard]`, `[object]`, else `[mmap]`.
 
 use super::ProcessMemory;
 use crate::exec::layout::{MMAP_TOP, PAGE, STACK_TOP};
@@ -49,7 +49,10 @@ fn name(r: &Range, mem: &ProcessMemory) -> &'static str {
     }
     if mem.in_image(r.start, r.end()) {
         let p = r.mapping.perms;
-        return if p.contains(Perms::EXEC) {
+        return if r.start == 0 {
+            // Only code may be on page 0 (a Phantom image linked by older binutils).
+            "[text: page 0 mapped, no null guard]"
+        } else if p.contains(Perms::EXEC) {
             "[text]"
         } else if p.contains(Perms::WRITE) {
             "[data]"
