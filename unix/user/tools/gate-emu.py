@@ -13,12 +13,16 @@ kernel's side of `docs/abi.md`:
   through process_vm_readv (a bad pointer gives EFAULT, as the ABI wants),
   the call is served here, and the process resumes after the `lcall` with
   `eax` = result and `edx` = errno;
-- `brk` (256, issue 6) is Linux's own, run inside the process by
-  injecting an `int $0x80` for one step; so are `getrlimit`/`setrlimit`
-  (274/275 → Linux's `ugetrlimit`/`setrlimit`) and `mmap`, `munmap`,
-  `mprotect`, `madvise` (513/522/514/512 → Linux's `mmap2`, …), after the
-  argument checks of `docs/abi.md` that Linux does not make (anonymous
-  private memory only: `EINVAL`, `EBADF`/`ENODEV` for file mappings);
+- the numbers, argument counts, errno values, flag values and structure
+  layouts all come from `abi.json` beside this script, generated from the
+  `phantom-abi` crate the kernel and ulibc use (a test keeps it current);
+  host errors are translated to the ABI's (BSD) errno by name;
+- `brk` is Linux's own, run inside the process by injecting an
+  `int $0x80` for one step; so are `getrlimit`/`setrlimit` (Linux's
+  `ugetrlimit`/`setrlimit`) and `mmap`, `munmap`, `mprotect`, `madvise`
+  (Linux's `mmap2`, …), after the argument checks of `docs/abi.md` that
+  Linux does not make (anonymous private memory only: `EINVAL`,
+  `EBADF`/`ENODEV` for file mappings);
 - `/boot/<name>` holds every module given, `/tmp` a scratch directory,
   `/dev/null`, `/dev/zero`, `/dev/console` (fds 0, 1, 2 are the console);
 - any other fault kills the process with status 128 + signal, and the
@@ -67,7 +71,34 @@ class IoVec(ctypes.Structure):
     _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
 
 
-LCALL_GATE = bytes([0x9A, 0, 0, 0, 0, 0x07, 0x00])  # lcall $0x7, $0
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "abi.json")) as _f:
+    ABI = json.load(_f)
+ERRNO = ABI["errno"]
+FLAGS = ABI["flags"]
+STRUCTS = ABI["structs"]
+O = FLAGS["open"]
+
+LCALL_GATE = bytes([0x9A, 0, 0, 0, 0, ABI["gate_selector"], 0x00])  # lcall $0x7, $0
+
+
+def abi_errno(host_errno):
+    """The ABI's number for a host errno, by name (EIO if the ABI lacks it)."""
+    return ERRNO.get(E.errorcode.get(host_errno, ""), ERRNO["EIO"])
+
+
+def pack(struct_name, **values):
+    """The bytes of ABI structure `struct_name` (layout from abi.json):
+    integers little-endian, bytes NUL-padded (cut to leave room for a NUL)."""
+    layout = STRUCTS[struct_name]
+    out = bytearray(layout["size"])
+    for name, off, size in layout["fields"]:
+        v = values.get(name, 0)
+        if isinstance(v, bytes):
+            v = v[:size - 1]
+            out[off:off + len(v)] = v
+        else:
+            out[off:off + size] = (v & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+    return bytes(out)
 
 
 class Fault(Exception):
@@ -312,7 +343,7 @@ class Emulator:
         handler = SYSCALLS.get(nr)
         result, err = 0xFFFFFFFF, 0
         if handler is None:
-            err = E.ENOSYS
+            err = ERRNO["ENOSYS"]
         else:
             fn, nargs = handler
             try:
@@ -322,9 +353,9 @@ class Emulator:
                     return
                 result &= 0xFFFFFFFF
             except Fault:
-                err = E.EFAULT
+                err = ERRNO["EFAULT"]
             except OSError as e:
-                err = e.errno or E.EIO
+                err = abi_errno(e.errno or E.EIO)
         if err:
             result = 0xFFFFFFFF
         r.rax, r.rdx = result, err
@@ -356,17 +387,122 @@ def sys_getpagesize(emu, p):
     return 4096
 
 
+HOSTNAME = [b"phantom"]
+
+
 def sys_uname(emu, p, buf):
-    fields = [b"phantom-unix", b"phantom", b"0.1.0", b"gate-emu", b"i686", b"(none)"]
-    p.write(buf, b"".join(f[:64].ljust(65, b"\0") for f in fields))
+    p.write(buf, pack("utsname", sysname=b"phantom-unix", nodename=HOSTNAME[0],
+                      release=b"0.1.0", version=b"gate-emu", machine=b"i686",
+                      domainname=b"(none)"))
+    return 0
+
+
+def sys_gethostname(emu, p, buf, length):
+    if length <= len(HOSTNAME[0]):
+        raise OSError(E.ENAMETOOLONG, "gethostname")
+    p.write(buf, HOSTNAME[0] + b"\0")
+    return 0
+
+
+def sys_sethostname(emu, p, name, length):
+    if length > 255:
+        raise OSError(E.ENAMETOOLONG, "sethostname")
+    data = p.read(name, length)
+    if b"\0" in data:
+        raise OSError(E.EINVAL, "sethostname")
+    HOSTNAME[0] = data
     return 0
 
 
 def sys_time(emu, p, tloc):
     t = int(time.time())
     if tloc:
-        p.write(tloc, struct.pack("<I", t))
-    return t
+        p.write(tloc, struct.pack("<Q", t))
+    return t & 0xFFFFFFFF
+
+
+def sys_gettimeofday(emu, p, tv, tz):
+    t = time.time_ns()
+    if tv:
+        p.write(tv, pack("timeval", tv_sec=t // 10**9, tv_usec=t % 10**9 // 1000))
+    return 0
+
+
+def sys_sleepmsec(emu, p, msec):
+    if msec >= 1 << 31:
+        raise OSError(E.EINVAL, "sleepmsec")
+    time.sleep(msec / 1000)
+    return 0
+
+
+def sys_nanosleep(emu, p, req, rem):
+    sec, nsec = struct.unpack("<ii", p.read(req, 8))
+    if sec < 0 or not 0 <= nsec < 10**9:
+        raise OSError(E.EINVAL, "nanosleep")
+    time.sleep(sec + nsec / 1e9)
+    return 0
+
+
+def sys_ssyslog(emu, p, level, msg):
+    text = p.cstr(msg, 1024).decode(errors="replace")
+    print(f"[emu syslog] pid {p.pid}: " + "".join("?" if ord(c) < 32 else c for c in text),
+          flush=True)
+    return 0
+
+
+def sys_gettid(emu, p):
+    return p.pid
+
+
+def sys_getuid(emu, p):
+    return 0
+
+
+sys_getuid32 = sys_geteuid = sys_geteuid32 = sys_getgid = sys_getgid32 = sys_getuid
+sys_getegid = sys_getegid32 = sys_getuid
+
+
+def sys_setuid(emu, p, uid):
+    if uid != 0:
+        raise OSError(E.EINVAL, "only root exists")
+    return 0
+
+
+sys_setuid32 = sys_setgid = sys_setgid32 = sys_setuid
+
+
+def sys_getpgrp(emu, p):
+    return p.pid
+
+
+def sys_getpgid(emu, p, pid):
+    if pid not in (0, p.pid):
+        raise OSError(E.ESRCH, "getpgid")
+    return p.pid
+
+
+def sys_setpgid(emu, p, pid, pgid):
+    if pid not in (0, p.pid):
+        raise OSError(E.ESRCH, "setpgid")
+    if pgid not in (0, p.pid):
+        raise OSError(E.EPERM, "setpgid")
+    return 0
+
+
+def sys_umask(emu, p, mask):
+    old = getattr(p, "umask", 0o022)
+    p.umask = mask & 0o777
+    return old
+
+
+def sys_personality(emu, p, persona):
+    if persona in (0, 0xFFFFFFFF):
+        return 0
+    raise OSError(E.EINVAL, "personality")
+
+
+def sys_sync(emu, p):
+    return 0
 
 
 def sys_clock_gettime(emu, p, clock, ts):
@@ -397,14 +533,22 @@ def sys_open(emu, p, path_ptr, flags, mode):
     elif path == b"/dev/zero":
         host = b"/dev/zero"
     readonly = path == b"/boot" or path.startswith(b"/boot/")
-    if readonly and (flags & 3 or flags & (0x40 | 0x200)):
+    if readonly and (flags & 3 or flags & (O["O_CREAT"] | O["O_TRUNC"])):
         if os.path.isdir(host) and flags & 3:
             raise OSError(E.EISDIR, path)
         if not os.path.exists(host):
             raise OSError(E.ENOENT, path)
         raise OSError(E.EROFS, path)
-    fd = os.open(host, flags | os.O_CLOEXEC, mode)
+    host_flags = flags & O["O_ACCMODE"]
+    for name in ("O_CREAT", "O_EXCL", "O_TRUNC", "O_APPEND", "O_DIRECTORY", "O_NONBLOCK"):
+        if flags & O[name]:
+            host_flags |= getattr(os, name)
+    fd = os.open(host, host_flags | os.O_CLOEXEC, mode & ~getattr(p, "umask", 0o022))
     return p.new_fd(HostFile(path, fd, readonly))
+
+
+def sys_creat(emu, p, path_ptr, mode):
+    return sys_open(emu, p, path_ptr, O["O_CREAT"] | O["O_WRONLY"] | O["O_TRUNC"], mode)
 
 
 def sys_close(emu, p, fd):
@@ -466,16 +610,30 @@ def sys_getdents(emu, p, fd, buf, count):
     return len(out)
 
 
+def sys_readdir(emu, p, fd, ent):
+    obj = p.fd(fd)
+    if obj.kind != "file" or not S.S_ISDIR(os.fstat(obj.host_fd).st_mode):
+        raise OSError(E.ENOTDIR, "readdir")
+    host = os.readlink(f"/proc/self/fd/{obj.host_fd}")
+    names = [".", ".."] + sorted(os.listdir(host))
+    if obj.dir_pos >= len(names):
+        return 0
+    name = names[obj.dir_pos].encode()
+    ino = os.stat(os.path.join(host, names[obj.dir_pos])).st_ino
+    p.write(ent, pack("dirent", d_ino=ino, d_reclen=0, d_namlen=min(len(name), 511),
+                      d_name=name))
+    obj.dir_pos += 1
+    return 1
+
+
 def pack_stat(st, console=False):
     mode = st.st_mode
     if console:
         mode = S.S_IFCHR | 0o620
-    return struct.pack("<IIHHHHIIIIIIIIIIII", st.st_dev & 0xFFFFFFFF, st.st_ino & 0xFFFFFFFF,
-                       mode & 0xFFFF, min(st.st_nlink, 0xFFFF), 0, 0,
-                       st.st_rdev & 0xFFFFFFFF, min(st.st_size, 0xFFFFFFFF), 4096,
-                       (st.st_size + 511) // 512 & 0xFFFFFFFF,
-                       int(st.st_atime) & 0xFFFFFFFF, 0, int(st.st_mtime) & 0xFFFFFFFF, 0,
-                       int(st.st_ctime) & 0xFFFFFFFF, 0, 0, 0)
+    return pack("stat", st_dev=st.st_dev, st_ino=st.st_ino, st_mode=mode,
+                st_nlink=min(st.st_nlink, 0xFFFF), st_rdev=st.st_rdev,
+                st_size=min(st.st_size, 0xFFFFFFFF), st_atime=int(st.st_atime),
+                st_mtime=int(st.st_mtime), st_ctime=int(st.st_ctime))
 
 
 def sys_fstat(emu, p, fd, buf):
@@ -522,8 +680,9 @@ def sys_setrlimit(emu, p, resource, rlim):
     return linux(p, 75, resource, rlim)
 
 
-MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS = 0x01, 0x02, 0x20
-MAP_KNOWN = 0x03 | 0x10 | 0x20 | 0x4000 | 0x8000 | 0x20000 | 0x100000
+M = FLAGS["map"]
+MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS = M["MAP_SHARED"], M["MAP_PRIVATE"], M["MAP_ANONYMOUS"]
+MAP_KNOWN = M["MAP_KNOWN"]
 
 
 def sys_mmap(emu, p, addr, length, prot, flags, fd, offset):
@@ -555,26 +714,32 @@ def sys_madvise(emu, p, addr, length, advice):
     return linux(p, 219, addr, length, advice)
 
 
-def sys_ioctl(emu, p, fd, request, arg):
+IOCTL = FLAGS["ioctl"]
+
+
+def sys_ioctl(emu, p, fd, request, data, length):
     obj = p.fd(fd)
-    if obj.kind != "console":
+    if obj.kind != "console" or request not in IOCTL.values():
         raise OSError(E.ENOTTY, "ioctl")
-    if request == 0x5401:  # TCGETS: canonical, echo
-        p.write(arg, struct.pack("<IIII", 0x500, 0x5, 0xBF, 0x8A3B) + b"\0" + bytes(19))
-        return 0
-    if request == 0x5413:  # TIOCGWINSZ
-        p.write(arg, struct.pack("<HHHH", 24, 80, 0, 0))
-        return 0
-    raise OSError(E.EINVAL, "ioctl")
+    if length < (request >> 16) & 0x1FFF:
+        raise OSError(E.EINVAL, "ioctl")
+    if request == IOCTL["TIOCGETA"]:  # canonical, echo (BSD termios)
+        cc = bytearray(20)
+        cc[0], cc[3], cc[5], cc[8], cc[9], cc[16] = 4, 0x7F, 0x15, 3, 0x1C, 1
+        p.write(data, pack("termios", c_iflag=0x100, c_oflag=0x3, c_cflag=0xB00,
+                           c_lflag=0x58E, c_cc=bytes(cc) + b"\0", c_ispeed=38400,
+                           c_ospeed=38400))
+    else:
+        p.write(data, pack("winsize", ws_row=24, ws_col=80))
+    return 0
 
 
+# The served calls, by the ABI's names (numbers and argument counts from
+# abi.json); `_exit` is `sys_exit`.
 SYSCALLS = {
-    0: (sys_exit, 1), 2: (sys_getpagesize, 0), 4: (sys_uname, 1), 18: (sys_time, 1),
-    23: (sys_clock_gettime, 2), 33: (sys_getpid, 0), 38: (sys_getppid, 0),
-    64: (sys_open, 3), 65: (sys_close, 1), 66: (sys_read, 3), 67: (sys_write, 3),
-    68: (sys_lseek, 3), 97: (sys_getdents, 3), 98: (sys_fstat, 2), 118: (sys_stat, 2),
-    256: (sys_brk, 1), 260: (sys_ioctl, 3), 274: (sys_getrlimit, 2), 275: (sys_setrlimit, 2),
-    512: (sys_madvise, 3), 513: (sys_mmap, 6), 514: (sys_mprotect, 3), 522: (sys_munmap, 2),
+    c["nr"]: (globals()["sys_" + c["name"].lstrip("_")], c["args"])
+    for c in ABI["syscalls"]
+    if "sys_" + c["name"].lstrip("_") in globals()
 }
 
 
