@@ -50,6 +50,7 @@
 extern crate alloc;
 
 pub mod emulated;
+mod errno;
 pub mod fault;
 pub mod frame;
 pub mod paging;

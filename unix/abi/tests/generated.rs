@@ -10,7 +10,11 @@ use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 
 fn group(all: &[(&str, u64)]) -> Value {
-    Value::Object(all.iter().map(|&(n, v)| (n.to_string(), json!(v))).collect())
+    Value::Object(
+        all.iter()
+            .map(|&(n, v)| (n.to_string(), json!(v)))
+            .collect(),
+    )
 }
 
 fn layout(size: usize, fields: &[(&str, usize, usize)]) -> Value {

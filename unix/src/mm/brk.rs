@@ -107,7 +107,7 @@ fn grow<M: Machine + ?Sized>(
         return Err(Errno::ENOMEM);
     }
     if guard_here {
-        space.unmap(ps, m, old_end, 1).map_err(|_| Errno::ENOMEM)?;
+        space.unmap(ps, m, old_end, 1).map_err(Errno::from)?;
     }
     if extend(space, ps, base, old_end, extra, top - new_end).is_err() {
         if guard_here {
@@ -169,9 +169,7 @@ fn shrink<M: Machine + ?Sized>(
 ) -> Result<(), Errno> {
     let guard_here = is_guard(space, old_end);
     let pages = old_end - new_end + u64::from(guard_here);
-    space
-        .unmap(ps, m, new_end, pages)
-        .map_err(|_| Errno::ENOMEM)?;
-    space.map_guard(new_end, 1).map_err(|_| Errno::ENOMEM)?;
+    space.unmap(ps, m, new_end, pages).map_err(Errno::from)?;
+    space.map_guard(new_end, 1).map_err(Errno::from)?;
     Ok(())
 }

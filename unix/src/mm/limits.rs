@@ -112,7 +112,7 @@ pub fn set_stack_limit<M: Machine + ?Sized>(
     }
     space
         .unmap(ps, m, guard.start, guard.pages)
-        .map_err(|_| Errno::ENOMEM)?;
+        .map_err(Errno::from)?;
     if space.map_guard(new_guard, 1).is_err() {
         let _ = space.map_guard(guard.start, guard.pages);
         return Err(Errno::ENOMEM);

@@ -141,9 +141,7 @@ pub fn mmap<M: Machine + ?Sized>(
             1 + ranges_added(space.remap(), start, start + pages, false),
         )?;
         if occupied {
-            space
-                .unmap(ps, m, start, pages)
-                .map_err(|_| Errno::ENOMEM)?;
+            space.unmap(ps, m, start, pages).map_err(Errno::from)?;
         }
         start
     } else {
@@ -163,7 +161,7 @@ pub fn mmap<M: Machine + ?Sized>(
     };
     space
         .map_anon_growable(ps, start, pages, perms, Growth { below: 0, above: 0 })
-        .map_err(|_| Errno::ENOMEM)?;
+        .map_err(Errno::from)?;
     // `start + pages <= MMAP_TOP`: the address fits 32 bits.
     u32::try_from(start * PAGE).map_err(|_| Errno::ENOMEM)
 }
@@ -230,7 +228,7 @@ pub fn mprotect<M: Machine + ?Sized>(
     check_map_count(space.remap(), ranges_added(space.remap(), start, end, true))?;
     space
         .protect(m, start, end - start, perms)
-        .map_err(|_| Errno::ENOMEM)?;
+        .map_err(Errno::from)?;
     Ok(0)
 }
 
@@ -276,7 +274,7 @@ pub fn madvise<M: Machine + ?Sized>(
             // the table re-merges; then the pages go back to Zero.
             space
                 .protect(m, part.start, part.pages, part.mapping.perms)
-                .map_err(|_| Errno::ENOMEM)?;
+                .map_err(Errno::from)?;
             ps.release_range(part.mapping.base, part.pages, m);
         }
     }

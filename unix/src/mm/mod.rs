@@ -42,6 +42,13 @@ pub use limits::{getrlimit, set_stack_limit, setrlimit};
 pub use map::{madvise, mmap, mprotect, munmap, MmapRequest};
 pub use maps::{describe_segv, maps_text};
 
+/// The answer when a syscall's caller has no address space: a kernel bug (every
+/// process has one), logged and answered `EIO`.
+pub fn no_address_space() -> Errno {
+    log::error!("mm: a memory call from a process without an address space");
+    Errno::EIO
+}
+
 /// Run code on the calling process's address space, with the persistent space and the
 /// machine — what the memory syscalls and `/proc/self/maps` need beyond checked
 /// copies. The kernel implements it with its `vmm::with_current`; host tests with

@@ -18,7 +18,7 @@ pub fn brk<C: SyscallContext + ?Sized>(ctx: &mut C, addr: u32) -> Result<u32, Er
     let memory = &mut p.process.memory;
     p.mem
         .with_space(|space, ps, m| mm::set_break(space, ps, m, memory, addr))
-        .unwrap_or(Err(Errno::ENOMEM))
+        .unwrap_or_else(|| Err(mm::no_address_space()))
 }
 
 /// `mmap(addr, len, prot, flags, fd, offset)`: private anonymous memory.
@@ -27,7 +27,7 @@ pub fn mmap<C: SyscallContext + ?Sized>(ctx: &mut C, req: MmapRequest) -> Result
     let fds = &p.process.fds;
     p.mem
         .with_space(|space, ps, m| mm::mmap(space, ps, m, req, |fd| fds.get(fd).is_ok()))
-        .unwrap_or(Err(Errno::ENOMEM))
+        .unwrap_or_else(|| Err(mm::no_address_space()))
 }
 
 /// `munmap(addr, len)`.
@@ -35,7 +35,7 @@ pub fn munmap<C: SyscallContext + ?Sized>(ctx: &mut C, addr: u32, len: u32) -> R
     ctx.parts()
         .mem
         .with_space(|space, ps, m| mm::munmap(space, ps, m, addr, len))
-        .unwrap_or(Err(Errno::ENOMEM))
+        .unwrap_or_else(|| Err(mm::no_address_space()))
 }
 
 /// `mprotect(addr, len, prot)`.
@@ -48,7 +48,7 @@ pub fn mprotect<C: SyscallContext + ?Sized>(
     ctx.parts()
         .mem
         .with_space(|space, _, m| mm::mprotect(space, m, addr, len, prot))
-        .unwrap_or(Err(Errno::ENOMEM))
+        .unwrap_or_else(|| Err(mm::no_address_space()))
 }
 
 /// `madvise(addr, len, advice)`.
@@ -62,7 +62,7 @@ pub fn madvise<C: SyscallContext + ?Sized>(
     let memory = &p.process.memory;
     p.mem
         .with_space(|space, ps, m| mm::madvise(space, ps, m, memory, addr, len, advice))
-        .unwrap_or(Err(Errno::ENOMEM))
+        .unwrap_or_else(|| Err(mm::no_address_space()))
 }
 
 /// `getrlimit(resource, rlim)`: `struct rlimit { u32 cur, max }` at `rlim`.
@@ -76,7 +76,7 @@ pub fn getrlimit<C: SyscallContext + ?Sized>(
     let l = p
         .mem
         .with_space(|space, _, _| mm::getrlimit(space, memory, resource))
-        .unwrap_or(Err(Errno::ENOMEM))?;
+        .unwrap_or_else(|| Err(mm::no_address_space()))?;
     copy_to_user(&mut p.mem, rlim, &l.to_bytes())?;
     Ok(0)
 }
@@ -94,6 +94,6 @@ pub fn setrlimit<C: SyscallContext + ?Sized>(
     let memory = &mut p.process.memory;
     p.mem
         .with_space(|space, ps, m| mm::setrlimit(space, ps, m, memory, resource, new))
-        .unwrap_or(Err(Errno::ENOMEM))?;
+        .unwrap_or_else(|| Err(mm::no_address_space()))?;
     Ok(0)
 }
