@@ -160,3 +160,22 @@ fn gate_emulator_takes_its_numbers_from_the_generated_file() {
         );
     }
 }
+
+#[test]
+fn docs_abi_names_every_call_of_the_table() {
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/abi.md"),
+    )
+    .unwrap();
+    for c in TABLE {
+        assert!(
+            doc.contains(&format!("`{}", c.name)),
+            "docs/abi.md does not mention {} ({})",
+            c.name,
+            c.nr
+        );
+    }
+    for e in Errno::ALL.iter().filter(|e| e.number() >= Errno::FIRST_EXTENSION) {
+        assert!(doc.contains(&format!("`{}` {}", e.name(), e.number())), "{e:?}");
+    }
+}
