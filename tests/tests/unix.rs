@@ -335,11 +335,12 @@ fn malformed_elf_modules_get_enoexec_and_the_others_run() {
             set_phdr(e, b, P_MEMSZ, 0xfff0_0000);
         }),
         broken_hello("entry", |e| put_u32(e, 24, 0x10)),
+        // Data on page 0 (only Phantom's metadata page or code may be there).
         broken_hello("page0", |e| {
-            let (a, _) = loads(e);
-            let off = u32_at(e, phdr(e, a, P_OFFSET));
-            set_phdr(e, a, P_VADDR, off % 4096);
-            set_phdr(e, a, P_PADDR, off % 4096);
+            let (_, b) = loads(e);
+            let off = u32_at(e, phdr(e, b, P_OFFSET));
+            set_phdr(e, b, P_VADDR, off % 4096);
+            set_phdr(e, b, P_PADDR, off % 4096);
         }),
     ];
     let mut boot = Boot::new();

@@ -13,7 +13,8 @@
 //!   limits (the stack's guard), `/proc/self/maps`, SIGSEGV reasons.
 //! - [`process`]: [`process::ProcessState`], a process's plain-data Unix state.
 //! - [`console`]: the [`console::Console`] trait and the canonical line discipline.
-//! - [`syscall`]: [`syscall::dispatch`] over a [`syscall::SyscallContext`].
+//! - [`syscall`]: the one Unix core over a [`syscall::SyscallContext`], and the
+//!   personalities that reach it ([`syscall::native`]: Phantom's call gate).
 //! - [`system`]: system-wide plain data (the host name).
 //! - [`wait`]: wait queues keyed by what blocked processes wait for.
 //!
@@ -30,10 +31,11 @@
 //! module), and keep a [`process::ProcessState`] for the process: its fds
 //! ([`file::FdTable::with_console`]) and its memory state
 //! ([`mm::ProcessMemory::new`] of the [`exec::ProcessStart`]). Per call gate entry:
-//! [`syscall::dispatch_from_stack`] with the process's [`syscall::SyscallContext`]
+//! [`syscall::native::dispatch_from_stack`] with the process's [`syscall::SyscallContext`]
 //! (whose `Mem` gives checked copies and, through [`mm::SpaceAccess`], the address
 //! space under the VM lock; whose `parts()` lends the `ProcessState`), then act on
-//! the [`syscall::SyscallResult`]. Per page fault the address space refuses as
+//! the [`syscall::SyscallResult`] ([`syscall::native::encode`] gives `eax`/`edx`).
+//! Per page fault the address space refuses as
 //! unmapped: [`exec::grow_stack`] (the stack's growth area), then retry; a
 //! `SIGSEGV` is reported with [`mm::describe_segv`]'s reason.
 //!
@@ -42,7 +44,7 @@
 //! use unix::exec::{exec, BootCommand, PersistentImage};
 //! use unix::file::OpenFiles;
 //! use unix::process::ProcessState;
-//! use unix::syscall::{dispatch_from_stack, SyscallResult};
+//! use unix::syscall::{native, SyscallResult};
 //! use unix::vfs::Vfs;
 //! use vm::emulated::EmulatedMachine;
 //! use vm::{AddressSpace, PersistentSpace};
@@ -61,8 +63,8 @@
 //! assert_eq!(process.memory.brk, start.brk);
 //! // ... iretq to start.entry with esp = start.esp; at each gate entry:
 //! # let mut ctx = unix::syscall::testing::TestContext::new();
-//! match dispatch_from_stack(&mut ctx, unix::abi::nr::GETPID, 0) {
-//!     SyscallResult::Done { eax, edx } => { /* return to user space */ }
+//! match native::dispatch_from_stack(&mut ctx, unix::abi::nr::GETPID, 0) {
+//!     SyscallResult::Return(r) => { let (eax, edx) = native::encode(r); /* iretq */ }
 //!     SyscallResult::Exit(status) => { /* close fds, destroy the space */ }
 //!     SyscallResult::Block(_) => { /* rewind to the lcall, sleep, retry later */ }
 //! }

@@ -20,7 +20,7 @@ use unix::exec::{self, BootCommand, PersistentImage};
 use unix::file::{FdTable, OpenFiles};
 use unix::mm::{ProcessMemory, SpaceAccess};
 use unix::process::ProcessState;
-use unix::syscall::{self, Parts, SyscallContext, SyscallResult};
+use unix::syscall::{native, Parts, SyscallContext, SyscallResult};
 use unix::system::SystemState;
 use unix::user::{Fault, UserMemory, UserPtr, VmUser};
 use unix::vfs::{RamfsLimits, Vfs};
@@ -178,9 +178,9 @@ pub fn syscall(nr: u32, esp: u32) -> (u32, u32) {
         return (u32::MAX, unix::Errno::ESRCH.number());
     };
     loop {
-        let result = syscall::dispatch_from_stack(&mut Context { pid, state: None }, nr, esp);
+        let result = native::dispatch_from_stack(&mut Context { pid, state: None }, nr, esp);
         match result {
-            SyscallResult::Done { eax, edx } => return (eax, edx),
+            SyscallResult::Return(r) => return native::encode(r),
             SyscallResult::Exit(status) => process::exit_current(u32::from(status)),
             SyscallResult::Block(on) => {
                 with_unix(|state| state.waiting.park(pid, on));

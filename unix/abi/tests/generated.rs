@@ -175,7 +175,13 @@ fn docs_abi_names_every_call_of_the_table() {
             c.nr
         );
     }
-    for e in Errno::ALL.iter().filter(|e| e.number() >= Errno::FIRST_EXTENSION) {
-        assert!(doc.contains(&format!("`{}` {}", e.name(), e.number())), "{e:?}");
+    for e in Errno::ALL
+        .iter()
+        .filter(|e| e.number() >= Errno::FIRST_EXTENSION)
+    {
+        assert!(
+            doc.contains(&format!("`{}` {}", e.name(), e.number())),
+            "{e:?}"
+        );
     }
 }

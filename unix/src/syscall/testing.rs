@@ -13,7 +13,8 @@
 //! test code does).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use super::{dispatch, Parts, SyscallContext, SyscallResult, MAX_ARGS};
+use super::native::{dispatch, MAX_ARGS};
+use super::{Parts, SyscallContext, SyscallResult};
 use crate::console::Tty;
 use crate::errno::Errno;
 use crate::exec::{build_initial_stack, layout::STACK_TOP, setup_stack};
@@ -150,7 +151,7 @@ impl TestContext {
     /// Run a syscall, expecting success; returns `eax`.
     pub fn ok(&mut self, nr: u32, args: &[u32]) -> u32 {
         match self.call(nr, args) {
-            SyscallResult::Done { eax, edx: 0 } => eax,
+            SyscallResult::Return(Ok(v)) => v,
             other => panic!("syscall {nr} {args:x?}: {other:?}"),
         }
     }
@@ -158,9 +159,7 @@ impl TestContext {
     /// Run a syscall, expecting failure; returns the errno.
     pub fn fails(&mut self, nr: u32, args: &[u32]) -> Errno {
         match self.call(nr, args) {
-            SyscallResult::Done { eax, edx } if eax == u32::MAX && edx != 0 => {
-                Errno::from_number(edx).unwrap()
-            }
+            SyscallResult::Return(Err(e)) => e,
             other => panic!("syscall {nr} {args:x?} did not fail: {other:?}"),
         }
     }
