@@ -28,6 +28,7 @@ pub use crate::abi::nr::arg_count;
 /// Read the arguments of syscall `nr` from the user stack: at the gate, `[esp]` is
 /// the stub's return address and `arg i` is at `esp + 4 + 4 i`. Only the words the
 /// call takes are read; a bad stack is `EFAULT`.
+#[inline(never)]
 pub fn read_args(
     mem: &mut (impl UserMemory + ?Sized),
     esp: u32,
