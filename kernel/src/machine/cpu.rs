@@ -4,24 +4,42 @@
 
 use x86::controlregs::{Cr0, Cr4};
 
-pub fn outb(port: u16, value: u8) {
-    // SAFETY: port I/O to legacy devices the kernel owns (PIC, PIT, COM1,
-    // debug exit); these ports have no memory side effects.
+/// Writes `value` to I/O port `port`.
+///
+/// # Safety
+/// The port must belong to a device the caller's module owns (its driver), and
+/// the write must not make the device touch memory (no DMA is set up through
+/// legacy ports here); a write to another driver's port can break it.
+pub unsafe fn outb(port: u16, value: u8) {
+    // SAFETY: per this function's contract.
     unsafe { x86::io::outb(port, value) }
 }
 
-pub fn inb(port: u16) -> u8 {
-    // SAFETY: as for `outb`: reading a legacy device register the kernel owns.
+/// Reads I/O port `port`.
+///
+/// # Safety
+/// As for [`outb`]: a read can have side effects on the device (it may
+/// acknowledge or consume data), so the port must be the caller's device's.
+pub unsafe fn inb(port: u16) -> u8 {
+    // SAFETY: per this function's contract.
     unsafe { x86::io::inb(port) }
 }
 
-pub fn outl(port: u16, value: u32) {
-    // SAFETY: as for `outb`; used for the 32-bit isa-debug-exit port.
+/// Writes a 32-bit `value` to I/O port `port`.
+///
+/// # Safety
+/// As for [`outb`].
+pub unsafe fn outl(port: u16, value: u32) {
+    // SAFETY: per this function's contract.
     unsafe { x86::io::outl(port, value) }
 }
 
-pub fn outw(port: u16, value: u16) {
-    // SAFETY: as for `outb`; used for the ACPI power-off port.
+/// Writes a 16-bit `value` to I/O port `port`.
+///
+/// # Safety
+/// As for [`outb`].
+pub unsafe fn outw(port: u16, value: u16) {
+    // SAFETY: per this function's contract.
     unsafe { x86::io::outw(port, value) }
 }
 
@@ -89,11 +107,12 @@ pub fn read_cr3() -> u64 {
 
 /// Switches to the page tables rooted at physical `pml4` (flushing the TLB).
 ///
-/// The caller guarantees that the tables map the kernel exactly as the
-/// current ones do (the upper half is shared by every address space).
-pub fn write_cr3(pml4: u64) {
-    // SAFETY: per the contract above, the kernel's code, data and stack stay
-    // mapped at the same addresses across the switch.
+/// # Safety
+/// `pml4` must be the frame of a valid PML4 that maps the kernel exactly as the
+/// current one does (the upper half every address space shares), so that the
+/// code, data and stack in use stay mapped at the same addresses.
+pub unsafe fn write_cr3(pml4: u64) {
+    // SAFETY: per this function's contract.
     unsafe { x86::controlregs::cr3_write(pml4) }
 }
 

@@ -229,7 +229,8 @@ impl TlbFlush for KernelMachine<'_> {
     fn flush_all(&mut self, root: PhysFrame) {
         let cr3 = cpu::read_cr3();
         if cr3 & !0xfff == root.start().0 {
-            cpu::write_cr3(cr3);
+            // SAFETY: reloading the current root changes no mapping.
+            unsafe { cpu::write_cr3(cr3) };
         }
     }
 }

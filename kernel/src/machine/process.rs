@@ -178,7 +178,12 @@ pub fn run_until_all_exit(deadline: Option<u64>) -> u32 {
             }
         };
         match next {
-            Some((rsp, stack_top)) => thread::switch(IDLE_RSP.as_ptr(), rsp, Some(stack_top)),
+            // SAFETY: interrupts are off (disabled at the loop's top); the idle
+            // static outlives every switch; `rsp` and `stack_top` are the
+            // picked process's, which is alive (only the idle context reaps).
+            Some((rsp, stack_top)) => unsafe {
+                thread::switch(IDLE_RSP.as_ptr(), rsp, Some(stack_top))
+            },
             // Nothing ready: sleep until an interrupt (timer, console) may
             // have woken someone.
             None => cpu::enable_interrupts_and_halt(),
@@ -258,7 +263,11 @@ fn leave_cpu(state: State) {
         let p = t.processes.get_mut(&pid).expect("still in the table");
         &raw mut p.thread.saved_rsp
     };
-    thread::switch(save, IDLE_RSP.load(Ordering::Relaxed), None);
+    // SAFETY: interrupts are off (the callers disable them); `save` points
+    // into the current process's boxed thread, which lives until the idle
+    // context reaps it after it has left the CPU; IDLE_RSP was saved by the
+    // idle context's own switch, and the idle context never exits.
+    unsafe { thread::switch(save, IDLE_RSP.load(Ordering::Relaxed), None) };
 }
 
 /// Timer tick from ring 3: back to the idle context, which picks the next

@@ -10,9 +10,22 @@ const COM1: u16 = 0x3f8;
 
 static LOCK: Mutex<()> = Mutex::new(());
 
+/// Writes COM1's register `offset`.
+fn com1_out(offset: u16, value: u8) {
+    // SAFETY: COM1's eight registers belong to this driver alone (user drivers
+    // are never granted them), and the UART does no DMA.
+    unsafe { cpu::outb(COM1 + offset, value) }
+}
+
+/// Reads COM1's register `offset`.
+fn com1_in(offset: u16) -> u8 {
+    // SAFETY: as for `com1_out`.
+    unsafe { cpu::inb(COM1 + offset) }
+}
+
 /// Turns on the receive interrupt (IRQ 4): input goes to [`receive`].
 pub fn enable_input_interrupt() {
-    cpu::outb(COM1 + 1, 0x01);
+    com1_out(1, 0x01);
 }
 
 /// Called from IRQ 4: hands every received byte to `sink`.
@@ -20,10 +33,10 @@ pub fn receive(mut sink: impl FnMut(u8)) {
     // Bounded: the FIFO holds 16 bytes; a stuck "data ready" bit must not
     // hold the CPU.
     for _ in 0..64 {
-        if cpu::inb(COM1 + 5) & 0x01 == 0 {
+        if com1_in(5) & 0x01 == 0 {
             break;
         }
-        sink(cpu::inb(COM1));
+        sink(com1_in(0));
     }
 }
 
@@ -31,24 +44,24 @@ pub fn receive(mut sink: impl FnMut(u8)) {
 /// turning them on discards what the UART already received (input typed
 /// before the kernel started would be lost), and a console needs no FIFO.
 pub fn init() {
-    cpu::outb(COM1 + 1, 0x00);
-    cpu::outb(COM1 + 3, 0x80);
-    cpu::outb(COM1, 0x01);
-    cpu::outb(COM1 + 1, 0x00);
-    cpu::outb(COM1 + 3, 0x03);
-    cpu::outb(COM1 + 2, 0x00);
-    cpu::outb(COM1 + 4, 0x0b);
+    com1_out(1, 0x00);
+    com1_out(3, 0x80);
+    com1_out(0, 0x01);
+    com1_out(1, 0x00);
+    com1_out(3, 0x03);
+    com1_out(2, 0x00);
+    com1_out(4, 0x0b);
 }
 
 fn put_byte(byte: u8) {
     // Bounded wait for the transmitter; a missing UART must not hang us.
     for _ in 0..100_000 {
-        if cpu::inb(COM1 + 5) & 0x20 != 0 {
+        if com1_in(5) & 0x20 != 0 {
             break;
         }
         core::hint::spin_loop();
     }
-    cpu::outb(COM1, byte);
+    com1_out(0, byte);
 }
 
 /// Whether the last byte written ended a line: the kernel's own lines (log,

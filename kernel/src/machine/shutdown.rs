@@ -20,9 +20,13 @@ pub fn shutdown(status: u32) -> ! {
         serial::Unlocked,
         "{{\"event\":\"shutdown\",\"status\":{status}}}"
     );
-    cpu::outl(DEBUG_EXIT_PORT, status);
-    // No debug-exit device: QEMU's PIIX4 and ICH9 ACPI power-off ports.
-    cpu::outw(0x604, 0x2000);
-    cpu::outw(0xb004, 0x2000);
+    // SAFETY: the debug-exit device and the ACPI power-off ports belong to this
+    // module; the machine is being stopped, so no other driver runs any more.
+    unsafe {
+        cpu::outl(DEBUG_EXIT_PORT, status);
+        // No debug-exit device: QEMU's PIIX4 and ICH9 ACPI power-off ports.
+        cpu::outw(0x604, 0x2000);
+        cpu::outw(0xb004, 0x2000);
+    }
     cpu::halt_forever()
 }

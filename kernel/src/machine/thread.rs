@@ -128,14 +128,16 @@ impl Thread {
 /// Saves the current context into `*save_rsp` and resumes the context whose
 /// stack pointer is `load_rsp`; returns when someone switches back.
 ///
-/// Interrupts must be off; `load_rsp` must come from an earlier switch away
-/// from a live thread (or from [`Thread::new_user`]).
-pub fn switch(save_rsp: *mut u64, load_rsp: u64, kernel_stack_top: Option<u64>) {
+/// # Safety
+/// Interrupts must be off; `save_rsp` must be valid for a write of a `u64` and
+/// stay so until the saved context is resumed (a boxed thread, or the idle
+/// context's static); `load_rsp` must come from an earlier switch away from a
+/// thread that is still alive (or from [`Thread::new_user`]), and
+/// `kernel_stack_top` must be the top of that thread's kernel stack.
+pub unsafe fn switch(save_rsp: *mut u64, load_rsp: u64, kernel_stack_top: Option<u64>) {
     if let Some(top) = kernel_stack_top {
         gdt::set_kernel_stack(top);
     }
-    // SAFETY: per the contract, `load_rsp` is a switch frame on a live kernel
-    // stack, `save_rsp` is writable (a Box'd thread or the idle static), and
-    // interrupts are off between the stack change and the register restore.
+    // SAFETY: per this function's contract.
     unsafe { switch_kernel_stacks(save_rsp, load_rsp) }
 }

@@ -14,6 +14,21 @@ const PIT_HZ: u32 = 1_193_182;
 const PIC1: u16 = 0x20;
 const PIC2: u16 = 0xa0;
 
+/// Writes a port of the PICs (0x20/0x21, 0xA0/0xA1), the PIT (0x40–0x43) or
+/// the PIT gate (0x61).
+fn port_out(port: u16, value: u8) {
+    // SAFETY: callers in this module name only the PIC, PIT and gate ports,
+    // which belong to this driver alone; none of them makes a device touch
+    // memory.
+    unsafe { cpu::outb(port, value) }
+}
+
+/// Reads one of [`port_out`]'s ports.
+fn port_in(port: u16) -> u8 {
+    // SAFETY: as for `port_out`.
+    unsafe { cpu::inb(port) }
+}
+
 static TICKS: AtomicU64 = AtomicU64::new(0);
 static TSC_PER_US: AtomicU64 = AtomicU64::new(1000);
 
@@ -42,40 +57,40 @@ fn enable_virtual_wire() {
 pub fn init() {
     enable_virtual_wire();
     // ICW1..ICW4: edge triggered, cascade, vectors 32 and 40, 8086 mode.
-    cpu::outb(PIC1, 0x11);
-    cpu::outb(PIC2, 0x11);
-    cpu::outb(PIC1 + 1, 32);
-    cpu::outb(PIC2 + 1, 40);
-    cpu::outb(PIC1 + 1, 4);
-    cpu::outb(PIC2 + 1, 2);
-    cpu::outb(PIC1 + 1, 1);
-    cpu::outb(PIC2 + 1, 1);
-    cpu::outb(PIC1 + 1, 0xee);
-    cpu::outb(PIC2 + 1, 0xff);
+    port_out(PIC1, 0x11);
+    port_out(PIC2, 0x11);
+    port_out(PIC1 + 1, 32);
+    port_out(PIC2 + 1, 40);
+    port_out(PIC1 + 1, 4);
+    port_out(PIC2 + 1, 2);
+    port_out(PIC1 + 1, 1);
+    port_out(PIC2 + 1, 1);
+    port_out(PIC1 + 1, 0xee);
+    port_out(PIC2 + 1, 0xff);
 
     calibrate_tsc();
 
     let divisor = PIT_HZ / TICK_HZ;
-    cpu::outb(0x43, 0x34); // channel 0, lobyte/hibyte, mode 2 (rate generator)
-    cpu::outb(0x40, (divisor & 0xff) as u8);
-    cpu::outb(0x40, (divisor >> 8) as u8);
+    port_out(0x43, 0x34); // channel 0, lobyte/hibyte, mode 2 (rate generator)
+    port_out(0x40, (divisor & 0xff) as u8);
+    port_out(0x40, (divisor >> 8) as u8);
 }
 
 /// Measures the TSC over 10 ms of PIT channel 2 (one-shot, polled).
 fn calibrate_tsc() {
     let count = PIT_HZ / 100;
-    let gate = cpu::inb(0x61);
-    cpu::outb(0x61, (gate & !0x02) | 0x01);
-    cpu::outb(0x43, 0xb0); // channel 2, lobyte/hibyte, mode 0
-    cpu::outb(0x42, (count & 0xff) as u8);
-    cpu::outb(0x42, (count >> 8) as u8);
+    let gate = port_in(0x61);
+    port_out(0x61, (gate & !0x02) | 0x01);
+    port_out(0x43, 0xb0); // channel 2, lobyte/hibyte, mode 0
+    port_out(0x42, (count & 0xff) as u8);
+    port_out(0x42, (count >> 8) as u8);
     let start = cpu::rdtsc();
     let mut spins = 0u64;
-    while cpu::inb(0x61) & 0x20 == 0 && spins < 50_000_000 {
+    while port_in(0x61) & 0x20 == 0 && spins < 50_000_000 {
         spins += 1;
     }
     let elapsed = cpu::rdtsc() - start;
-    cpu::outb(0x61, gate);
+    port_out(0x61, gate);
     let per_us = (elapsed / 10_000).max(1);
     TSC_PER_US.store(per_us, Ordering::Relaxed);
     log::debug!("TSC: {per_us} ticks per µs");
@@ -94,10 +109,10 @@ pub fn handle_irq(irq: u8) {
     // IRQ 7 and 15 may be spurious: the in-service register says.
     if irq == 7 || irq == 15 {
         let pic = if irq == 7 { PIC1 } else { PIC2 };
-        cpu::outb(pic, 0x0b);
-        if cpu::inb(pic) & 0x80 == 0 {
+        port_out(pic, 0x0b);
+        if port_in(pic) & 0x80 == 0 {
             if irq == 15 {
-                cpu::outb(PIC1, 0x20);
+                port_out(PIC1, 0x20);
             }
             return;
         }
@@ -111,7 +126,7 @@ pub fn handle_irq(irq: u8) {
         _ => {}
     }
     if irq >= 8 {
-        cpu::outb(PIC2, 0x20);
+        port_out(PIC2, 0x20);
     }
-    cpu::outb(PIC1, 0x20);
+    port_out(PIC1, 0x20);
 }

@@ -87,7 +87,9 @@ pub fn new_address_space() -> Result<AddressSpace, VmError> {
 pub fn activate(space: AddressSpace) -> Option<AddressSpace> {
     cpu::without_interrupts(|| {
         let mut vmm = VMM.lock();
-        cpu::write_cr3(space.root().start().as_u64());
+        // SAFETY: every address space's PML4 shares the kernel's upper half
+        // (`AddressSpace::new` copies it), so the kernel stays mapped.
+        unsafe { cpu::write_cr3(space.root().start().as_u64()) };
         vmm.current.replace(space)
     })
 }
@@ -96,7 +98,8 @@ pub fn activate(space: AddressSpace) -> Option<AddressSpace> {
 pub fn deactivate() -> Option<AddressSpace> {
     cpu::without_interrupts(|| {
         let mut vmm = VMM.lock();
-        cpu::write_cr3(boot::kernel_pml4_phys());
+        // SAFETY: the boot PML4 is the kernel's own table.
+        unsafe { cpu::write_cr3(boot::kernel_pml4_phys()) };
         vmm.current.take()
     })
 }
