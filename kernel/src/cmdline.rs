@@ -7,7 +7,8 @@
 //! after boot, to test the trap path), `bench=icount|wall` (run the in-kernel
 //! benchmarks, reporting guest instructions or nanoseconds, then shut down),
 //! `timeout=<seconds>` (kill every process still running that long after
-//! boot — SIGKILL, status 137 — and shut down).
+//! boot — SIGKILL, status 137 — and shut down), `nonce=<1–32 letters and
+//! digits>` (ends every machine line the kernel prints; see `json`).
 //! Anything else is reported back as a warning, never fatal.
 
 use alloc::string::{String, ToString};
@@ -79,6 +80,8 @@ pub struct KernelOptions {
     pub crash: Option<Crash>,
     pub bench: Option<BenchMode>,
     pub timeout_seconds: Option<u64>,
+    /// The boot's nonce for machine lines.
+    pub nonce: Option<String>,
     /// Words that were not understood, with the reason.
     pub warnings: Vec<String>,
 }
@@ -91,6 +94,7 @@ impl Default for KernelOptions {
             crash: None,
             timeout_seconds: None,
             bench: None,
+            nonce: None,
             warnings: Vec::new(),
         }
     }
@@ -142,6 +146,13 @@ impl KernelOptions {
                         .warnings
                         .push(alloc::format!("timeout={value}: expected seconds > 0")),
                 },
+                "nonce" if crate::json::valid_nonce(value) => {
+                    options.nonce = Some(value.to_string())
+                }
+                "nonce" => options.warnings.push(alloc::format!(
+                    "nonce: expected 1 to {} letters and digits",
+                    crate::json::NONCE_MAX
+                )),
                 "bench" => match value {
                     "icount" => options.bench = Some(BenchMode::Icount),
                     "wall" => options.bench = Some(BenchMode::Wall),

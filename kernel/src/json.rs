@@ -1,9 +1,38 @@
 //! One JSON object per line: the machine-readable half of the serial console
 //! (`{"event":…}`, `{"test":…}`, `{"bench":…}`), parsed by the tests and the
 //! benchmark tools on the host.
+//!
+//! Every line the kernel writes ends with the boot's nonce (`"nonce":"…"`, from
+//! `nonce=` on the command line, which programs cannot read): the harness takes
+//! only lines with its nonce as the kernel's, so a program that prints
+//! `{"event":"shutdown",…}` forges nothing.
 
 use alloc::string::String;
 use core::fmt::Write;
+
+/// The `,"nonce":"…"` suffix of every kernel line (empty until set).
+static NONCE_FIELD: spin::Once<String> = spin::Once::new();
+
+/// Longest nonce accepted.
+pub const NONCE_MAX: usize = 32;
+
+/// Whether `nonce` is acceptable: 1 to [`NONCE_MAX`] ASCII letters and digits.
+pub fn valid_nonce(nonce: &str) -> bool {
+    (1..=NONCE_MAX).contains(&nonce.len()) && nonce.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Sets the boot's nonce (once; later calls and invalid nonces are ignored).
+pub fn set_nonce(nonce: &str) {
+    if valid_nonce(nonce) {
+        NONCE_FIELD.call_once(|| alloc::format!(",\"nonce\":\"{nonce}\""));
+    }
+}
+
+/// The `,"nonce":"…"` field to put before a kernel line's closing brace (for
+/// lines formatted by hand on the fault paths), or `""` when no nonce is set.
+pub fn nonce_field() -> &'static str {
+    NONCE_FIELD.get().map_or("", String::as_str)
+}
 
 /// Builds one JSON object, field by field, with string escaping.
 pub struct JsonLine {
@@ -71,9 +100,11 @@ impl JsonLine {
         self
     }
 
-    /// Closes the object and returns the line (without a newline).
+    /// Closes the object with the boot's nonce and returns the line (without a
+    /// newline).
     pub fn finish(&mut self) -> String {
         let mut text = core::mem::take(&mut self.text);
+        text.push_str(nonce_field());
         text.push('}');
         text
     }
@@ -109,6 +140,15 @@ impl<W: Write> Write for Escaped<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nonces_are_short_and_alphanumeric() {
+        assert!(valid_nonce("a1B2"));
+        assert!(!valid_nonce(""));
+        assert!(!valid_nonce("a\"b"));
+        assert!(!valid_nonce(&"x".repeat(33)));
+        assert!(valid_nonce(&"x".repeat(32)));
+    }
 
     #[test]
     fn builds_objects_with_escaping() {

@@ -5,7 +5,9 @@
 //! with ENOEXEC while the others run.
 
 use std::path::PathBuf;
-use tests::{assert_status, console, exits, u64_field, Boot, RunOutcome, TempFile, Value};
+use tests::{
+    assert_no_leak, assert_status, console, exits, u64_field, Boot, RunOutcome, TempFile, Value,
+};
 
 fn program(name: &str) -> PathBuf {
     xtask::user_programs_dir().join(name)
@@ -368,4 +370,19 @@ fn malformed_elf_modules_get_enoexec_and_the_others_run() {
     }
     assert!(out.serial.contains("ENOEXEC"), "logged on the console");
     assert_eq!(exit_status(&out, "hello"), 0, "{}", out.report());
+}
+
+#[test]
+fn forged_machine_lines_are_ignored() {
+    // `forge` prints a shutdown with status 0 (with and without a made-up
+    // nonce), a frames line and an exit line, then exits 9.
+    let out = Boot::new().module("forge").run();
+    assert_status(&out, 9);
+    assert_eq!(exit_status(&out, "forge"), 9, "{}", out.report());
+    assert_eq!(out.events("exit").len(), 1, "{}", out.report());
+    assert_eq!(out.events("shutdown").len(), 1, "{}", out.report());
+    assert_eq!(out.forged_events().len(), 4, "{}", out.report());
+    let frames = out.event("frames").expect("the kernel's frames line");
+    assert_eq!(frames["free_frames"], frames["at_start"], "{frames}");
+    assert_no_leak(&out);
 }

@@ -48,6 +48,8 @@ pub struct RunOutcome {
     pub accel: String,
     /// How long QEMU ran.
     pub elapsed: std::time::Duration,
+    /// The boot's nonce: the kernel's lines carry it (`None`: take every line).
+    pub nonce: Option<String>,
 }
 
 /// How a run ended, most serious first.
@@ -160,11 +162,23 @@ impl RunOutcome {
         }
     }
 
-    /// JSON lines with `"event": name`, in order.
+    /// The kernel's JSON lines with `"event": name` (those with the boot's
+    /// nonce), in order.
     pub fn events(&self, name: &str) -> Vec<&Value> {
         self.json
             .iter()
             .filter(|v| v.get("event").and_then(Value::as_str) == Some(name))
+            .filter(|v| serial::from_kernel(v, self.nonce.as_deref()))
+            .collect()
+    }
+
+    /// `{"event":…}` lines that do not carry the boot's nonce: a program
+    /// printed them; they are not the kernel's and count for nothing.
+    pub fn forged_events(&self) -> Vec<&Value> {
+        self.json
+            .iter()
+            .filter(|v| v.get("event").is_some())
+            .filter(|v| !serial::from_kernel(v, self.nonce.as_deref()))
             .collect()
     }
 

@@ -339,6 +339,21 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
     let modules = opts.resolver.resolve_all(&opts.modules)?;
     let initrd = initrd_arg(&modules);
     let bios = opts.bios();
+    // The boot's nonce: the kernel ends each of its machine lines with it, and
+    // only lines carrying it count as the kernel's (a program cannot forge them).
+    let mut opts = opts.clone();
+    let nonce = match serial::nonce_in(&opts.append) {
+        Some(n) => n.to_string(),
+        None => {
+            let n = serial::fresh_nonce();
+            if !opts.append.is_empty() {
+                opts.append.push(' ');
+            }
+            opts.append.push_str(&format!("nonce={n}"));
+            n
+        }
+    };
+    let opts = &opts;
     let args = qemu_args(opts, initrd.as_deref(), bios.as_deref());
 
     let mut cmd = Command::new(&qemu);
@@ -404,7 +419,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         match rx.recv_timeout(deadline - now) {
             Ok(Msg::Out(chunk)) => {
                 for v in parser.feed(&chunk) {
-                    if let Some(s) = serial::shutdown_status(&v) {
+                    if let Some(s) = serial::shutdown_status(&v, Some(&nonce)) {
                         status = Some(s as i32);
                         deadline = deadline.min(Instant::now() + SHUTDOWN_GRACE);
                     }
@@ -432,7 +447,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         }
     }
     for v in parser.finish() {
-        if let Some(s) = serial::shutdown_status(&v) {
+        if let Some(s) = serial::shutdown_status(&v, Some(&nonce)) {
             status = Some(s as i32);
         }
     }
@@ -474,6 +489,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         malformed: parser.malformed,
         accel: if opts.kvm { "kvm" } else { "tcg" }.into(),
         elapsed,
+        nonce: Some(nonce),
     })
 }
 

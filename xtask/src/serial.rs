@@ -40,13 +40,43 @@ pub fn json_lines(text: &str) -> Vec<Value> {
         .collect()
 }
 
-/// If `v` is `{"event":"shutdown","status":N}`, its status.
-pub fn shutdown_status(v: &Value) -> Option<i64> {
-    if v.get("event")?.as_str()? == "shutdown" {
+/// Whether `v` is one of the kernel's lines: it carries the boot's nonce (every
+/// line does when there is none, e.g. a transcript read back without one).
+/// Programs cannot read the nonce, so a line a program prints is never the
+/// kernel's.
+pub fn from_kernel(v: &Value, nonce: Option<&str>) -> bool {
+    nonce.is_none_or(|n| v.get("nonce").and_then(Value::as_str) == Some(n))
+}
+
+/// If `v` is the kernel's `{"event":"shutdown","status":N}`, its status.
+pub fn shutdown_status(v: &Value, nonce: Option<&str>) -> Option<i64> {
+    if v.get("event")?.as_str()? == "shutdown" && from_kernel(v, nonce) {
         v.get("status")?.as_i64()
     } else {
         None
     }
+}
+
+/// The nonce given as `nonce=…` in kernel command line `append`, if any.
+pub fn nonce_in(append: &str) -> Option<&str> {
+    append
+        .split_ascii_whitespace()
+        .find_map(|w| w.strip_prefix("nonce="))
+}
+
+/// A fresh nonce for one boot: 16 hex digits from the OS's random source (or
+/// the clock and the process id where there is none).
+pub fn fresh_nonce() -> String {
+    use std::io::Read;
+    let mut b = [0u8; 8];
+    let random = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b));
+    if random.is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        b = (t ^ (u64::from(std::process::id()) << 32)).to_le_bytes();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// The last `n` lines of `text` (fewer if it has fewer).
@@ -154,13 +184,35 @@ mod tests {
     #[test]
     fn shutdown_status_only_from_shutdown_events() {
         assert_eq!(
-            shutdown_status(&json!({"event":"shutdown","status":3})),
+            shutdown_status(&json!({"event":"shutdown","status":3}), None),
             Some(3)
         );
-        assert_eq!(shutdown_status(&json!({"event":"boot","status":3})), None);
-        assert_eq!(shutdown_status(&json!({"event":"shutdown"})), None);
         assert_eq!(
-            shutdown_status(&json!({"event":"shutdown","status":"3"})),
+            shutdown_status(&json!({"event":"boot","status":3}), None),
+            None
+        );
+        assert_eq!(shutdown_status(&json!({"event":"shutdown"}), None), None);
+        // With a nonce, only the line carrying it counts.
+        let n = Some("c0ffee");
+        assert_eq!(
+            shutdown_status(&json!({"event":"shutdown","status":3}), n),
+            None
+        );
+        assert_eq!(
+            shutdown_status(&json!({"event":"shutdown","status":3,"nonce":"bad"}), n),
+            None
+        );
+        assert_eq!(
+            shutdown_status(&json!({"event":"shutdown","status":3,"nonce":"c0ffee"}), n),
+            Some(3)
+        );
+        assert_eq!(nonce_in("log=debug nonce=ab12 x=1"), Some("ab12"));
+        assert_eq!(nonce_in("log=debug"), None);
+        let (a, b) = (fresh_nonce(), fresh_nonce());
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, b);
+        assert_eq!(
+            shutdown_status(&json!({"event":"shutdown","status":"3"}), None),
             None
         );
     }

@@ -98,7 +98,7 @@ pub fn report_interrupted_test(reason: core::fmt::Arguments<'_>) {
             "{{\"test\":\"{name}\",\"result\":\"fail\",\"detail\":\""
         );
         let _ = Escaped(&mut out).write_fmt(reason);
-        let _ = writeln!(out, "\"}}");
+        let _ = writeln!(out, "\"{}}}", kernel::json::nonce_field());
     }
 }
 

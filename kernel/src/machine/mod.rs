@@ -42,12 +42,6 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
     logger::init(log::LevelFilter::Info);
     gdt::init(trap::syscall_entry_address());
     trap::init();
-    serial::write_line(
-        &JsonLine::new("event", "boot")
-            .str("kernel", "phantom-unix")
-            .str("version", env!("CARGO_PKG_VERSION"))
-            .finish(),
-    );
 
     let boot = match multiboot::parse(magic, u64::from(info_addr), &memory::DirectMapReader) {
         Ok(boot) => boot,
@@ -57,6 +51,15 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
         }
     };
     let options = KernelOptions::parse(&boot.cmdline);
+    if let Some(nonce) = &options.nonce {
+        kernel::json::set_nonce(nonce);
+    }
+    serial::write_line(
+        &JsonLine::new("event", "boot")
+            .str("kernel", "phantom-unix")
+            .str("version", env!("CARGO_PKG_VERSION"))
+            .finish(),
+    );
     logger::init(options.log_level);
     for warning in &options.warnings {
         log::warn!("kernel command line: {warning}");
@@ -177,7 +180,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     let _ = writeln!(out, "\n!!! kernel panic: {info}");
     let _ = write!(out, "{{\"event\":\"panic\",\"message\":\"");
     let _ = write!(Escaped(&mut out), "{info}");
-    let _ = writeln!(out, "\"}}");
+    let _ = writeln!(out, "\"{}}}", kernel::json::nonce_field());
     ktest::report_interrupted_test(format_args!("kernel panic: {}", info.message()));
     shutdown::shutdown(shutdown::STATUS_KERNEL_PANIC)
 }

@@ -18,7 +18,8 @@ pub fn shutdown(status: u32) -> ! {
     serial::begin_line_unlocked();
     let _ = writeln!(
         serial::Unlocked,
-        "{{\"event\":\"shutdown\",\"status\":{status}}}"
+        "{{\"event\":\"shutdown\",\"status\":{status}{}}}",
+        kernel::json::nonce_field()
     );
     // SAFETY: the debug-exit device and the ACPI power-off ports belong to this
     // module; the machine is being stopped, so no other driver runs any more.

@@ -301,8 +301,12 @@ fn fatal_exception(frame: &TrapFrame, detail: &str) -> ! {
     );
     let _ = writeln!(
         out,
-        "{{\"event\":\"exception\",\"vector\":{},\"name\":\"{name}\",\"error_code\":{},\"rip\":\"{:#x}\",\"cr2\":\"{:#x}\",\"mode\":\"{mode}\"}}",
-        frame.vector, frame.error_code, frame.rip, cr2
+        "{{\"event\":\"exception\",\"vector\":{},\"name\":\"{name}\",\"error_code\":{},\"rip\":\"{:#x}\",\"cr2\":\"{:#x}\",\"mode\":\"{mode}\"{}}}",
+        frame.vector,
+        frame.error_code,
+        frame.rip,
+        cr2,
+        kernel::json::nonce_field()
     );
     ktest::report_interrupted_test(format_args!(
         "{mode}-mode exception {} ({name}) at {:#x}",
