@@ -67,7 +67,10 @@ core::arch::global_asm!(
     r#"
     .section .text.switch, "ax"
     .global switch_kernel_stacks
-/* switch_kernel_stacks(save_rsp: *mut u64 [rdi], load_rsp: u64 [rsi]) */
+/* switch_kernel_stacks(save_rsp: *mut u64 [rdi], load_rsp: u64 [rsi])
+   Saves the callee-saved registers and the data segment selectors (the
+   outgoing process's: the kernel never changes DS/ES/FS/GS after boot, so they
+   hold what the process last loaded), then loads the incoming context's. */
 switch_kernel_stacks:
     push rbp
     push rbx
@@ -75,8 +78,24 @@ switch_kernel_stacks:
     push r13
     push r14
     push r15
+    mov eax, ds
+    push rax
+    mov eax, es
+    push rax
+    mov eax, fs
+    push rax
+    mov eax, gs
+    push rax
     mov [rdi], rsp
     mov rsp, rsi
+    pop rax
+    mov gs, ax
+    pop rax
+    mov fs, ax
+    pop rax
+    mov es, ax
+    pop rax
+    mov ds, ax
     pop r15
     pop r14
     pop r13
@@ -91,8 +110,13 @@ extern "C" {
     fn switch_kernel_stacks(save_rsp: *mut u64, load_rsp: u64);
 }
 
-/// Callee-saved registers pushed by `switch_kernel_stacks`.
-const SWITCH_FRAME_WORDS: usize = 6;
+/// Words `switch_kernel_stacks` pushes: six callee-saved registers and four
+/// segment selectors (GS, FS, ES, DS from the lowest address up).
+const SWITCH_FRAME_WORDS: usize = 10;
+
+/// The data segment selectors every process starts with: DS and ES the user
+/// data segment, FS and GS null.
+const INITIAL_SELECTORS: [u64; 4] = [0, 0, gdt::USER_DATA as u64, gdt::USER_DATA as u64];
 
 impl Thread {
     /// A thread that enters ring 3 with `frame` on its first switch.
@@ -108,12 +132,14 @@ impl Thread {
         let frame_at = top - frame_size;
         let return_at = frame_at - 8;
         let rsp = return_at - (SWITCH_FRAME_WORDS as u64) * 8;
-        // SAFETY: both writes land inside this thread's own 16-byte aligned
-        // stack (frame_at..top and the return slot below it; the callee-saved
-        // slots under that are already 0); the frame size is a multiple of 8.
+        // SAFETY: every write lands inside this thread's own 16-byte aligned
+        // stack: the frame (frame_at..top), the return slot below it, and the
+        // selector slots at the bottom of the switch frame (the callee-saved
+        // slots between are already 0); the frame size is a multiple of 8.
         unsafe {
             core::ptr::write(frame_at as *mut TrapFrame, frame);
             core::ptr::write(return_at as *mut u64, trap::trap_return_address());
+            core::ptr::write(rsp as *mut [u64; 4], INITIAL_SELECTORS);
         }
         thread.saved_rsp = rsp;
         thread
