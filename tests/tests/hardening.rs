@@ -17,3 +17,57 @@ fn segment_selectors_do_not_leak_between_processes() {
     assert_all_tests_pass(&out, 3);
     assert_no_leak(&out);
 }
+
+#[test]
+fn with_umip_a_program_cannot_read_the_descriptor_tables() {
+    // QEMU's `-cpu max` has UMIP, SMEP and SMAP: the kernel turns them all on
+    // (and the ABI test still passes with them on).
+    let out = Boot::new()
+        .with(|o| o.cpu = Some("max".into()))
+        .module("umipprobe")
+        .module("abitest")
+        .run();
+    let cpu = out.event("cpu").expect("the kernel's cpu line");
+    for feature in ["umip", "smep", "smap"] {
+        assert_eq!(cpu[feature], true, "{feature} on: {cpu}");
+    }
+    let signal = out
+        .events("signal")
+        .into_iter()
+        .find(|e| e["name"] == "umipprobe")
+        .unwrap_or_else(|| panic!("umipprobe was not killed\n{}", out.report()));
+    assert_eq!(signal["signal"], 11, "SIGSEGV for the #GP: {signal}");
+    assert!(
+        !tests::console(&out).contains("GDT base"),
+        "sgdt succeeded\n{}",
+        out.report()
+    );
+    assert_eq!(
+        out.tests().iter().filter(|t| t.passed).count(),
+        1,
+        "{}",
+        out.report()
+    );
+    assert_no_leak(&out);
+}
+
+#[test]
+fn a_cpu_without_nx_runs_programs() {
+    // Without NX, bit 63 of a page-table entry is reserved: the kernel must not
+    // set it (every process used to fault on it forever).
+    let out = Boot::new()
+        .with(|o| o.cpu = Some("qemu64,-nx".into()))
+        .module("hello")
+        .module("abitest")
+        .run();
+    assert_status(&out, 0);
+    let cpu = out.event("cpu").expect("the kernel's cpu line");
+    assert_eq!(cpu["nx"], false, "{cpu}");
+    assert!(
+        tests::console(&out).contains("hello, world"),
+        "{}",
+        out.report()
+    );
+    assert_all_tests_pass(&out, 1);
+    assert_no_leak(&out);
+}

@@ -32,6 +32,11 @@ pub trait TlbFlush {
     fn flush_page(&mut self, root: PhysFrame, vaddr: u64);
     /// Forget every cached non-global translation under `root` (a CR3 reload).
     fn flush_all(&mut self, root: PhysFrame);
+    /// Whether the MMU has the no-execute bit (EFER.NXE on). Without it bit 63 of an
+    /// entry is reserved: `vm` then leaves it clear and every page is executable.
+    fn nx_supported(&self) -> bool {
+        true
+    }
 }
 
 /// Everything `vm` needs from the machine. Blanket-implemented: the kernel implements the

@@ -828,7 +828,7 @@ impl AddressSpace {
             frame,
             LeafPerms {
                 writable: may_write && exclusive,
-                executable: t.perms.contains(Perms::EXEC),
+                executable: t.perms.contains(Perms::EXEC) || !m.nx_supported(),
             },
         );
         m.write_u64(at, entry.0);
@@ -839,11 +839,11 @@ impl AddressSpace {
     }
 
     /// PTE rights for a page with `perms` in `frame`: writable only when the frame is
-    /// exclusively this page's.
-    fn leaf_perms(ps: &PersistentSpace, perms: Perms, frame: PhysFrame) -> LeafPerms {
+    /// exclusively this page's; executable when `perms` say so or the MMU has no NX.
+    fn leaf_perms(ps: &PersistentSpace, perms: Perms, frame: PhysFrame, nx: bool) -> LeafPerms {
         LeafPerms {
             writable: perms.contains(Perms::WRITE) && ps.refcount(frame) == 1,
-            executable: perms.contains(Perms::EXEC),
+            executable: perms.contains(Perms::EXEC) || !nx,
         }
     }
 
@@ -945,7 +945,8 @@ impl AddressSpace {
             }
             for (p, f) in ps.resident_in(r.mapping.base, r.pages) {
                 let va = (r.start + (p - r.mapping.base)) << PAGE_SHIFT;
-                let entry = leaf_entry(f, Self::leaf_perms(ps, r.mapping.perms, f));
+                let nx = m.nx_supported();
+                let entry = leaf_entry(f, Self::leaf_perms(ps, r.mapping.perms, f, nx));
                 self.table.map_page(m, va, entry)?;
                 n += 1;
             }
@@ -971,7 +972,8 @@ impl AddressSpace {
     /// against the truth: `vaddr` must be mapped by an accessible non-guard range, its
     /// persistent page resident in `frame`, the translation user-accessible, writable
     /// only if the range allows writes and the frame is exclusive, executable exactly
-    /// when the range is. Returns why not.
+    /// when the range is (or always, when the MMU has no NX: `nx` false). Returns why
+    /// not.
     pub fn check_translation(
         &self,
         ps: &PersistentSpace,
@@ -980,6 +982,7 @@ impl AddressSpace {
         user: bool,
         writable: bool,
         executable: bool,
+        nx: bool,
     ) -> Result<(), String> {
         let t = self
             .remap
@@ -1007,7 +1010,7 @@ impl AddressSpace {
                 ps.refcount(f)
             ));
         }
-        if executable != t.perms.contains(Perms::EXEC) {
+        if executable != (t.perms.contains(Perms::EXEC) || !nx) {
             return Err(format!(
                 "{vaddr:#x}: executable={executable} but perms {:?}",
                 t.perms
@@ -1045,6 +1048,7 @@ impl AddressSpace {
                 e.is_user_mode_allowed(),
                 e.is_writeable(),
                 !e.is_instruction_fetching_disabled(),
+                m.nx_supported(),
             );
             if let Err(why) = r {
                 err = Some(format!("PTE {e:?}: {why}"));

@@ -138,8 +138,79 @@ pub fn enable_sse() {
     }
 }
 
-/// Whether EFER.NXE is on (the boot stub sets it when the CPU has NX).
+/// The protections [`enable_protections`] turned on, for the boot report.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Protections {
+    /// CR4.UMIP: `sgdt`, `sidt`, `sldt`, `smsw`, `str` fault in ring 3.
+    pub umip: bool,
+    /// CR4.SMEP: the kernel never executes user pages.
+    pub smep: bool,
+    /// CR4.SMAP: the kernel never touches user pages (it copies through the
+    /// direct map, never through user addresses).
+    pub smap: bool,
+}
+
+/// Whether SMAP is on: the trap entry then clears `EFLAGS.AC` (`clac`).
+static SMAP_ON: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Turns on what this CPU has of UMIP, SMEP and SMAP (CPUID leaf 7), and
+/// CR0.NE (native x87 error reporting). CR0.WP is on since the boot stub.
+pub fn enable_protections() -> Protections {
+    let leaf7 = x86::cpuid::CpuId::new().get_extended_feature_info();
+    let has = |f: fn(&x86::cpuid::ExtendedFeatures) -> bool| leaf7.as_ref().is_some_and(f);
+    let p = Protections {
+        umip: has(x86::cpuid::ExtendedFeatures::has_umip),
+        smep: has(x86::cpuid::ExtendedFeatures::has_smep),
+        smap: has(x86::cpuid::ExtendedFeatures::has_smap),
+    };
+    // SAFETY: each CR4 bit is set only when CPUID reports the feature; UMIP and
+    // SMEP only restrict ring 3 and the kernel's execution of user pages (the
+    // kernel never runs user code in ring 0); SMAP only restricts kernel
+    // accesses to user pages, which the kernel never makes (user copies go
+    // through the direct map), and every trap entry clears AC. CR0.NE changes
+    // how x87 errors are reported, to the native #MF.
+    unsafe {
+        let mut cr4 = x86::controlregs::cr4();
+        if p.umip {
+            cr4.insert(Cr4::CR4_ENABLE_UMIP);
+        }
+        if p.smep {
+            cr4.insert(Cr4::CR4_ENABLE_SMEP);
+        }
+        if p.smap {
+            cr4.insert(Cr4::CR4_ENABLE_SMAP);
+        }
+        x86::controlregs::cr4_write(cr4);
+        let mut cr0 = x86::controlregs::cr0();
+        cr0.insert(Cr0::CR0_NUMERIC_ERROR);
+        x86::controlregs::cr0_write(cr0);
+    }
+    SMAP_ON.store(p.smap, core::sync::atomic::Ordering::Relaxed);
+    NX_ON.store(read_nx(), core::sync::atomic::Ordering::Relaxed);
+    p
+}
+
+/// Clears `EFLAGS.AC` when SMAP is on (a ring-3 program may enter with AC
+/// set, which would lift SMAP for the kernel).
+#[inline]
+pub fn clear_ac() {
+    if SMAP_ON.load(core::sync::atomic::Ordering::Relaxed) {
+        // SAFETY: `clac` exists when SMAP does (checked above) and only
+        // clears EFLAGS.AC.
+        unsafe { core::arch::asm!("clac", options(nomem, nostack)) }
+    }
+}
+
+/// Whether EFER.NXE is on (the boot stub sets it when the CPU has NX), read
+/// once by [`enable_protections`] (the fault path asks on every fault).
+static NX_ON: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Whether EFER.NXE is on: the no-execute bit of page-table entries exists.
 pub fn nx_enabled() -> bool {
+    NX_ON.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+fn read_nx() -> bool {
     // SAFETY: reading EFER has no side effects.
     let efer = unsafe { x86::msr::rdmsr(x86::msr::IA32_EFER) };
     efer & (1 << 11) != 0

@@ -233,4 +233,8 @@ impl TlbFlush for KernelMachine<'_> {
             unsafe { cpu::write_cr3(cr3) };
         }
     }
+
+    fn nx_supported(&self) -> bool {
+        cpu::nx_enabled()
+    }
 }

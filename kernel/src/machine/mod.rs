@@ -64,12 +64,29 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
     for warning in &options.warnings {
         log::warn!("kernel command line: {warning}");
     }
+    cpu::enable_sse();
+    let protections = cpu::enable_protections();
     let summary = memory::init(&boot);
 
-    cpu::enable_sse();
-    if !cpu::nx_enabled() {
+    let nx = cpu::nx_enabled();
+    if !nx {
         log::warn!("this CPU has no NX bit: data pages are executable");
     }
+    log::info!(
+        "CPU protections: UMIP {}, SMEP {}, SMAP {}, NX {}",
+        protections.umip,
+        protections.smep,
+        protections.smap,
+        nx
+    );
+    serial::write_line(
+        &JsonLine::new("event", "cpu")
+            .bool("umip", protections.umip)
+            .bool("smep", protections.smep)
+            .bool("smap", protections.smap)
+            .bool("nx", nx)
+            .finish(),
+    );
     timer::init();
     serial::enable_input_interrupt();
     cpu::enable_interrupts();

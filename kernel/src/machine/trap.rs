@@ -232,7 +232,17 @@ pub fn exception_name(vector: u64) -> &'static str {
     }
 }
 
+/// NMI, double fault and machine check: events of the machine, whatever mode
+/// they interrupt — never a signal for the program that happened to run.
+const VECTOR_NMI: u64 = 2;
+const VECTOR_MACHINE_CHECK: u64 = 18;
+
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    // The gate's entry stub clears AC itself; interrupts and exceptions from
+    // ring 3 may arrive with the program's AC set.
+    if frame.vector != SYSCALL_MARKER {
+        cpu::clear_ac();
+    }
     match frame.vector {
         SYSCALL_MARKER => syscall::handle(frame),
         VECTOR_NOP => {}
@@ -246,6 +256,14 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             // TF here; the user's saved flags keep it.
             frame.rflags &= !RFLAGS_TF;
         }
+        VECTOR_NMI | VECTOR_DOUBLE_FAULT | VECTOR_MACHINE_CHECK => fatal_exception(
+            frame,
+            if frame.is_user_mode() {
+                "a machine event while a program ran (not the program's fault)"
+            } else {
+                ""
+            },
+        ),
         v if v < IRQ_BASE && frame.is_user_mode() => process::user_exception(frame),
         v if v < IRQ_BASE => fatal_exception(frame, ""),
         v if v < IRQ_BASE + 16 => {
@@ -260,6 +278,16 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 
 /// Resolves a page fault through the current address space, or reports it.
 fn page_fault(frame: &TrapFrame) {
+    /// Error-code bit: a reserved bit was set in a paging entry.
+    const PF_RESERVED_BIT: u64 = 1 << 3;
+    if frame.error_code & PF_RESERVED_BIT != 0 {
+        // The kernel wrote a bad entry (e.g. NX on a CPU without it): retrying
+        // would fault forever, and it is no program's fault.
+        fatal_exception(
+            frame,
+            "a page-table entry has a reserved bit set (a kernel bug)",
+        );
+    }
     match vmm::handle_page_fault(cpu::read_cr2(), frame.error_code) {
         Ok(_) => {}
         Err(FaultError::Segv(segv)) if frame.is_user_mode() => {
