@@ -300,7 +300,17 @@ impl EmulatedMachine {
         let mut n = 0;
         for (va, t) in self.tlb.entries(space.root()) {
             space
-                .check_translation(ps, va, t.frame, t.user, t.writable, t.executable, true)
+                .check_translation(
+                    ps,
+                    va,
+                    t.frame,
+                    crate::space::Granted {
+                        user: t.user,
+                        writable: t.writable,
+                        executable: t.executable,
+                    },
+                    true,
+                )
                 .map_err(|e| format!("stale TLB entry: {e}"))?;
             n += 1;
         }

@@ -28,6 +28,18 @@ use x86::bits64::paging::PTEntry;
 /// above the range for in-place growth: 2^20 pages = 4 GiB, a whole 32-bit space.
 pub const DEFAULT_GROW_ROOM: u64 = 1 << 20;
 
+/// What a cached translation (a PTE or a TLB entry) grants user code, as
+/// [`AddressSpace::check_translation`] checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Granted {
+    /// User-accessible.
+    pub user: bool,
+    /// Writable.
+    pub writable: bool,
+    /// Executable.
+    pub executable: bool,
+}
+
 /// More page flushes than this in one operation become one full flush.
 const FLUSH_PAGES_MAX: usize = 16;
 
@@ -979,11 +991,14 @@ impl AddressSpace {
         ps: &PersistentSpace,
         vaddr: u64,
         frame: PhysFrame,
-        user: bool,
-        writable: bool,
-        executable: bool,
+        granted: Granted,
         nx: bool,
     ) -> Result<(), String> {
+        let Granted {
+            user,
+            writable,
+            executable,
+        } = granted;
         let t = self
             .remap
             .translate(vaddr >> PAGE_SHIFT)
@@ -1041,15 +1056,12 @@ impl AddressSpace {
                 err = Some(format!("PTE {e:?} at {va:#x}: bad address"));
                 return;
             };
-            let r = self.check_translation(
-                ps,
-                va,
-                frame,
-                e.is_user_mode_allowed(),
-                e.is_writeable(),
-                !e.is_instruction_fetching_disabled(),
-                m.nx_supported(),
-            );
+            let granted = Granted {
+                user: e.is_user_mode_allowed(),
+                writable: e.is_writeable(),
+                executable: !e.is_instruction_fetching_disabled(),
+            };
+            let r = self.check_translation(ps, va, frame, granted, m.nx_supported());
             if let Err(why) = r {
                 err = Some(format!("PTE {e:?}: {why}"));
                 return;
