@@ -71,3 +71,26 @@ fn a_cpu_without_nx_runs_programs() {
     assert_all_tests_pass(&out, 1);
     assert_no_leak(&out);
 }
+
+#[test]
+fn a_long_read_is_cut_into_slices_and_the_deadline_holds() {
+    // A 400 MiB read of /dev/zero into fresh memory used to keep interrupts
+    // off for most of a second, losing ticks, so `timeout=2` killed only
+    // after ~64 s. Calls now return a partial count after a time slice, and
+    // the deadline is kept by the TSC.
+    let out = Boot::new()
+        .memory_mib(1024)
+        .append("timeout=2")
+        .module("bigread 400")
+        .run();
+    assert_status(&out, 137);
+    assert_all_tests_pass(&out, 1);
+    let deadline = out.event("deadline").expect("the deadline kill");
+    let at = tests::u64_field(deadline, "at_ns");
+    assert!(
+        (2_000_000_000..3_000_000_000).contains(&at),
+        "killed at {at} ns, not within 3 s\n{}",
+        out.report()
+    );
+    assert_no_leak(&out);
+}

@@ -140,11 +140,12 @@ pub const SIGKILL: u32 = 9;
 
 /// The idle loop: runs processes until none is left, then returns the
 /// shutdown status (0 if every process exited 0, else the first non-zero).
-/// At `deadline` (in timer ticks) every process still alive is killed.
+/// At `deadline` (ns since boot, [`super::timer::now_ns`]: the TSC, which keeps
+/// counting while interrupts are off) every process still alive is killed.
 pub fn run_until_all_exit(deadline: Option<u64>) -> u32 {
     loop {
         cpu::disable_interrupts();
-        if deadline.is_some_and(|d| super::timer::ticks() >= d) {
+        if deadline.is_some_and(|d| super::timer::now_ns() >= d) {
             kill_all(SIGKILL);
         }
         let next = {
@@ -208,6 +209,14 @@ fn kill_all(signal: u32) {
         }
         victims
     });
+    if !victims.is_empty() {
+        serial::write_line(
+            &JsonLine::new("event", "deadline")
+                .u64("at_ns", super::timer::now_ns())
+                .u64("killed", victims.len() as u64)
+                .finish(),
+        );
+    }
     for (pid, name, space) in victims {
         log::warn!(
             "pid {pid} ({name}) killed by {} at the deadline",

@@ -100,6 +100,13 @@ pub fn tsc_per_us() -> u64 {
     TSC_PER_US.load(Ordering::Relaxed)
 }
 
+/// Nanoseconds since kernel entry, from the TSC: unlike [`ticks`], it does not
+/// lose time while interrupts are off.
+pub fn now_ns() -> u64 {
+    let cycles = cpu::rdtsc().saturating_sub(super::boot::entry_tsc());
+    cycles.saturating_mul(1000) / tsc_per_us().max(1)
+}
+
 pub fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
 }

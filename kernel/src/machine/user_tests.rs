@@ -219,7 +219,7 @@ fn a_spinning_process_does_not_starve_another() -> Result<(), String> {
     let frames_before = memory::free_frames();
     load_program(&Asm::default().bytes(&[0xeb, 0xfe]).0)?; // jmp $
     load_program(&Asm::default().syscall(0, &[7]).0)?;
-    let status = process::run_until_all_exit(Some(timer::ticks() + 50));
+    let status = process::run_until_all_exit(Some(timer::now_ns() + 500_000_000));
     let frames_after = memory::free_frames();
     kassert!(
         status == 7,

@@ -9,7 +9,7 @@
 //! can take [`UNIX`] without deadlock.
 
 use super::process::{self, Pid};
-use super::{boot, cpu, heap, memory, serial, timer, vmm};
+use super::{cpu, heap, memory, serial, timer, vmm};
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use kernel::json::JsonLine;
@@ -165,6 +165,7 @@ impl SyscallContext for Context {
             vfs,
             console: tty,
             system,
+            clock: &KernelClock,
         }
     }
 }
@@ -230,8 +231,16 @@ pub fn console_input(byte: u8) {
 
 /// Nanoseconds since boot, from the TSC (`CLOCK_MONOTONIC`).
 fn monotonic_ns() -> u64 {
-    let cycles = cpu::rdtsc().saturating_sub(boot::entry_tsc());
-    cycles.saturating_mul(1000) / timer::tsc_per_us().max(1)
+    timer::now_ns()
+}
+
+/// The TSC clock, for calls that bound their running time.
+struct KernelClock;
+
+impl unix::syscall::Clock for KernelClock {
+    fn monotonic_ns(&self) -> u64 {
+        timer::now_ns()
+    }
 }
 
 /// Timer tick: wakes the sleepers whose deadline has passed.
@@ -330,7 +339,7 @@ pub fn spawn(name: &str, space: AddressSpace, entry: u32, esp: u32, memory: Proc
 }
 
 /// Turns every boot module into a process (the first is pid 1), runs them
-/// all to the end (or to `deadline`, in timer ticks, when every process
+/// all to the end (or to `deadline`, in ns of [`timer::now_ns`], when every process
 /// still alive is killed) and returns the shutdown status.
 ///
 /// At the end it reports `{"event":"frames","free_frames":…,"at_start":…}`:

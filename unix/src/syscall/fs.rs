@@ -12,7 +12,10 @@
 //! the bytes transferred so far (as Linux does), and `EFAULT` only when none were.
 //! Counts are capped at [`MAX_RW_COUNT`].
 
-use super::{BlockOn, SyscallContext, SyscallResult};
+use super::{BlockOn, Budget, SyscallContext, SyscallResult};
+
+/// Bytes a file read copies between two looks at its time budget.
+const BUDGET_PIECE: usize = 64 * 1024;
 use crate::abi::{
     encode_dirent, getdents_reclen, ioc, ioctl as io, seek, Dirent, MAX_RW_COUNT, PATH_MAX,
 };
@@ -152,9 +155,13 @@ pub fn read<C: SyscallContext + ?Sized>(
         },
         NodeId::Null => Ok(0),
         NodeId::Zero => {
+            let budget = Budget::start(p.clock);
             let mut done = 0;
             let mut err = None;
             for (off, n) in crate::user::page_chunks(buf, count) {
+                if budget.spent(p.clock, done) {
+                    break;
+                }
                 let Some(at) = buf.offset(off as u64) else {
                     err = Some(Errno::EFAULT);
                     break;
@@ -184,7 +191,23 @@ pub fn read<C: SyscallContext + ?Sized>(
                     .unwrap_or(usize::MAX)
                     .min(data.len());
                 let n = (data.len() - start).min(count);
-                let (done, err) = copy_to_user_partial(&mut p.mem, buf, &data[start..start + n]);
+                let budget = Budget::start(p.clock);
+                let (mut done, mut err) = (0, None);
+                for piece in data[start..start + n].chunks(BUDGET_PIECE) {
+                    if budget.spent(p.clock, done) {
+                        break;
+                    }
+                    let Some(at) = buf.offset(done as u64) else {
+                        err = Some(Errno::EFAULT);
+                        break;
+                    };
+                    let (d, e) = copy_to_user_partial(&mut p.mem, at, piece);
+                    done += d;
+                    if e.is_some() {
+                        err = e;
+                        break;
+                    }
+                }
                 // Past the end nothing is read and the offset stays.
                 p.files.set_offset(id, f.offset + done as u64);
                 partial(done, err)
@@ -227,7 +250,11 @@ pub fn write<C: SyscallContext + ?Sized>(
     } else {
         f.offset
     };
+    let budget = Budget::start(p.clock);
     for (off, n) in chunks(buf, count) {
+        if budget.spent(p.clock, done) {
+            break;
+        }
         let piece = &mut bounce[..n];
         let at = buf.offset(off as u64).ok_or(Errno::EFAULT);
         if let Err(e) = at.and_then(|at| copy_from_user(&mut p.mem, at, piece)) {

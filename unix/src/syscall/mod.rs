@@ -84,6 +84,47 @@ impl From<Result<u32, Errno>> for SyscallResult {
     }
 }
 
+/// The monotonic clock, lent to calls that bound their own running time.
+pub trait Clock {
+    /// Nanoseconds since boot.
+    fn monotonic_ns(&self) -> u64;
+}
+
+/// A clock that stands still at this many nanoseconds (host tests).
+impl Clock for u64 {
+    fn monotonic_ns(&self) -> u64 {
+        *self
+    }
+}
+
+/// The longest a call keeps working before it returns what it has done: a long
+/// transfer (a 400 MiB `read` of `/dev/zero`, a huge `write`) stops after the
+/// piece that passes this and returns its partial count, so a timer tick or a
+/// deadline is never held off for long (the kernel runs calls with interrupts
+/// off).
+pub const TIME_SLICE_NS: u64 = 10_000_000;
+
+/// A call's time budget: [`TIME_SLICE_NS`] from its start.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    until: u64,
+}
+
+impl Budget {
+    /// A budget starting now.
+    pub fn start(clock: &dyn Clock) -> Budget {
+        Budget {
+            until: clock.monotonic_ns().saturating_add(TIME_SLICE_NS),
+        }
+    }
+
+    /// Whether the call should stop after `done` bytes: it has done something and
+    /// its time is up.
+    pub fn spent(&self, clock: &dyn Clock, done: usize) -> bool {
+        done > 0 && clock.monotonic_ns() >= self.until
+    }
+}
+
 /// The mutable things a call works on, borrowed together from the kernel.
 pub struct Parts<'a, M, C: ?Sized> {
     /// The calling process's memory: checked copies ([`UserMemory`]) and the address
@@ -99,6 +140,8 @@ pub struct Parts<'a, M, C: ?Sized> {
     pub console: &'a mut C,
     /// System-wide state (the host name).
     pub system: &'a mut SystemState,
+    /// The monotonic clock.
+    pub clock: &'a dyn Clock,
 }
 
 /// Everything a syscall may use, provided by the kernel for the calling process

@@ -197,6 +197,7 @@ impl SyscallContext for TestContext {
             vfs: &mut self.vfs,
             console: &mut self.tty,
             system: &mut self.system,
+            clock: &self.monotonic_ns,
         }
     }
 }

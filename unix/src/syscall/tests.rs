@@ -885,3 +885,21 @@ fn sleeps_block_until_their_deadline_and_are_restartable() {
     assert_eq!(c.ok(NANOSLEEP, &[BUF, 0]), 0);
     c.finish();
 }
+
+#[test]
+fn a_budget_is_spent_only_after_some_work_and_its_slice() {
+    use core::cell::Cell;
+    struct Ticking(Cell<u64>);
+    impl Clock for Ticking {
+        fn monotonic_ns(&self) -> u64 {
+            self.0.get()
+        }
+    }
+    let clock = Ticking(Cell::new(1_000));
+    let b = Budget::start(&clock);
+    assert!(!b.spent(&clock, 4096));
+    clock.0.set(1_000 + TIME_SLICE_NS);
+    assert!(b.spent(&clock, 4096));
+    // Nothing done yet: a call always makes progress first.
+    assert!(!b.spent(&clock, 0));
+}
