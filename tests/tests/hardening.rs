@@ -94,3 +94,17 @@ fn a_long_read_is_cut_into_slices_and_the_deadline_holds() {
     );
     assert_no_leak(&out);
 }
+
+#[test]
+fn every_process_starts_with_a_clean_fpu_state() {
+    // Built as an FXSAVE image (x87 and MXCSR defaults, zero XMM), never
+    // captured from the CPU, which holds whoever ran last.
+    let out = Boot::new()
+        .module("fpuprobe")
+        .module("abitest")
+        .module("fpuprobe")
+        .run();
+    assert_status(&out, 0);
+    assert_all_tests_pass(&out, 3);
+    assert_no_leak(&out);
+}

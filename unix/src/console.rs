@@ -25,6 +25,9 @@ use alloc::vec::Vec;
 pub const LINE_MAX: usize = 1024;
 /// Most bytes of completed lines waiting for a reader (further lines are refused).
 pub const INPUT_MAX: usize = 4096;
+/// Most completed inputs (lines and end-of-file marks) queued for readers: a
+/// typist holding Ctrl-D queues no more than this.
+pub const READY_MAX: usize = 256;
 
 /// What the console has for a reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +112,7 @@ impl LineDiscipline {
             Pending::Line(l) => l.len(),
             Pending::Eof => 0,
         };
-        if self.ready_bytes + len > INPUT_MAX {
+        if self.ready_bytes + len > INPUT_MAX || self.ready.len() >= READY_MAX {
             return false;
         }
         self.ready_bytes += len;
@@ -412,5 +415,15 @@ mod tests {
         t.consume(100);
         assert_eq!(t.input(), ConsoleInput::Empty);
         assert_eq!(t.winsize(), Winsize::CONSOLE);
+    }
+
+    #[test]
+    fn end_of_file_marks_are_bounded() {
+        let mut t = Tty::new(Vec::<u8>::new());
+        for _ in 0..10_000 {
+            t.receive(0x04);
+        }
+        assert_eq!(t.ldisc.ready.len(), READY_MAX);
+        assert_eq!(t.ldisc.input(), ConsoleInput::Eof);
     }
 }

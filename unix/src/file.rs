@@ -208,25 +208,23 @@ impl FdTable {
             .ok_or(Errno::EBADF)
     }
 
-    /// The lowest free descriptor; `EMFILE` if all are used.
-    pub fn lowest_free(&self) -> Result<u32, Errno> {
+    /// The lowest free descriptor below `limit` (the process's `RLIMIT_NOFILE`,
+    /// at most [`FD_MAX`]); `EMFILE` if all are used.
+    pub fn lowest_free(&self, limit: usize) -> Result<u32, Errno> {
         self.slots
             .iter()
+            .take(limit)
             .position(Option::is_none)
             .map(|fd| fd as u32)
             .ok_or(Errno::EMFILE)
     }
 
-    /// Put `id` at the lowest free descriptor and return it (the caller's reference
-    /// moves into the table). `EMFILE` if all are used.
-    pub fn install(&mut self, id: FileId) -> Result<u32, Errno> {
-        let fd = self
-            .slots
-            .iter()
-            .position(Option::is_none)
-            .ok_or(Errno::EMFILE)?;
-        self.slots[fd] = Some(id);
-        Ok(fd as u32)
+    /// Put `id` at the lowest free descriptor below `limit` and return it (the
+    /// caller's reference moves into the table). `EMFILE` if all are used.
+    pub fn install(&mut self, id: FileId, limit: usize) -> Result<u32, Errno> {
+        let fd = self.lowest_free(limit)?;
+        self.slots[fd as usize] = Some(id);
+        Ok(fd)
     }
 
     /// Remove descriptor `fd` and return what it referred to (the reference moves
@@ -293,13 +291,13 @@ mod tests {
         let id = open
             .insert(OpenFile::new(NodeId::Null, of::O_WRONLY))
             .unwrap();
-        assert_eq!(t.install(id), Ok(3));
+        assert_eq!(t.install(id, FD_MAX), Ok(3));
         t.close(1, &mut open).unwrap();
         assert_eq!(open.get(con).unwrap().refs(), 2);
         let id2 = open
             .insert(OpenFile::new(NodeId::Zero, of::O_RDONLY))
             .unwrap();
-        assert_eq!(t.install(id2), Ok(1)); // lowest free
+        assert_eq!(t.install(id2, FD_MAX), Ok(1)); // lowest free
         assert_eq!(t.close(1, &mut open), Ok(()));
         assert_eq!(t.close(1, &mut open), Err(Errno::EBADF));
         assert_eq!(t.get(64), Err(Errno::EBADF));
@@ -321,10 +319,10 @@ mod tests {
         let mut t = FdTable::with_console(&mut open).unwrap();
         for fd in 3..64 {
             let id = open.insert(OpenFile::new(NodeId::Null, 0)).unwrap();
-            assert_eq!(t.install(id), Ok(fd));
+            assert_eq!(t.install(id, FD_MAX), Ok(fd));
         }
         let id = open.insert(OpenFile::new(NodeId::Null, 0)).unwrap();
-        assert_eq!(t.install(id), Err(Errno::EMFILE));
+        assert_eq!(t.install(id, FD_MAX), Err(Errno::EMFILE));
         open.release(id);
         t.close_all(&mut open);
         assert!(open.is_empty());

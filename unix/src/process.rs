@@ -63,6 +63,13 @@ impl ProcessState {
         Ok(ProcessState::new(FdTable::with_console(open)?, start))
     }
 
+    /// How many descriptors it may have open: its `RLIMIT_NOFILE` soft limit, at
+    /// most the table's size.
+    pub fn fd_limit(&self) -> usize {
+        let soft = self.memory.limits[crate::abi::rlimit::RLIMIT_NOFILE as usize].rlim_cur;
+        (soft as usize).min(crate::file::FD_MAX)
+    }
+
     /// Release what the process holds outside its address space (its descriptors);
     /// the kernel destroys the address space itself.
     pub fn release(&mut self, open: &mut OpenFiles) {

@@ -23,23 +23,18 @@ const STACK_WORDS: usize = KERNEL_STACK_SIZE / 16;
 pub struct FpuState([u8; 512]);
 
 impl FpuState {
-    /// The state a new thread starts with: x87 initialised, SSE exceptions
-    /// masked (MXCSR 0x1F80).
+    /// The state a new thread starts with, built as an FXSAVE image rather than
+    /// captured from the CPU (which holds the running thread's registers): the
+    /// x87 control word as `fninit` leaves it (0x037F: every exception masked,
+    /// 64-bit precision), every x87 register empty, MXCSR 0x1F80 (SSE
+    /// exceptions masked, round to nearest), every other byte — XMM registers
+    /// included — zero.
     pub fn initial() -> Box<FpuState> {
+        const FCW: usize = 0;
+        const MXCSR: usize = 24;
         let mut state = Box::new(FpuState([0; 512]));
-        let mxcsr: u32 = 0x1f80;
-        // SAFETY: SSE is on from boot; fninit/ldmxcsr reset only this CPU's FPU
-        // state, which no thread owns here (outside any thread's FPU window);
-        // fxsave writes 512 bytes into this 16-byte aligned buffer.
-        unsafe {
-            core::arch::asm!(
-                "fninit",
-                "ldmxcsr [{mxcsr}]",
-                "fxsave64 [{area}]",
-                mxcsr = in(reg) &mxcsr,
-                area = in(reg) state.0.as_mut_ptr(),
-            );
-        }
+        state.0[FCW..FCW + 2].copy_from_slice(&0x037fu16.to_le_bytes());
+        state.0[MXCSR..MXCSR + 4].copy_from_slice(&0x1f80u32.to_le_bytes());
         state
     }
 

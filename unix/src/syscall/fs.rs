@@ -82,7 +82,8 @@ pub fn open<C: SyscallContext + ?Sized>(
     let mut p = ctx.parts();
     let path = read_user_cstring(&mut p.mem, path, PATH_MAX)?;
     // Fail before any side effect (O_CREAT, O_TRUNC) if no descriptor is free.
-    p.process.fds.lowest_free()?;
+    let fd_limit = p.process.fd_limit();
+    p.process.fds.lowest_free(fd_limit)?;
     let node = p.vfs.open(&path, flags, mode & !p.process.umask, now)?;
     let file = OpenFile::new(node, flags);
     let id = if node == NodeId::ProcMaps {
@@ -95,7 +96,7 @@ pub fn open<C: SyscallContext + ?Sized>(
     } else {
         p.files.insert(file)?
     };
-    p.process.fds.install(id).inspect_err(|_| {
+    p.process.fds.install(id, fd_limit).inspect_err(|_| {
         p.files.release(id);
     })
 }
@@ -333,7 +334,7 @@ pub fn getdents<C: SyscallContext + ?Sized>(
     let mut written = 0usize;
     let mut index = f.offset;
     let mut err = None;
-    while let Some(e) = p.vfs.dir_entry(f.node, index)? {
+    for (next, e) in p.vfs.dir_entries(f.node, index)? {
         let reclen = getdents_reclen(e.name.len());
         if written + reclen > count {
             if written == 0 {
@@ -342,15 +343,20 @@ pub fn getdents<C: SyscallContext + ?Sized>(
             break;
         }
         record.clear();
-        let next = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        encode_dirent(&mut record, e.ino, next, e.name, e.dtype);
+        encode_dirent(
+            &mut record,
+            e.ino,
+            u32::try_from(next).unwrap_or(u32::MAX),
+            e.name,
+            e.dtype,
+        );
         let at = buf.offset(written as u64).ok_or(Errno::EFAULT);
         if let Err(e) = at.and_then(|at| copy_to_user(&mut p.mem, at, &record)) {
             err = Some(e);
             break;
         }
         written += reclen;
-        index += 1;
+        index = next;
     }
     p.files.set_offset(id, index);
     partial(written, err)

@@ -903,3 +903,24 @@ fn a_budget_is_spent_only_after_some_work_and_its_slice() {
     // Nothing done yet: a call always makes progress first.
     assert!(!b.spent(&clock, 0));
 }
+
+#[test]
+fn a_lowered_nofile_limit_is_enforced() {
+    use crate::abi::rlimit::RLIMIT_NOFILE;
+    let mut c = ctx();
+    // rlim_cur 5, rlim_max 64.
+    c.put(BUF, &[5, 0, 0, 0, 64, 0, 0, 0]);
+    assert_eq!(c.ok(SETRLIMIT, &[RLIMIT_NOFILE, BUF]), 0);
+    assert_eq!(open(&mut c, b"/dev/null", O_RDONLY), Ok(3));
+    assert_eq!(open(&mut c, b"/dev/null", O_RDONLY), Ok(4));
+    assert_eq!(open(&mut c, b"/dev/null", O_RDONLY), Err(Errno::EMFILE));
+    // Nothing was created on the refused open.
+    assert_eq!(
+        open(&mut c, b"/tmp/not-created", O_CREAT | O_WRONLY),
+        Err(Errno::EMFILE)
+    );
+    assert!(c.vfs.lookup(b"/tmp/not-created").is_err());
+    assert_eq!(c.ok(CLOSE, &[4]), 0);
+    assert_eq!(open(&mut c, b"/dev/null", O_RDONLY), Ok(4));
+    c.finish();
+}

@@ -143,6 +143,19 @@ impl Ramfs {
         }
     }
 
+    /// The entries of directory `dir` from the `index`th on, in name order.
+    pub fn entries_from(
+        &self,
+        dir: Ino,
+        index: usize,
+    ) -> Result<impl Iterator<Item = (&[u8], Ino)> + '_, Errno> {
+        match self.nodes.get(&dir).map(|n| &n.body) {
+            Some(Body::Dir(d)) => Ok(d.iter().skip(index).map(|(k, &v)| (k.as_slice(), v))),
+            Some(Body::File(_)) => Err(Errno::ENOTDIR),
+            None => Err(Errno::ENOENT),
+        }
+    }
+
     /// Number of subdirectories of `dir`.
     pub fn subdirs(&self, dir: Ino) -> usize {
         match self.nodes.get(&dir).map(|n| &n.body) {

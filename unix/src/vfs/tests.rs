@@ -235,3 +235,32 @@ fn boot_file_names() {
     assert_eq!(v.boot_file("hello"), Some(HELLO));
     assert_eq!(v.boot_file("nope"), None);
 }
+
+#[test]
+fn one_walk_lists_what_the_indexed_entries_list() {
+    let mut v = Vfs::new();
+    for i in 0..300 {
+        let name = alloc::format!("/tmp/f{i:03}");
+        v.open(name.as_bytes(), O_WRONLY | O_CREAT, 0o644, 0)
+            .unwrap();
+    }
+    let tmp = v.lookup(b"/tmp").unwrap();
+    for dir in [tmp, v.lookup(b"/").unwrap(), v.lookup(b"/dev").unwrap()] {
+        for start in [0u64, 1, 2, 3, 150, 301, 302, 400] {
+            let walked: Vec<(u64, u32, Vec<u8>)> = v
+                .dir_entries(dir, start)
+                .unwrap()
+                .map(|(next, e)| (next, e.ino, e.name.to_vec()))
+                .collect();
+            let mut indexed = Vec::new();
+            let mut i = start;
+            while let Some(e) = v.dir_entry(dir, i).unwrap() {
+                i += 1;
+                indexed.push((i, e.ino, e.name.to_vec()));
+            }
+            assert_eq!(walked, indexed, "{dir:?} from {start}");
+        }
+    }
+    let file = v.lookup(b"/tmp/f000").unwrap();
+    assert!(matches!(v.dir_entries(file, 0), Err(Errno::ENOTDIR)));
+}
