@@ -17,7 +17,7 @@
 //! - [`mem`]: `memcpy`/`memmove`/`memset`/`memcmp`/`bcmp`, the C symbols the
 //!   compiler calls (compiler-builtins does not provide them on this target);
 //! - [`bench`]: `rdtsc` timing and the benchmark JSON lines;
-//! - [`malloc`]: the heap (issue 6): `malloc`/`free`/`realloc`/`calloc`/
+//! - [`malloc`]: the heap: `malloc`/`free`/`realloc`/`calloc`/
 //!   `memalign` over `sbrk` (syscall `brk`), and the global allocator of the
 //!   `alloc` crate.
 //!

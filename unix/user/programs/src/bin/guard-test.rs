@@ -1,4 +1,4 @@
-//! `guard-test CASE` (issue 6): one guard per run (each case its own boot
+//! `guard-test CASE`: one guard per run (each case its own boot
 //! module, since there is no fork yet). The "must die" cases print
 //! `NOT KILLED` and exit 0 if the access returns; the kernel must kill them
 //! with SIGSEGV (status 139) and name the guard. Cases, for phantom-unix's

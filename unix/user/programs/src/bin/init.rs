@@ -1,6 +1,6 @@
-//! `init`: the first process. For now it prints a banner (the system's
-//! `uname` and its pid), lists `/boot` with `getdents` (name, type, size),
-//! and exits 0. Later issues make it start the shell.
+//! `init`: the first process. It prints a banner (the system's `uname` and
+//! its pid), lists `/boot` with `getdents` (name, type, size), and exits 0
+//! (starting the shell needs fork and exec, which are not there yet).
 
 #![no_std]
 #![no_main]

@@ -1,4 +1,4 @@
-//! `malloc-stress [OPS] [SEED]` (issue 6): random `malloc`/`free`/`realloc`/
+//! `malloc-stress [OPS] [SEED]`: random `malloc`/`free`/`realloc`/
 //! `calloc`/`memalign` of mixed sizes (a few bytes to 1 MiB) on up to 512
 //! live blocks, OPS operations (default 20000) from SEED (default 1). Every
 //! block is filled with a pattern of its own and verified on `realloc` (the

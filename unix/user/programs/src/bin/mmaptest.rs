@@ -1,4 +1,4 @@
-//! `mmaptest [MODE]` (issue 6): `mmap`, `munmap`, `mprotect` and `madvise`
+//! `mmaptest [MODE]`: `mmap`, `munmap`, `mprotect` and `madvise`
 //! end to end, against `docs/abi.md` ("Memory"). Without MODE, one line per
 //! check, then `{"test":"mmaptest",…}`; exit 0 if all pass:
 //!

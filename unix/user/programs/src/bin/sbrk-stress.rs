@@ -1,4 +1,4 @@
-//! `sbrk-stress [TARGET] [ROUNDS] [SEED]` (issue 6): grows the heap with
+//! `sbrk-stress [TARGET] [ROUNDS] [SEED]`: grows the heap with
 //! `sbrk` to TARGET bytes (default 256M; suffixes K, M, G) in random steps
 //! (one page to 4 MiB), writes a pattern to every new page, verifies every
 //! page, then shrinks back in random steps verifying what remains, ROUNDS

@@ -1,5 +1,5 @@
 //! `sbrkbench [icount|wall] [N]`: the cost of growing the heap by one page
-//! and touching it, at three heap sizes (issue 6). For each size S of
+//! and touching it, at three heap sizes. For each size S of
 //! 1 MiB, 64 MiB and 1 GiB: the break first grows by S without touching
 //! anything (untouched pages cost nothing), then N samples (default 10000,
 //! at least 10000; each new page is memory: 10000 pages = 40 MiB) each time

@@ -1,4 +1,4 @@
-//! `stack-stress [BYTES [DEEP]]|overflow` (issue 6): recursion that grows
+//! `stack-stress [BYTES [DEEP]]|overflow`: recursion that grows
 //! the stack downward page by page. With BYTES (default 6M; suffixes K, M),
 //! recurses until about BYTES of stack are in use, each frame holding 1 KiB
 //! stamped with its depth, and verifies every frame on the way back: the

@@ -1,5 +1,5 @@
 //! `stackbench [icount|wall] [N]`: `stack_growth`, the cost per page of
-//! growing the stack downward (issue 6). One sample is one page: the stack
+//! growing the stack downward. One sample is one page: the stack
 //! pointer moves down 4096 bytes and a word is written at it — the first
 //! touch of a new stack page, which the kernel must add to the stack on the
 //! fault (`sub $4096, %esp; mov %ecx, (%esp)` between two `lfence; rdtsc`,

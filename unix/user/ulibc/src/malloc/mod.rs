@@ -1,4 +1,4 @@
-//! The heap (issue 6): `malloc`, `free`, `realloc`, `calloc`, `memalign`
+//! The heap: `malloc`, `free`, `realloc`, `calloc`, `memalign`
 //! over `sbrk`, and the global allocator of the `alloc` crate.
 //!
 //! [`heap`] is the allocator proper (segregated free lists, boundary tags,
