@@ -6,7 +6,7 @@
 use crate::multiboot::{MemoryKind, MemoryRegion};
 use alloc::vec::Vec;
 
-pub const PAGE_SIZE: u64 = 4096;
+pub use vm::PAGE_SIZE;
 
 /// A half-open physical span `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -16,8 +16,11 @@ use crate::errno::Errno;
 use alloc::vec::Vec;
 use vm::{AddressSpace, Machine, PersistentSpace, Segv, SegvReason};
 
-/// Size of a user page.
-pub const USER_PAGE: u64 = 4096;
+/// Size of a user page: the hardware's, as `vm` defines it.
+pub const USER_PAGE: u64 = vm::PAGE_SIZE;
+
+// The page size the ABI promises user space is the hardware's.
+const _: () = assert!(crate::abi::PAGE_SIZE as u64 == vm::PAGE_SIZE);
 
 /// One past the highest address a 32-bit process can name.
 pub const USER_LIMIT: u64 = 1 << 32;

@@ -52,8 +52,8 @@ pub use stack::{build_initial_stack, BootCommand, InitialStack};
 /// STACK_TOP   (0xC0000000) a guard page (catches copy-out runaways)
 /// ```
 pub mod layout {
-    /// Page size.
-    pub const PAGE: u64 = 4096;
+    /// Page size (the hardware's, as `vm` defines it).
+    pub const PAGE: u64 = vm::PAGE_SIZE;
     /// Lowest address a segment may use, but for code on page 0 (see [`super::elf`]).
     pub const LOAD_START: u32 = 0x1000;
     /// The stack's top (exclusive); the page at this address is a guard.
