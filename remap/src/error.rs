@@ -50,6 +50,9 @@ pub enum RemapError {
         /// How many pages that range has.
         pages: u64,
     },
+    /// The working list of an operation over many ranges did not fit in memory (the
+    /// table is unchanged).
+    OutOfMemory,
 }
 
 impl fmt::Display for RemapError {
@@ -68,6 +71,7 @@ impl fmt::Display for RemapError {
             RemapError::ShrinkTooFar { at, pages } => {
                 write!(f, "range at page {at:#x} has only {pages} pages to remove")
             }
+            RemapError::OutOfMemory => f.write_str("no memory for the operation's list of ranges"),
         }
     }
 }

@@ -125,6 +125,16 @@ fn clip(r: &Range, lo: Vpn, hi: Vpn) -> Result<Range, RemapError> {
     r.clip(lo, hi).ok_or(RemapError::Overflow)
 }
 
+/// An empty vector with room for `n` elements, reserved fallibly: an operation
+/// over thousands of ranges refuses with `OutOfMemory` (changing nothing) rather
+/// than fail an allocation.
+fn vec_with_room<T>(n: usize) -> Result<Vec<T>, RemapError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)
+        .map_err(|_| RemapError::OutOfMemory)?;
+    Ok(v)
+}
+
 impl RemapTable {
     /// An empty table.
     pub const fn new() -> Self {
@@ -229,9 +239,11 @@ impl RemapTable {
     /// changes.
     pub fn unmap(&mut self, start: Vpn, pages: u64) -> Result<Vec<Range>, RemapError> {
         let end = span_end(start, pages)?;
-        let hit: Vec<Range> = self.overlapping_refs(start, end).copied().collect();
-        let mut removed = Vec::with_capacity(hit.len());
-        let mut keep = Vec::new();
+        let n = self.overlapping_refs(start, end).count();
+        let mut hit: Vec<Range> = vec_with_room(n)?;
+        hit.extend(self.overlapping_refs(start, end).copied());
+        let mut removed = vec_with_room(n)?;
+        let mut keep = vec_with_room(2)?;
         for r in &hit {
             if r.start < start {
                 keep.push(clip(r, r.start, start)?);
@@ -264,7 +276,9 @@ impl RemapTable {
         perms: Perms,
     ) -> Result<Vec<Range>, RemapError> {
         let end = span_end(start, pages)?;
-        let hit: Vec<Range> = self.overlapping_refs(start, end).copied().collect();
+        let n = self.overlapping_refs(start, end).count();
+        let mut hit: Vec<Range> = vec_with_room(n)?;
+        hit.extend(self.overlapping_refs(start, end).copied());
         let mut cursor = start;
         for r in &hit {
             if r.start > cursor {
@@ -275,7 +289,7 @@ impl RemapTable {
         if cursor < end {
             return Err(RemapError::NotMapped { at: cursor });
         }
-        let mut pieces = Vec::with_capacity(hit.len() + 2);
+        let mut pieces = vec_with_room(hit.len() + 2)?;
         for r in &hit {
             if r.start < start {
                 pieces.push(clip(r, r.start, start)?);
@@ -294,9 +308,11 @@ impl RemapTable {
             self.ranges.insert(key(r.start), r);
         }
         self.merge_span(start, end);
-        self.overlapping_refs(start, end)
-            .map(|r| clip(r, start, end))
-            .collect()
+        let mut out = vec_with_room(self.overlapping_refs(start, end).count())?;
+        for r in self.overlapping_refs(start, end) {
+            out.push(clip(r, start, end)?);
+        }
+        Ok(out)
     }
 
     /// Extend the range starting at `start` upwards by `extra` pages in place (`sbrk`):

@@ -108,3 +108,68 @@ fn every_process_starts_with_a_clean_fpu_state() {
     assert_all_tests_pass(&out, 3);
     assert_no_leak(&out);
 }
+
+/// `heapbomb` (each kept page in a window of its own) gets `ENOMEM`, the
+/// kernel goes on: `hello` after it still runs, nothing leaks.
+fn heapbomb_on(memory_mib: u32) {
+    let out = Boot::new()
+        .memory_mib(memory_mib)
+        .module("heapbomb")
+        .module("hello")
+        .run();
+    assert_status(&out, 0);
+    assert_all_tests_pass(&out, 1);
+    assert!(
+        tests::console(&out).contains("hello, world"),
+        "{}",
+        out.report()
+    );
+    assert_no_leak(&out);
+}
+
+#[test]
+fn exhausting_the_kernel_heap_is_enomem_on_128_mib() {
+    heapbomb_on(128);
+}
+
+#[test]
+fn exhausting_the_kernel_heap_is_enomem_on_512_mib() {
+    heapbomb_on(512);
+}
+
+#[test]
+fn eight_processes_at_the_range_limit_on_128_mib_do_not_panic_the_kernel() {
+    let mut boot = Boot::new().memory_mib(128);
+    for _ in 0..8 {
+        boot = boot.module("mmaptest maxmap");
+    }
+    let out = boot.run();
+    // Some of them get ENOMEM where they expect room (status 1): the point is
+    // that the kernel answers instead of panicking, and gets everything back.
+    assert!(
+        matches!(out.verdict(), tests::Verdict::Shutdown(0 | 1)),
+        "{}",
+        out.report()
+    );
+    assert!(out.event("panic").is_none(), "{}", out.report());
+    assert_eq!(out.events("exit").len(), 8, "{}", out.report());
+    assert_no_leak(&out);
+}
+
+#[test]
+fn more_processes_than_the_heap_holds_are_refused_with_enomem() {
+    let mut boot = Boot::new().memory_mib(64);
+    for _ in 0..255 {
+        boot = boot.module("hello");
+    }
+    let out = boot.run();
+    assert_status(&out, 0);
+    let refused = out.events("exec_error");
+    let ran = out.events("exit");
+    assert_eq!(refused.len() + ran.len(), 255, "{}", out.report());
+    assert!(!ran.is_empty(), "{}", out.report());
+    for e in &refused {
+        assert_eq!(e["error"], "ENOMEM", "{e}");
+    }
+    assert_no_leak(&out);
+}

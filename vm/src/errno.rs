@@ -23,7 +23,8 @@ impl From<VmError> for Errno {
                 | RemapError::Overflow
                 | RemapError::Overlap { .. }
                 | RemapError::NotMapped { .. }
-                | RemapError::NoRoom,
+                | RemapError::NoRoom
+                | RemapError::OutOfMemory,
             ) => Errno::ENOMEM,
             VmError::Remap(_) | VmError::Inconsistent(_) => {
                 log::error!("vm: internal inconsistency: {e}");

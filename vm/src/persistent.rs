@@ -46,6 +46,8 @@ pub enum PersistError {
     NotResident(Ppn),
     /// A page span leaves the `u64` page-number space.
     BadRange,
+    /// The kernel's memory could not hold the bookkeeping of one more page.
+    OutOfMemory,
 }
 
 impl fmt::Display for PersistError {
@@ -55,6 +57,7 @@ impl fmt::Display for PersistError {
             PersistError::NotZero(p) => write!(f, "persistent page {p:#x} is not zero"),
             PersistError::NotResident(p) => write!(f, "persistent page {p:#x} is not resident"),
             PersistError::BadRange => write!(f, "page span overflows"),
+            PersistError::OutOfMemory => write!(f, "no kernel memory for page bookkeeping"),
         }
     }
 }
@@ -166,6 +169,16 @@ impl PersistentSpace {
         self.pages.next(base, base.saturating_add(pages)).is_none()
     }
 
+    /// Room in both trees for `updates` more insertions (see
+    /// [`Radix::reserve_for`]); nothing changes when there is none.
+    #[inline]
+    fn reserve(&mut self, updates: usize) -> Result<(), PersistError> {
+        self.pages
+            .reserve_for(updates)
+            .and_then(|()| self.refs.reserve_for(updates))
+            .map_err(|_| PersistError::OutOfMemory)
+    }
+
     /// Take one more reference to `frame`.
     fn add_ref(&mut self, frame: PhysFrame) {
         self.refs.update(frame.number(), |c| c.saturating_add(1));
@@ -174,6 +187,7 @@ impl PersistentSpace {
     /// Make the Zero page `ppn` resident in `frame`, a frame the caller just allocated
     /// (and filled); the space now owns one reference to it.
     pub fn make_resident(&mut self, ppn: Ppn, frame: PhysFrame) -> Result<(), PersistError> {
+        self.reserve(1)?;
         let v = page_value(frame);
         let old = self.pages.update(ppn, |old| if old == 0 { v } else { old });
         if old != 0 {
@@ -193,6 +207,7 @@ impl PersistentSpace {
         let Some(frame) = self.frame(src) else {
             return Ok(false);
         };
+        self.reserve(1)?;
         self.pages.set(dst, page_value(frame));
         self.add_ref(frame);
         Ok(true)
@@ -207,7 +222,12 @@ impl PersistentSpace {
         if let Some((p, _)) = self.pages.next(dst, dst_end) {
             return Err(PersistError::NotZero(p));
         }
-        let list: Vec<(Ppn, PhysFrame)> = self.resident_in(src, pages).collect();
+        let mut list: Vec<(Ppn, PhysFrame)> = Vec::new();
+        let n = self.resident_in(src, pages).count();
+        list.try_reserve_exact(n)
+            .map_err(|_| PersistError::OutOfMemory)?;
+        list.extend(self.resident_in(src, pages));
+        self.reserve(list.len())?;
         for &(p, frame) in &list {
             self.pages.set(dst + (p - src), page_value(frame));
             self.add_ref(frame);
@@ -224,6 +244,7 @@ impl PersistentSpace {
         new: PhysFrame,
         frames: &mut (impl FrameAllocator + ?Sized),
     ) -> Result<PhysFrame, PersistError> {
+        self.reserve(1)?;
         let v = page_value(new);
         let old = self.pages.update(ppn, |old| if old == 0 { 0 } else { v });
         let old = frame_of(old).ok_or(PersistError::NotResident(ppn))?;

@@ -52,6 +52,10 @@ struct Meta {
     shift: u32,
 }
 
+/// The kernel heap could not give the node arena room to grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RadixFull;
+
 /// A sparse `u64 -> u64` map; see the module documentation.
 #[derive(Clone)]
 pub(crate) struct Radix {
@@ -111,6 +115,28 @@ impl Radix {
             node = v as usize;
             shift -= BITS;
         }
+    }
+
+    /// Make sure the next `updates` calls of [`Radix::update`] cannot make the node
+    /// arena grow: its two vectors get room for every node they may add. The one
+    /// allocation here that can be large (a vector doubling) is fallible; the
+    /// nodes themselves are small.
+    #[inline]
+    pub(crate) fn reserve_for(&mut self, updates: usize) -> Result<(), RadixFull> {
+        let n = updates.saturating_mul(MAX_LEVELS + 1);
+        // `meta` grows with `nodes` (same length, same reservations): one test.
+        if self.nodes.capacity() - self.nodes.len() >= n
+            && self.meta.capacity() - self.meta.len() >= n
+        {
+            return Ok(());
+        }
+        self.grow_arena(n)
+    }
+
+    #[cold]
+    fn grow_arena(&mut self, n: usize) -> Result<(), RadixFull> {
+        self.nodes.try_reserve(n).map_err(|_| RadixFull)?;
+        self.meta.try_reserve(n).map_err(|_| RadixFull)
     }
 
     /// A fresh all-zero node with bookkeeping `meta` (`used` 0).

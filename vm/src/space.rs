@@ -113,6 +113,7 @@ impl From<PersistError> for VmError {
     fn from(e: PersistError) -> Self {
         match e {
             PersistError::NumbersExhausted => VmError::NumbersExhausted,
+            PersistError::OutOfMemory => VmError::OutOfMemory,
             other => VmError::Inconsistent(other),
         }
     }
@@ -241,7 +242,13 @@ impl Windows {
             .map_or(0, |i| self.0[i].1)
     }
 
-    /// Add window `[start, start + len)` (replacing one with the same start).
+    /// Room for one more window, reserved fallibly (the list doubles as it grows).
+    fn reserve_one(&mut self) -> Result<(), VmError> {
+        self.0.try_reserve(1).map_err(|_| VmError::OutOfMemory)
+    }
+
+    /// Add window `[start, start + len)` (replacing one with the same start); the
+    /// caller reserved room with [`Windows::reserve_one`].
     fn insert(&mut self, start: Ppn, len: u64) {
         match self.0.binary_search_by_key(&start, |&(s, _)| s) {
             Ok(i) => self.0[i].1 = len,
@@ -402,6 +409,7 @@ impl AddressSpace {
             .checked_add(room.below)
             .and_then(|l| l.checked_add(room.above))
             .ok_or(VmError::NumbersExhausted)?;
+        self.windows.reserve_one()?;
         let window = ps.reserve_window(len)?;
         let base = window + room.below;
         self.remap.map(start, pages, Mapping::anon(base, perms))?;
@@ -460,14 +468,19 @@ impl AddressSpace {
         released
     }
 
-    /// Forget windows no private range lies in any more.
+    /// Forget windows no private range lies in any more (housekeeping: skipped when
+    /// the kernel has no memory for its list).
     fn prune_windows(&mut self) {
-        let mut used: Vec<Ppn> = self
-            .remap
-            .iter()
-            .filter(|r| r.mapping.kind == Kind::Anon)
-            .filter_map(|r| self.window_of(r.mapping.base).map(|(s, _)| s))
-            .collect();
+        let mut used: Vec<Ppn> = Vec::new();
+        if used.try_reserve_exact(self.remap.len()).is_err() {
+            return;
+        }
+        used.extend(
+            self.remap
+                .iter()
+                .filter(|r| r.mapping.kind == Kind::Anon)
+                .filter_map(|r| self.window_of(r.mapping.base).map(|(s, _)| s)),
+        );
         used.sort_unstable();
         used.dedup();
         self.windows

@@ -3,14 +3,53 @@
 //! A small region inside the image's `.bss` serves the first allocations
 //! (parsing the boot information needs `Vec` and `String`); once the memory
 //! plan is known, a large region carved from free physical memory is added.
+//!
+//! The heap is a fixed size, and an allocation that fails stops the kernel, so
+//! programs must never be the ones to exhaust it: [`low`] (less than an eighth
+//! of the heap, at least 1 MiB, left) makes every syscall that may allocate for
+//! the caller answer `ENOMEM`, and [`critical`] (a quarter of that) makes a page
+//! fault that may allocate kill the faulting process ("out of memory") and
+//! refuses new processes. Each single operation allocates far less than the
+//! gap between the two, so the heap never runs dry on a program's behalf.
 
 use super::cpu;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use linked_list_allocator::Heap;
 use spin::Mutex;
 
 const BOOTSTRAP_SIZE: usize = 512 * 1024;
+
+/// Bytes handed out (approximately: the layouts' sizes), kept beside the
+/// regions so the syscall and fault paths can check headroom with one load.
+static USED: AtomicUsize = AtomicUsize::new(0);
+/// Bytes of all regions.
+static TOTAL: AtomicUsize = AtomicUsize::new(0);
+
+/// Bytes in use above which the heap is [`low`] and [`critical`] (set when a
+/// region is added: the total less an eighth of it, at least 1 MiB; less a
+/// quarter of that).
+static LOW_ABOVE: AtomicUsize = AtomicUsize::new(0);
+static CRITICAL_ABOVE: AtomicUsize = AtomicUsize::new(0);
+
+fn set_marks(total: usize) {
+    let reserve = (total / 8).max(1 << 20);
+    LOW_ABOVE.store(total.saturating_sub(reserve), Ordering::Relaxed);
+    CRITICAL_ABOVE.store(total.saturating_sub(reserve / 4), Ordering::Relaxed);
+}
+
+/// Whether the heap is low: calls that may allocate for a program are refused.
+pub fn low() -> bool {
+    USED.load(Ordering::Relaxed) > LOW_ABOVE.load(Ordering::Relaxed)
+}
+
+/// Whether the heap is critically low: faults that may allocate kill the
+/// faulting process, no new process starts.
+pub fn critical() -> bool {
+    USED.load(Ordering::Relaxed) > CRITICAL_ABOVE.load(Ordering::Relaxed)
+}
+
 const MAX_REGIONS: usize = 4;
 
 #[repr(C, align(4096))]
@@ -43,6 +82,7 @@ unsafe impl GlobalAlloc for KernelHeap {
             let mut regions = self.regions.lock();
             for region in regions.iter_mut().flatten() {
                 if let Ok(block) = region.heap.allocate_first_fit(layout) {
+                    USED.fetch_add(layout.size(), Ordering::Relaxed);
                     return block.as_ptr();
                 }
             }
@@ -62,6 +102,7 @@ unsafe impl GlobalAlloc for KernelHeap {
                 // SAFETY: `ptr` came from this region's `allocate_first_fit`
                 // with the same layout (GlobalAlloc contract).
                 unsafe { region.heap.deallocate(NonNull::new_unchecked(ptr), layout) }
+                USED.fetch_sub(layout.size(), Ordering::Relaxed);
             }
         })
     }
@@ -83,6 +124,8 @@ fn add_region_raw(start: usize, size: usize) -> bool {
             start,
             end: start + size,
         });
+        let total = TOTAL.fetch_add(size, Ordering::Relaxed) + size;
+        set_marks(total);
         true
     })
 }

@@ -148,6 +148,14 @@ impl SyscallContext for Context {
         monotonic_ns()
     }
 
+    fn kernel_memory_low(&self) -> bool {
+        heap::low()
+    }
+
+    fn kernel_memory_critical(&self) -> bool {
+        heap::critical()
+    }
+
     fn parts(&mut self) -> Parts<'_, CurrentUser, Tty<SerialOut>> {
         let guard = self.state.get_or_insert_with(|| UNIX.lock());
         let UnixState {
@@ -289,6 +297,15 @@ fn start_module(index: usize, module: &Module) {
         return;
     };
     let bytes = module_bytes(module);
+    if heap::low() {
+        // A process costs kernel heap (its kernel stack, tables, Unix state):
+        // refuse it rather than run the kernel out of memory.
+        return report(
+            &command.name,
+            &"the kernel's memory is low: no new process",
+            unix::Errno::ENOMEM,
+        );
+    }
     let mut space = match vmm::new_address_space() {
         Ok(space) => space,
         Err(e) => return report(&command.name, &e, unix::Errno::ENOMEM),

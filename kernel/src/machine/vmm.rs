@@ -157,6 +157,14 @@ pub fn handle_page_fault(addr: u64, error_code: u64) -> Result<FaultOutcome, Fau
     } = &mut *vmm;
     let space = current.as_mut().ok_or(FaultError::NoAddressSpace)?;
     let access = Access::from_pf_error_code(error_code);
+    if super::heap::critical() {
+        // Resolving may allocate (persistent-space nodes, page tables): the
+        // faulting process dies of it rather than the kernel.
+        return Err(FaultError::Segv(Segv {
+            addr,
+            reason: SegvReason::OutOfMemory,
+        }));
+    }
     let outcome =
         memory::with_machine(|m| resolve_or_grow_stack(space, persistent, m, addr, access))
             .map_err(FaultError::Segv)?;

@@ -221,7 +221,7 @@ pub fn mprotect<M: Machine + ?Sized>(
     if end > mmap_top_page() {
         return Err(Errno::EINVAL);
     }
-    let pieces = covering(space.remap(), start, end).map_err(|_| Errno::ENOMEM)?;
+    let pieces = covering(space.remap(), start, end)?;
     if pieces.iter().any(|r| r.mapping.kind == Kind::Guard) {
         return Err(Errno::ENOMEM);
     }
@@ -258,7 +258,7 @@ pub fn madvise<M: Machine + ?Sized>(
     if end > (1u64 << 32) / PAGE {
         return Err(Errno::EINVAL);
     }
-    let pieces = covering(space.remap(), start, end).map_err(|_| Errno::ENOMEM)?;
+    let pieces = covering(space.remap(), start, end)?;
     if advice != madv::MADV_DONTNEED {
         return Ok(0);
     }

@@ -92,13 +92,20 @@ fn line(out: &mut alloc::string::String, r: &Range, mem: &ProcessMemory) {
     out.push('\n');
 }
 
+/// Longest listing line: 49 columns before the name, the longest name, `\n`.
+const LINE_MAX: usize = 49 + 40 + 1;
+
 /// The text of `/proc/self/maps` for `remap` (see the module documentation).
-pub fn maps_text(remap: &RemapTable, mem: &ProcessMemory) -> Vec<u8> {
-    let mut out = alloc::string::String::with_capacity(remap.len() * 64);
+/// Its buffer is reserved up front, fallibly (16384 ranges make about 1.4 MiB):
+/// `ENOMEM` when the kernel's heap cannot hold it, never a failed allocation.
+pub fn maps_text(remap: &RemapTable, mem: &ProcessMemory) -> Result<Vec<u8>, crate::Errno> {
+    let mut out = alloc::string::String::new();
+    out.try_reserve_exact(remap.len().saturating_mul(LINE_MAX))
+        .map_err(|_| crate::Errno::ENOMEM)?;
     for r in remap.iter() {
         line(&mut out, &r, mem);
     }
-    out.into_bytes()
+    Ok(out.into_bytes())
 }
 
 /// Why `segv` happened, in the words of the layout, for the console line the

@@ -201,14 +201,19 @@ pub(crate) fn guard_in(remap: &RemapTable, lo: Vpn, hi: Vpn) -> bool {
         .any(|r| r.mapping.kind == Kind::Guard)
 }
 
-/// The ranges covering `[lo, hi)` clipped to it, if every page is mapped; else the
-/// first unmapped page. O(k log ranges) for k ranges in the span.
-pub(crate) fn covering(remap: &RemapTable, lo: Vpn, hi: Vpn) -> Result<Vec<Range>, Vpn> {
+/// The ranges covering `[lo, hi)` clipped to it, if every page is mapped; `ENOMEM`
+/// when a page is not (as the memory calls answer) or the list does not fit in
+/// the kernel's memory. O(k log ranges) for k ranges in the span.
+pub(crate) fn covering(remap: &RemapTable, lo: Vpn, hi: Vpn) -> Result<Vec<Range>, Errno> {
+    // At most one piece per range of the table: reserved fallibly, as thousands of
+    // ranges make a large list.
     let mut out = Vec::new();
+    out.try_reserve_exact(remap.overlapping(lo, hi).count())
+        .map_err(|_| Errno::ENOMEM)?;
     let mut cursor = lo;
     while cursor < hi {
-        let r = remap.range_containing(cursor).ok_or(cursor)?;
-        out.push(r.clip(cursor, hi).ok_or(cursor)?);
+        let r = remap.range_containing(cursor).ok_or(Errno::ENOMEM)?;
+        out.push(r.clip(cursor, hi).ok_or(Errno::ENOMEM)?);
         cursor = r.end();
     }
     Ok(out)

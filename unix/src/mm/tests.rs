@@ -167,7 +167,7 @@ impl Proc {
     }
 
     fn maps(&self) -> String {
-        String::from_utf8(maps_text(self.space.remap(), &self.mem)).unwrap()
+        String::from_utf8(maps_text(self.space.remap(), &self.mem).unwrap()).unwrap()
     }
 
     fn finish(self) {
@@ -833,7 +833,7 @@ c0000000-c0001000 ---p 00000000 00:00 0          [guard]
     // A read-only image segment is [rodata]; without the image's spans, [mmap].
     let mut mem = p.mem.clone();
     mem.image.clear();
-    assert!(String::from_utf8(maps_text(p.space.remap(), &mem))
+    assert!(String::from_utf8(maps_text(p.space.remap(), &mem).unwrap())
         .unwrap()
         .starts_with("08048000-08049000 r-xp 00000000 00:00 0          [mmap]\n"));
     p.mprotect(0x0804_9000, P, PROT_READ).unwrap();

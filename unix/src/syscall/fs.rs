@@ -91,7 +91,7 @@ pub fn open<C: SyscallContext + ?Sized>(
         let text = p
             .mem
             .with_space(|space, _, _| crate::mm::maps_text(space.remap(), memory))
-            .ok_or(Errno::ENOENT)?;
+            .ok_or(Errno::ENOENT)??;
         p.files.insert_with_data(file, text)?
     } else {
         p.files.insert(file)?

@@ -166,6 +166,16 @@ pub trait SyscallContext {
     fn realtime_ns(&self) -> u64 {
         self.monotonic_ns()
     }
+    /// Whether the kernel's own memory (its heap) is low: calls that may allocate
+    /// for the caller then answer `ENOMEM` rather than exhaust it.
+    fn kernel_memory_low(&self) -> bool {
+        false
+    }
+    /// Whether it is critically low: even `munmap` (which may split a range) is
+    /// refused.
+    fn kernel_memory_critical(&self) -> bool {
+        false
+    }
     /// Borrow the caller's memory, its process state, the open files, the VFS and the
     /// console.
     fn parts(&mut self) -> Parts<'_, Self::Mem<'_>, Self::Term>;

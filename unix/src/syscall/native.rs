@@ -60,6 +60,25 @@ pub fn dispatch_from_stack<C: SyscallContext + ?Sized>(
     dispatch(ctx, nr, args)
 }
 
+/// Whether the kernel may refuse call `nr` with `ENOMEM` to keep its own memory:
+/// the calls that allocate kernel memory for the caller (ranges, page numbers,
+/// open files, names) when it is low, and `munmap` (a split allocates a range)
+/// only when it is critically low, so a process can still give memory back.
+fn refused_for_kernel_memory<C: SyscallContext + ?Sized>(ctx: &C, nr: u32) -> bool {
+    match nr {
+        nr::MMAP
+        | nr::MPROTECT
+        | nr::MADVISE
+        | nr::BRK
+        | nr::SETRLIMIT
+        | nr::OPEN
+        | nr::CREAT
+        | nr::SETHOSTNAME => ctx.kernel_memory_low(),
+        nr::MUNMAP => ctx.kernel_memory_critical(),
+        _ => false,
+    }
+}
+
 /// Run syscall `nr` with `args`. Unknown numbers give `ENOSYS`.
 pub fn dispatch<C: SyscallContext + ?Sized>(
     ctx: &mut C,
@@ -67,6 +86,9 @@ pub fn dispatch<C: SyscallContext + ?Sized>(
     args: [u32; MAX_ARGS],
 ) -> SyscallResult {
     let [a0, a1, a2, a3, a4, a5] = args;
+    if refused_for_kernel_memory(ctx, nr) {
+        return SyscallResult::err(Errno::ENOMEM);
+    }
     let r = match nr {
         nr::GETPID => Ok(ctx.pid()),
         nr::EXIT => return SyscallResult::Exit((a0 & 0xff) as u8),

@@ -623,7 +623,7 @@ fn rlimits_through_dispatch() {
 #[test]
 fn proc_self_maps() {
     let mut c = ctx();
-    let want = crate::mm::maps_text(c.space.remap(), &c.process.memory);
+    let want = crate::mm::maps_text(c.space.remap(), &c.process.memory).unwrap();
     assert!(want.ends_with(b"[guard]\n"));
     let fd = open(&mut c, b"/proc/self/maps", O_RDONLY).unwrap();
     assert_eq!(c.files.snapshot_bytes(), want.len());
