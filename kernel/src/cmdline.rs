@@ -3,7 +3,7 @@
 //! A first word that is a path (the kernel image, as QEMU and GRUB put it)
 //! is skipped. Known keys: `log=<level>` (error, warn, info, debug, trace, off),
 //! `ktest=all|name,name…` (run in-kernel tests whose names contain one of the
-//! patterns, then shut down), `crash=ud|pf|de|gp|bp` (raise that exception
+//! patterns, then shut down), `crash=ud|pf|de|gp|bp|wx` (raise that exception
 //! after boot, to test the trap path), `bench=icount|wall` (run the in-kernel
 //! benchmarks, reporting guest instructions or nanoseconds, then shut down),
 //! `timeout=<seconds>` (kill every process still running that long after
@@ -46,6 +46,9 @@ pub enum Crash {
     GeneralProtection,
     /// `int3`: breakpoint, vector 3 — the kernel reports it and goes on.
     Breakpoint,
+    /// A write into the kernel's own text: page fault, vector 14 (the image is
+    /// mapped write-xor-execute).
+    WriteText,
 }
 
 /// How benchmark figures are reported: the TSC counts guest instructions
@@ -136,8 +139,9 @@ impl KernelOptions {
                     "de" => options.crash = Some(Crash::DivideError),
                     "gp" => options.crash = Some(Crash::GeneralProtection),
                     "bp" => options.crash = Some(Crash::Breakpoint),
+                    "wx" => options.crash = Some(Crash::WriteText),
                     _ => options.warnings.push(alloc::format!(
-                        "crash={value}: expected ud, pf, de, gp or bp"
+                        "crash={value}: expected ud, pf, de, gp, bp or wx"
                     )),
                 },
                 "timeout" => match value.parse::<u64>() {

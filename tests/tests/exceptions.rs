@@ -53,3 +53,19 @@ fn divide_error_is_reported() {
 fn general_protection_is_reported() {
     crash("gp", 13);
 }
+
+#[test]
+fn a_write_to_the_kernel_text_faults() {
+    // The image is mapped write-xor-execute: the text is read-only even for
+    // the kernel (CR0.WP), so the write is a page fault (error code: present,
+    // write) at the text's address, not a silent change of code.
+    let (out, e) = crash("wx", 14);
+    assert_eq!(
+        u64_field(&e, "error_code") & 0b11,
+        0b11,
+        "present + write: {e}"
+    );
+    assert!(hex_field(&e, "cr2") >= 0xffff_ffff_8000_0000, "{e}");
+    let cpu = out.event("cpu").expect("the cpu line");
+    assert_eq!(cpu["kernel_wx"], true, "{cpu}");
+}

@@ -12,6 +12,7 @@ mod boot;
 mod cpu;
 mod gdt;
 mod heap;
+mod kmap;
 pub(crate) mod ktest;
 mod logger;
 mod memory;
@@ -67,6 +68,22 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
     cpu::enable_sse();
     let protections = cpu::enable_protections();
     let summary = memory::init(&boot);
+    let wx = match kmap::protect_kernel_image() {
+        Ok(l) => {
+            log::info!(
+                "kernel image W^X: text {:#x}..{:#x} r-x, rodata ..{:#x} r--, data ..{:#x} rw-",
+                l.text.0,
+                l.text.1,
+                l.rodata.1,
+                l.data.1
+            );
+            true
+        }
+        Err(why) => {
+            log::warn!("kernel image left read-write-execute: {why}");
+            false
+        }
+    };
 
     let nx = cpu::nx_enabled();
     if !nx {
@@ -85,6 +102,7 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
             .bool("smep", protections.smep)
             .bool("smap", protections.smap)
             .bool("nx", nx)
+            .bool("kernel_wx", wx)
             .finish(),
     );
     timer::init();
@@ -186,6 +204,11 @@ fn raise(crash: Crash) {
         },
         // SAFETY: see above; int3 returns to the next instruction.
         Crash::Breakpoint => unsafe { core::arch::asm!("int3") },
+        // SAFETY: see above; the kernel's text is mapped read-only, so the
+        // write faults before it changes anything.
+        Crash::WriteText => unsafe {
+            core::ptr::write_volatile((raise as *const ()) as *mut u8, 0xcc);
+        },
     }
 }
 

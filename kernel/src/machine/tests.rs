@@ -132,3 +132,41 @@ fn interrupts_are_on_after_boot() -> Result<(), String> {
     Ok(())
 }
 ktest!(interrupts_are_on_after_boot);
+
+fn the_kernel_image_is_mapped_write_xor_execute() -> Result<(), String> {
+    static DATA_WORD: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
+    static RODATA: [u8; 4] = *b"ro!\0";
+    let nx = cpu::nx_enabled();
+    let code = (the_kernel_image_is_mapped_write_xor_execute as *const ()) as u64;
+    let ro = RODATA.as_ptr() as u64;
+    let data = (&raw const DATA_WORD) as u64;
+    let direct = memory::phys_to_virt(0x10_0000);
+    let rights = |va| super::kmap::rights_of(va);
+    kassert!(
+        rights(code) == Some((false, true)),
+        "text {code:#x}: {:?}",
+        rights(code)
+    );
+    kassert!(
+        rights(ro) == Some((false, !nx)),
+        "rodata {ro:#x}: {:?}",
+        rights(ro)
+    );
+    kassert!(
+        rights(data) == Some((true, !nx)),
+        "data {data:#x}: {:?}",
+        rights(data)
+    );
+    kassert!(
+        rights(direct) == Some((true, !nx)),
+        "direct map: {:?}",
+        rights(direct)
+    );
+    // The boot tables' second higher-half GiB is gone.
+    kassert!(
+        rights(0xffff_ffff_c000_0000).is_none(),
+        "past the image is mapped"
+    );
+    Ok(())
+}
+ktest!(the_kernel_image_is_mapped_write_xor_execute);
