@@ -3,7 +3,7 @@
 //! A first word that is a path (the kernel image, as QEMU and GRUB put it)
 //! is skipped. Known keys: `log=<level>` (error, warn, info, debug, trace, off),
 //! `ktest=all|name,name…` (run in-kernel tests whose names contain one of the
-//! patterns, then shut down), `crash=ud|pf|de|gp|bp|wx` (raise that exception
+//! patterns, then shut down), `crash=ud|pf|de|gp|bp|wx|stack` (raise that exception
 //! after boot, to test the trap path), `bench=icount|wall` (run the in-kernel
 //! benchmarks, reporting guest instructions or nanoseconds, then shut down),
 //! `timeout=<seconds>` (kill every process still running that long after
@@ -49,6 +49,10 @@ pub enum Crash {
     /// A write into the kernel's own text: page fault, vector 14 (the image is
     /// mapped write-xor-execute).
     WriteText,
+    /// Unbounded recursion on the kernel stack: it runs into the unmapped page
+    /// below the stack, and the page fault that cannot be pushed becomes a
+    /// double fault, vector 8 (on its own stack).
+    StackOverflow,
 }
 
 /// How benchmark figures are reported: the TSC counts guest instructions
@@ -140,8 +144,9 @@ impl KernelOptions {
                     "gp" => options.crash = Some(Crash::GeneralProtection),
                     "bp" => options.crash = Some(Crash::Breakpoint),
                     "wx" => options.crash = Some(Crash::WriteText),
+                    "stack" => options.crash = Some(Crash::StackOverflow),
                     _ => options.warnings.push(alloc::format!(
-                        "crash={value}: expected ud, pf, de, gp, bp or wx"
+                        "crash={value}: expected ud, pf, de, gp, bp, wx or stack"
                     )),
                 },
                 "timeout" => match value.parse::<u64>() {

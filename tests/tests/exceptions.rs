@@ -69,3 +69,11 @@ fn a_write_to_the_kernel_text_faults() {
     let cpu = out.event("cpu").expect("the cpu line");
     assert_eq!(cpu["kernel_wx"], true, "{cpu}");
 }
+
+#[test]
+fn a_kernel_stack_overflow_is_a_reported_double_fault() {
+    // The page below the stack is unmapped: the overflow's page fault cannot be
+    // pushed and becomes a double fault, taken on its own stack and reported —
+    // not a silent overwrite of what lies below the stack.
+    crash("stack", 8);
+}

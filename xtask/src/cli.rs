@@ -27,7 +27,7 @@ qemu    Builds the kernel (unless --no-build), boots it in QEMU (TCG) with the
 
 OPTIONS (qemu):
     --append 'K=V …'   kernel command line (repeatable; joined with spaces),
-                       e.g. log=debug, ktest=all, ktest=a,b, crash=ud|pf|de|gp|wx
+                       e.g. log=debug, ktest=all, ktest=a,b, crash=ud|pf|de|gp|wx|stack
     --timeout S        kill QEMU after S seconds without a shutdown line
                        (default 120; 3600 with --gdb or at a terminal)
     --kvm              use KVM (-accel kvm -cpu host,-arch-capabilities); fails

@@ -209,7 +209,12 @@ boot_pdpt_high:
     .global boot_pd
 boot_pd:
     .skip 4096 * 4
-    .balign 16
+    /* A page left unmapped once the image is remapped (kmap): the boot
+       stack's overflow faults there instead of running into boot_pd. */
+    .balign 4096
+    .global boot_stack_guard
+boot_stack_guard:
+    .skip 4096
 boot_stack_bottom:
     .skip {stack_size}
     .global boot_stack_top

@@ -5,7 +5,8 @@
 //! read-only no-execute, `.data`/`.bss` read-write no-execute — and the
 //! direct map of physical memory becomes no-execute. CR0.WP (set at boot)
 //! makes the read-only pages read-only for the kernel too. On a CPU without
-//! NX the no-execute bits are left clear (they would be reserved bits).
+//! NX the no-execute bits are left clear (they would be reserved bits). The
+//! page below the boot stack is left unmapped: its guard.
 //!
 //! The upper half is shared by every address space (each PML4 points at the
 //! same PDPT), so changing the PDPT entry changes it everywhere.
@@ -21,6 +22,7 @@ extern "C" {
     static __bss_end_phys: u8;
     static mut boot_pdpt_high: u8;
     static mut boot_pd: u8;
+    static boot_stack_guard: u8;
 }
 
 const PRESENT: u64 = 1;
@@ -73,8 +75,14 @@ pub fn protect_kernel_image() -> Result<ImageLayout, &'static str> {
     let nx = if cpu::nx_enabled() { NO_EXEC } else { 0 };
     let l = layout();
     let pd = zeroed_table().ok_or("no frame for the image's page directory")?;
+    let guard = (&raw const boot_stack_guard) as u64;
     let mut va = l.text.0;
     while va < l.data.1 {
+        if va == guard {
+            // The boot stack's guard page stays unmapped.
+            va += PAGE;
+            continue;
+        }
         let offset = va - KERNEL_VMA;
         let pd_index = (offset >> 21) as usize;
         // SAFETY: `pd` is this function's fresh table; indices are < 512 (the

@@ -13,6 +13,7 @@ mod cpu;
 mod gdt;
 mod heap;
 mod kmap;
+mod kstack;
 pub(crate) mod ktest;
 mod logger;
 mod memory;
@@ -68,6 +69,10 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
     cpu::enable_sse();
     let protections = cpu::enable_protections();
     let summary = memory::init(&boot);
+    if !kstack::init(boot::kernel_pml4_phys()) {
+        log::error!("no frame for the kernel stacks' tables");
+        shutdown::shutdown(shutdown::STATUS_KERNEL_PANIC);
+    }
     let wx = match kmap::protect_kernel_image() {
         Ok(l) => {
             log::info!(
@@ -182,6 +187,13 @@ fn report_boot(boot: &multiboot::BootInfo, summary: &memory::MemorySummary) {
     );
 }
 
+/// Recurses without end, 512 bytes of stack per level (for `crash=stack`).
+#[allow(unconditional_recursion)]
+fn overflow_the_stack(depth: u64) -> u64 {
+    let frame = core::hint::black_box([depth; 64]);
+    overflow_the_stack(depth + 1).wrapping_add(frame[63])
+}
+
 /// Raises the exception the command line asked for.
 fn raise(crash: Crash) {
     log::info!("raising {crash:?} on request");
@@ -209,6 +221,9 @@ fn raise(crash: Crash) {
         Crash::WriteText => unsafe {
             core::ptr::write_volatile((raise as *const ()) as *mut u8, 0xcc);
         },
+        Crash::StackOverflow => {
+            overflow_the_stack(0);
+        }
     }
 }
 

@@ -91,8 +91,13 @@ fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
 }
 
 /// Creates a ready process that starts in ring 3 at `entry` with stack
-/// pointer `user_esp`.
-pub fn spawn(name: &str, space: AddressSpace, entry: u32, user_esp: u32) -> Pid {
+/// pointer `user_esp`; gives `space` back when no kernel stack can be had.
+pub fn spawn(
+    name: &str,
+    space: AddressSpace,
+    entry: u32,
+    user_esp: u32,
+) -> Result<Pid, AddressSpace> {
     let frame = TrapFrame {
         r15: 0,
         r14: 0,
@@ -117,8 +122,10 @@ pub fn spawn(name: &str, space: AddressSpace, entry: u32, user_esp: u32) -> Pid 
         rsp: u64::from(user_esp),
         ss: u64::from(gdt::USER_DATA),
     };
-    let thread = Thread::new_user(frame, FpuState::initial());
-    with_table(|t| {
+    let Some(thread) = Thread::new_user(frame, FpuState::initial()) else {
+        return Err(space);
+    };
+    Ok(with_table(|t| {
         let pid = t.next_pid;
         t.next_pid += 1;
         t.processes.insert(
@@ -133,7 +140,7 @@ pub fn spawn(name: &str, space: AddressSpace, entry: u32, user_esp: u32) -> Pid 
         );
         t.run_queue.push_back(pid);
         pid
-    })
+    }))
 }
 
 pub const SIGKILL: u32 = 9;

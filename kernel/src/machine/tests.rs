@@ -170,3 +170,32 @@ fn the_kernel_image_is_mapped_write_xor_execute() -> Result<(), String> {
     Ok(())
 }
 ktest!(the_kernel_image_is_mapped_write_xor_execute);
+
+fn kernel_stacks_have_an_unmapped_gap_below() -> Result<(), String> {
+    let frames_before = memory::free_frames();
+    let stack = super::kstack::KernelStack::new().ok_or("no kernel stack")?;
+    let (bottom, top) = (stack.bottom(), stack.top());
+    let rights = super::kmap::rights_of;
+    kassert!(
+        rights(bottom).is_some_and(|(w, _)| w),
+        "stack bottom {bottom:#x}"
+    );
+    kassert!(
+        rights(top - 8).is_some_and(|(w, _)| w),
+        "stack top {top:#x}"
+    );
+    kassert!(
+        rights(bottom - 8).is_none(),
+        "the page below {bottom:#x} is mapped"
+    );
+    kassert!(rights(bottom - 32 * 1024).is_none(), "the gap is mapped");
+    drop(stack);
+    kassert!(rights(bottom).is_none(), "freed stack still mapped");
+    kassert!(
+        memory::free_frames() == frames_before,
+        "frames: {frames_before} before, {} after",
+        memory::free_frames()
+    );
+    Ok(())
+}
+ktest!(kernel_stacks_have_an_unmapped_gap_below);

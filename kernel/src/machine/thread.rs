@@ -10,12 +10,13 @@
 //! comes back; the kernel itself never touches it (soft-float target).
 
 use super::gdt;
+use super::kstack::KernelStack;
 use super::trap::{self, TrapFrame};
 use alloc::boxed::Box;
 
-/// Size of each thread's kernel stack.
+/// Size of each thread's kernel stack (with an unmapped gap below it: see
+/// `kstack`).
 pub const KERNEL_STACK_SIZE: usize = 32 * 1024;
-const STACK_WORDS: usize = KERNEL_STACK_SIZE / 16;
 
 /// The 512-byte `fxsave` area.
 #[repr(C, align(16))]
@@ -52,7 +53,7 @@ impl FpuState {
 
 /// A thread's kernel context.
 pub struct Thread {
-    stack: Box<[u128]>,
+    stack: KernelStack,
     /// The kernel RSP saved while the thread is off the CPU.
     pub saved_rsp: u64,
     pub fpu: Box<FpuState>,
@@ -114,9 +115,10 @@ const SWITCH_FRAME_WORDS: usize = 10;
 const INITIAL_SELECTORS: [u64; 4] = [0, 0, gdt::USER_DATA as u64, gdt::USER_DATA as u64];
 
 impl Thread {
-    /// A thread that enters ring 3 with `frame` on its first switch.
-    pub fn new_user(frame: TrapFrame, fpu: Box<FpuState>) -> Box<Thread> {
-        let stack = alloc::vec![0u128; STACK_WORDS].into_boxed_slice();
+    /// A thread that enters ring 3 with `frame` on its first switch; `None`
+    /// when no kernel stack can be had.
+    pub fn new_user(frame: TrapFrame, fpu: Box<FpuState>) -> Option<Box<Thread>> {
+        let stack = KernelStack::new()?;
         let mut thread = Box::new(Thread {
             stack,
             saved_rsp: 0,
@@ -137,12 +139,12 @@ impl Thread {
             core::ptr::write(rsp as *mut [u64; 4], INITIAL_SELECTORS);
         }
         thread.saved_rsp = rsp;
-        thread
+        Some(thread)
     }
 
     /// The top of the kernel stack (where ring-3 entries push their frame).
     pub fn stack_top(&self) -> u64 {
-        self.stack.as_ptr() as u64 + KERNEL_STACK_SIZE as u64
+        self.stack.top()
     }
 }
 

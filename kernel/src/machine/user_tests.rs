@@ -41,7 +41,8 @@ fn load_program(code: &[u8]) -> Result<(), String> {
         CODE,
         ((STACK_VPN + 1) << 12) as u32 - 16,
         ProcessMemory::default(),
-    );
+    )
+    .ok_or("no kernel stack for the test process")?;
     Ok(())
 }
 

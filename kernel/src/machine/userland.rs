@@ -327,7 +327,13 @@ fn start_module(index: usize, module: &Module) {
     match started {
         Ok(start) => {
             let memory = ProcessMemory::new(&start);
-            let pid = spawn(&command.name, space, start.entry, start.esp, memory);
+            let Some(pid) = spawn(&command.name, space, start.entry, start.esp, memory) else {
+                return report(
+                    &command.name,
+                    &"no kernel stack for a new process",
+                    unix::Errno::ENOMEM,
+                );
+            };
             log::debug!(
                 "module {index}: pid {pid} {:?} entry {:#x}",
                 command.argv,
@@ -348,11 +354,25 @@ fn start_module(index: usize, module: &Module) {
 }
 
 /// Creates a process with console descriptors and the memory state
-/// `memory`.
-pub fn spawn(name: &str, space: AddressSpace, entry: u32, esp: u32, memory: ProcessMemory) -> Pid {
-    let pid = process::spawn(name, space, entry, esp);
-    process_started(pid, memory);
-    pid
+/// `memory`; `None` (the address space destroyed) when no kernel stack can be
+/// had.
+pub fn spawn(
+    name: &str,
+    space: AddressSpace,
+    entry: u32,
+    esp: u32,
+    memory: ProcessMemory,
+) -> Option<Pid> {
+    match process::spawn(name, space, entry, esp) {
+        Ok(pid) => {
+            process_started(pid, memory);
+            Some(pid)
+        }
+        Err(space) => {
+            vmm::destroy(space);
+            None
+        }
+    }
 }
 
 /// Turns every boot module into a process (the first is pid 1), runs them
