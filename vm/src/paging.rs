@@ -20,12 +20,26 @@ pub const ENTRIES: usize = 512;
 /// Number of PML4 entries of the upper (kernel) half.
 pub const KERNEL_ENTRIES: usize = 256;
 
-const PRESENT: u64 = 1;
-const WRITABLE: u64 = 1 << 1;
-const USER: u64 = 1 << 2;
-const HUGE: u64 = 1 << 7;
-const NO_EXEC: u64 = 1 << 63;
-const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
+/// The bits of an x86_64 paging entry, as raw `u64` masks: the one vocabulary
+/// for code that reads or builds entries by hand (`vm`'s walks, the kernel's
+/// own image and stack mappings); the typed entries come from the `x86` crate.
+pub mod bits {
+    /// Present.
+    pub const PRESENT: u64 = 1;
+    /// Writable.
+    pub const WRITABLE: u64 = 1 << 1;
+    /// User-accessible.
+    pub const USER: u64 = 1 << 2;
+    /// A large page (2 MiB in a PD, 1 GiB in a PDPT).
+    pub const HUGE: u64 = 1 << 7;
+    /// Global (kept across CR3 loads when CR4.PGE is on).
+    pub const GLOBAL: u64 = 1 << 8;
+    /// No-execute (reserved without EFER.NXE).
+    pub const NO_EXEC: u64 = 1 << 63;
+    /// The physical address field.
+    pub const ADDRESS_MASK: u64 = 0x000f_ffff_ffff_f000;
+}
+use bits::{ADDRESS_MASK, HUGE, NO_EXEC, PRESENT, USER, WRITABLE};
 
 /// Errors of the page-table editor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

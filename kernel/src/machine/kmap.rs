@@ -13,6 +13,7 @@
 
 use super::boot::KERNEL_VMA;
 use super::{cpu, memory};
+use vm::paging::bits::*;
 use vm::FrameAllocator;
 
 extern "C" {
@@ -25,12 +26,7 @@ extern "C" {
     static boot_stack_guard: u8;
 }
 
-const PRESENT: u64 = 1;
-const WRITABLE: u64 = 1 << 1;
-const HUGE: u64 = 1 << 7;
-const GLOBAL: u64 = 1 << 8;
-const NO_EXEC: u64 = 1 << 63;
-const PAGE: u64 = 4096;
+const PAGE: u64 = vm::PAGE_SIZE;
 /// The PDPT slot of the higher half's first GiB (`KERNEL_VMA` = −2 GiB).
 const HIGH_SLOT: usize = 510;
 
@@ -149,7 +145,7 @@ pub fn rights_of(va: u64) -> Option<(bool, bool)> {
         if level > 1 && e & HUGE != 0 {
             return Some((writable, executable));
         }
-        phys = e & 0x000f_ffff_ffff_f000;
+        phys = e & ADDRESS_MASK;
     }
     Some((writable, executable))
 }

@@ -10,6 +10,7 @@
 use super::memory;
 use super::thread::KERNEL_STACK_SIZE;
 use spin::Mutex;
+use vm::paging::bits::{ADDRESS_MASK, NO_EXEC, PRESENT, WRITABLE};
 use vm::{FrameAllocator, PhysFrame};
 
 /// First address of the region (PML4 slot 384).
@@ -21,9 +22,6 @@ const SLOT: u64 = 64 * 1024;
 /// that the frames a process costs come back exactly when it is reaped).
 const SLOTS: usize = 1024;
 const STACK_PAGES: u64 = KERNEL_STACK_SIZE as u64 / 4096;
-const PRESENT: u64 = 1;
-const WRITABLE: u64 = 1 << 1;
-const NO_EXEC: u64 = 1 << 63;
 
 struct Region {
     /// Which slots hold a stack.
@@ -85,7 +83,7 @@ fn pte_for(pdpt: u64, va: u64) -> Option<*mut u64> {
         let e = entry_ptr(table, (va >> shift) & 511);
         // SAFETY: `e` is an entry of one of this region's tables (reached from
         // its PDPT), inside the direct map.
-        let mut next = unsafe { core::ptr::read_volatile(e) } & 0x000f_ffff_ffff_f000;
+        let mut next = unsafe { core::ptr::read_volatile(e) } & ADDRESS_MASK;
         if next == 0 {
             next = alloc_zeroed_frame()?;
             // SAFETY: as above; the new table is zeroed and linked once.
@@ -157,7 +155,7 @@ fn unmap_pages(pdpt: u64, top: u64, pages: u64) {
         // stack nobody runs on any more (the caller's contract).
         let e = unsafe { core::ptr::replace(pte, 0) };
         super::cpu::invlpg(va);
-        if let Some(f) = PhysFrame::from_start(e & 0x000f_ffff_ffff_f000) {
+        if let Some(f) = PhysFrame::from_start(e & ADDRESS_MASK) {
             if e & PRESENT != 0 {
                 memory::with_machine(|m| m.frames.free_frame(f));
             }
