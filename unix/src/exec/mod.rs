@@ -20,6 +20,7 @@
 //! space.destroy(&mut ps, &mut m);
 //! ```
 
+#[cfg(any(test, feature = "testing"))]
 pub mod builder;
 pub mod elf;
 pub mod load;

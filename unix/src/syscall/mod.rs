@@ -33,6 +33,7 @@ pub mod ids;
 pub mod info;
 pub mod mem;
 pub mod native;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 use crate::console::Console;
