@@ -36,7 +36,8 @@
 //! space under the VM lock; whose `parts()` lends the `ProcessState`), then act on
 //! the [`syscall::SyscallResult`] ([`syscall::native::encode`] gives `eax`/`edx`).
 //! Per page fault the address space refuses as
-//! unmapped: [`exec::grow_stack`] (the stack's growth area), then retry; a
+//! unmapped: [`mm::resolve_fault_or_grow_stack`] (the stack's growth area), and a
+//! user copy that fails there [`mm::grow_stack`] then retries; a
 //! `SIGSEGV` is reported with [`mm::describe_segv`]'s reason.
 //!
 //! ```

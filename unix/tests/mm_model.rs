@@ -12,8 +12,9 @@ use unix::abi::map::{MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE,
 use unix::abi::rlimit::{RLIMIT_STACK, RLIM_INFINITY};
 use unix::abi::Rlimit;
 use unix::exec::builder::{ElfBuilder, PF_R, PF_W, PF_X};
+use unix::exec::exec;
 use unix::exec::layout::{MMAP_MIN, MMAP_TOP, STACK_LIMIT_MAX, STACK_TOP};
-use unix::exec::{exec, grow_stack};
+use unix::mm::grow_stack;
 use unix::mm::{self, MmapRequest, ProcessMemory};
 use unix::Errno;
 use vm::emulated::{CpuError, EmulatedMachine};

@@ -165,39 +165,19 @@ pub fn handle_page_fault(addr: u64, error_code: u64) -> Result<FaultOutcome, Fau
             reason: SegvReason::OutOfMemory,
         }));
     }
-    let outcome =
-        memory::with_machine(|m| resolve_or_grow_stack(space, persistent, m, addr, access))
-            .map_err(FaultError::Segv)?;
+    let outcome = memory::with_machine(|m| {
+        unix::mm::resolve_fault_or_grow_stack(space, persistent, m, addr, access)
+    })
+    .map_err(FaultError::Segv)?;
     FAULTS.count(outcome);
     Ok(outcome)
-}
-
-/// Resolves a fault; an unmapped address in the stack's growth area first
-/// grows the stack down to it (the user stack grows on demand, up to its
-/// limit, never past another mapping).
-fn resolve_or_grow_stack(
-    space: &mut AddressSpace,
-    persistent: &mut PersistentSpace,
-    m: &mut memory::KernelMachine<'_>,
-    addr: u64,
-    access: Access,
-) -> Result<FaultOutcome, Segv> {
-    match space.resolve_fault(persistent, m, addr, access) {
-        Err(segv) if segv.reason == SegvReason::Unmapped => {
-            match unix::exec::grow_stack(space, persistent, addr) {
-                Ok(true) => space.resolve_fault(persistent, m, addr, access),
-                _ => Err(segv),
-            }
-        }
-        other => other,
-    }
 }
 
 /// Grows the current address space's stack to cover `addr` if it lies in
 /// the growth area (for user copies made by syscalls). Returns whether it grew.
 pub fn grow_current_stack(addr: u64) -> bool {
     with_current(|space, persistent, _| {
-        unix::exec::grow_stack(space, persistent, addr).unwrap_or(false)
+        unix::mm::grow_stack(space, persistent, addr).unwrap_or(false)
     })
     .unwrap_or(false)
 }

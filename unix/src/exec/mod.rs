@@ -29,7 +29,7 @@ pub mod stack;
 use crate::errno::Errno;
 use alloc::vec::Vec;
 use core::fmt;
-use vm::remap::{Kind, Perms, Range, RemapError, RemapTable, Vpn};
+use vm::remap::{Kind, Perms, Range, RemapTable, Vpn};
 use vm::{AddressSpace, Growth, Machine, PersistentSpace, VmError};
 
 pub use elf::{validate, ElfError, LoadPlan, Segment};
@@ -231,39 +231,6 @@ pub fn stack_limit(remap: &RemapTable) -> Option<u32> {
     let (_, guard) = stack_and_guard(remap)?;
     let bytes = (u64::from(STACK_TOP) / PAGE).checked_sub(guard.end())? * PAGE;
     u32::try_from(bytes).ok()
-}
-
-/// Grow the stack down to cover `addr` when `addr` lies in its growth area: strictly
-/// between the end of the guard below the stack (which encodes `RLIMIT_STACK`) and
-/// the stack range's first page. The remap table is the only state consulted, so the
-/// fault path needs nothing per process, and it costs one remap-table walk: the range
-/// holding the page below [`layout::STACK_TOP`] grows down to `addr`'s page if that
-/// span is unmapped, so a fault at or below the guard finds the guard in the way.
-/// Returns whether it grew; `Ok(false)` means the address is not a stack-growth
-/// address (an ordinary bad access). Errors (window full) are also bad accesses for
-/// the caller.
-pub fn grow_stack(
-    space: &mut AddressSpace,
-    ps: &PersistentSpace,
-    addr: u64,
-) -> Result<bool, VmError> {
-    let page = addr / PAGE;
-    let top_page = u64::from(STACK_TOP) / PAGE;
-    if page >= top_page || page < u64::from(MMAP_TOP) / PAGE {
-        return Ok(false);
-    }
-    match space.grow_down_to(ps, top_page - 1, page) {
-        Ok(_) => Ok(true),
-        // No stack, `addr` inside it already, something (the guard) in the way, or
-        // not private memory: not a stack-growth address.
-        Err(
-            VmError::Remap(
-                RemapError::NotMapped { .. } | RemapError::EmptyRange | RemapError::NoRoom,
-            )
-            | VmError::NotGrowable { .. },
-        ) => Ok(false),
-        Err(e) => Err(e),
-    }
 }
 
 /// Start a program in the empty address space `space`: validate `image`, build the

@@ -9,7 +9,7 @@
 //! [`ProcessMemory`], is plain data (the heap's base and the current break, the
 //! program image's span, the resource limits), so a process can be saved with it.
 //! The stack's limit is not in it: the guard page below the stack encodes it, so the
-//! fault path ([`crate::exec::grow_stack`]) needs no per-process state.
+//! fault path ([`grow_stack`]) needs no per-process state.
 //!
 //! Every function takes hostile 32-bit arguments: lengths near 0 and 4 GiB, unaligned
 //! or wrapping addresses. All arithmetic is done in `u64` page numbers, every refusal
@@ -22,6 +22,7 @@ pub mod brk;
 pub mod limits;
 pub mod map;
 pub mod maps;
+pub mod stack;
 
 #[cfg(test)]
 mod tests;
@@ -41,6 +42,7 @@ pub use brk::set_break;
 pub use limits::{getrlimit, set_stack_limit, setrlimit};
 pub use map::{madvise, mmap, mprotect, munmap, MmapRequest};
 pub use maps::{describe_segv, maps_text};
+pub use stack::{grow_stack, resolve_fault_or_grow_stack};
 
 /// The answer when a syscall's caller has no address space: a kernel bug (every
 /// process has one), logged and answered `EIO`.
