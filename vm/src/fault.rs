@@ -106,3 +106,120 @@ impl fmt::Display for Segv {
         write!(f, "{} at {:#x}", self.reason.description(), self.addr)
     }
 }
+
+/// Fault resolution: the page-table cache filled from the remap table and the
+/// persistent space, or the access refused with its reason.
+mod resolve {
+    use super::*;
+    use crate::frame::{PhysFrame, PAGE_SHIFT};
+    use crate::paging::{leaf_entry, LeafPerms, USER_END};
+    use crate::persistent::PersistentSpace;
+    use crate::phys::Machine;
+    use crate::space::{check_access, entry_allows, AddressSpace};
+    use remap::Perms;
+    use x86::bits64::paging::PTEntry;
+
+    impl AddressSpace {
+        /// Resolve a user page fault at `vaddr` for `access`.
+        ///
+        /// Translates through the remap table; refuses guard, unmapped, kernel-half and
+        /// permission-violating accesses with a [`Segv`]; makes a Zero page resident in a
+        /// fresh zeroed frame; copies a shared frame on write (or takes it over when it is
+        /// no longer shared); installs the PTE (writable only if the range allows writes and
+        /// the frame is exclusively this page's; NX unless executable) and flushes the old
+        /// translation if one was replaced. Never panics on any input.
+        pub fn resolve_fault<M: Machine + ?Sized>(
+            &mut self,
+            ps: &mut PersistentSpace,
+            m: &mut M,
+            vaddr: u64,
+            access: Access,
+        ) -> Result<FaultOutcome, Segv> {
+            let segv = |reason| Segv {
+                addr: vaddr,
+                reason,
+            };
+            if vaddr >= USER_END {
+                return Err(segv(SegvReason::KernelAddress));
+            }
+            let vpn = vaddr >> PAGE_SHIFT;
+            let page_va = vpn << PAGE_SHIFT;
+            let t = self
+                .remap
+                .translate(vpn)
+                .ok_or(segv(SegvReason::Unmapped))?;
+            check_access(t.kind, t.perms, access).map_err(segv)?;
+            // One walk: the leaf slot is read (spurious check) and written through `at`.
+            let at = self
+                .table
+                .leaf_slot(m, page_va)
+                .map_err(|_| segv(SegvReason::OutOfMemory))?;
+            let current = PTEntry(m.read_u64(at));
+            let may_write = t.perms.contains(Perms::WRITE);
+            // (frame, outcome, whether the frame is exclusively this page's)
+            let (frame, outcome, exclusive) = match ps.frame(t.page) {
+                None => {
+                    let f = m.alloc_frame().ok_or(segv(SegvReason::OutOfMemory))?;
+                    m.zero_frame(f);
+                    if let Err(e) = ps.make_resident(t.page, f) {
+                        log::error!("resolve_fault: {e}");
+                        m.free_frame(f);
+                        return Err(segv(SegvReason::OutOfMemory));
+                    }
+                    (f, FaultOutcome::ZeroFilled, true)
+                }
+                Some(f) => {
+                    let refs = ps.refcount(f);
+                    if access == Access::Write && refs > 1 {
+                        let n = m.alloc_frame().ok_or(segv(SegvReason::OutOfMemory))?;
+                        m.copy_frame(f, n);
+                        if let Err(e) = ps.replace_frame(t.page, n, m) {
+                            log::error!("resolve_fault: {e}");
+                            m.free_frame(n);
+                            return Err(segv(SegvReason::OutOfMemory));
+                        }
+                        (n, FaultOutcome::CowCopied, true)
+                    } else {
+                        if current.address().as_u64() == f.start().as_u64()
+                            && entry_allows(current, access)
+                        {
+                            return Ok(FaultOutcome::Spurious);
+                        }
+                        let outcome = if access == Access::Write && t.cow {
+                            FaultOutcome::CowTakenOver
+                        } else {
+                            FaultOutcome::Minor
+                        };
+                        (f, outcome, refs == 1)
+                    }
+                }
+            };
+            let entry = leaf_entry(
+                frame,
+                LeafPerms {
+                    writable: may_write && exclusive,
+                    executable: t.perms.contains(Perms::EXEC) || !m.nx_supported(),
+                },
+            );
+            m.write_u64(at, entry.0);
+            if current.is_present() {
+                m.flush_page(self.table.root(), page_va);
+            }
+            Ok(outcome)
+        }
+
+        /// PTE rights for a page with `perms` in `frame`: writable only when the frame is
+        /// exclusively this page's; executable when `perms` say so or the MMU has no NX.
+        pub(crate) fn leaf_perms(
+            ps: &PersistentSpace,
+            perms: Perms,
+            frame: PhysFrame,
+            nx: bool,
+        ) -> LeafPerms {
+            LeafPerms {
+                writable: perms.contains(Perms::WRITE) && ps.refcount(frame) == 1,
+                executable: perms.contains(Perms::EXEC) || !nx,
+            }
+        }
+    }
+}
