@@ -1,0 +1,169 @@
+//! The lexer: a line split into words — blanks, quotes, backslashes, `$?` and
+//! `$$`, `;` and comments.
+
+use super::*;
+/// One token of a line: a word (a range of the words buffer) or `;`.
+#[derive(Clone, Copy)]
+pub(crate) enum Token {
+    Word(u16, u16),
+    Semicolon,
+}
+
+/// Why a line could not be split.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SplitError {
+    Quote(u8),
+    TooManyWords,
+    TooLong,
+}
+
+/// The tokens of one line, their bytes unquoted and expanded.
+pub(crate) struct Words {
+    pub(crate) buf: [u8; WORDS_BUF],
+    pub(crate) len: usize,
+    pub(crate) tokens: [Token; MAX_WORDS],
+    pub(crate) count: usize,
+}
+
+impl Words {
+    pub(crate) fn new() -> Self {
+        Self {
+            buf: [0; WORDS_BUF],
+            len: 0,
+            tokens: [Token::Semicolon; MAX_WORDS],
+            count: 0,
+        }
+    }
+
+    pub(crate) fn push_byte(&mut self, b: u8) -> Result<(), SplitError> {
+        let slot = self.buf.get_mut(self.len).ok_or(SplitError::TooLong)?;
+        *slot = b;
+        self.len += 1;
+        Ok(())
+    }
+
+    pub(crate) fn push_bytes(&mut self, bytes: &[u8]) -> Result<(), SplitError> {
+        bytes.iter().try_for_each(|&b| self.push_byte(b))
+    }
+
+    pub(crate) fn push_token(&mut self, t: Token) -> Result<(), SplitError> {
+        let slot = self
+            .tokens
+            .get_mut(self.count)
+            .ok_or(SplitError::TooManyWords)?;
+        *slot = t;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Splits `line`; `status` and `pid` expand `$?` and `$$`. With
+    /// `one`, stops after the first command (its `;` is not kept). Returns
+    /// how many bytes of `line` it used.
+    pub(crate) fn split(
+        &mut self,
+        line: &[u8],
+        status: i32,
+        pid: u32,
+        one: bool,
+    ) -> Result<usize, SplitError> {
+        self.len = 0;
+        self.count = 0;
+        let mut i = 0;
+        // Start of the word being built, if one is.
+        let mut word: Option<usize> = None;
+        while let Some(&b) = line.get(i) {
+            i += 1;
+            match b {
+                b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c' | b';' => {
+                    if let Some(start) = word.take() {
+                        self.end_word(start)?;
+                    }
+                    if b == b';' {
+                        if one {
+                            return Ok(i);
+                        }
+                        self.push_token(Token::Semicolon)?;
+                    }
+                }
+                b'#' if word.is_none() => {
+                    i = line.len();
+                    break;
+                }
+                b'\'' => {
+                    word.get_or_insert(self.len);
+                    let len = line[i..]
+                        .iter()
+                        .position(|&c| c == b'\'')
+                        .ok_or(SplitError::Quote(b'\''))?;
+                    self.push_bytes(&line[i..i + len])?;
+                    i += len + 1;
+                }
+                b'"' => {
+                    word.get_or_insert(self.len);
+                    loop {
+                        match line.get(i) {
+                            None => return Err(SplitError::Quote(b'"')),
+                            Some(b'"') => {
+                                i += 1;
+                                break;
+                            }
+                            Some(b'\\') if matches!(line.get(i + 1), Some(b'"' | b'\\' | b'$')) => {
+                                self.push_byte(line[i + 1])?;
+                                i += 2;
+                            }
+                            Some(b'$') if matches!(line.get(i + 1), Some(b'?' | b'$')) => {
+                                self.push_var(line[i + 1], status, pid)?;
+                                i += 2;
+                            }
+                            Some(&c) => {
+                                self.push_byte(c)?;
+                                i += 1;
+                            }
+                        }
+                    }
+                }
+                b'\\' => {
+                    word.get_or_insert(self.len);
+                    // A trailing backslash stands for itself.
+                    let c = line.get(i).copied().unwrap_or(b'\\');
+                    self.push_byte(c)?;
+                    i += 1;
+                }
+                b'$' if matches!(line.get(i), Some(b'?' | b'$')) => {
+                    word.get_or_insert(self.len);
+                    self.push_var(line[i], status, pid)?;
+                    i += 1;
+                }
+                _ => {
+                    word.get_or_insert(self.len);
+                    self.push_byte(b)?;
+                }
+            }
+        }
+        if let Some(start) = word {
+            self.end_word(start)?;
+        }
+        Ok(i)
+    }
+
+    pub(crate) fn end_word(&mut self, start: usize) -> Result<(), SplitError> {
+        // WORDS_BUF < 65536: both fit.
+        self.push_token(Token::Word(start as u16, (self.len - start) as u16))
+    }
+
+    pub(crate) fn push_var(&mut self, which: u8, status: i32, pid: u32) -> Result<(), SplitError> {
+        let v = if which == b'?' { status as u32 } else { pid };
+        let s = ulibc::string::format_array::<12>(format_args!("{v}"));
+        self.push_bytes(s.as_bytes())
+    }
+
+    pub(crate) fn word(&self, t: Token) -> &[u8] {
+        match t {
+            Token::Word(start, len) => {
+                let (s, l) = (usize::from(start), usize::from(len));
+                self.buf.get(s..s + l).unwrap_or(&[])
+            }
+            Token::Semicolon => b";",
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! `sh [-c COMMAND… | FILE]`: a small shell. There is no fork/exec yet, so
+//! every command is a builtin: `help`, `echo`, `cat`, `ls`, `stat`, `cd`,
+//! `pwd`, `write`, `uname`, `pid`, `maps`, `mem`, `date`, `time`, `true`,
+//! `false`, `exit` (`help` describes them).
+//!
+//! Input: with no argument, lines from stdin (the console, with the kernel's
+//! canonical line editing), a `$ ` prompt before each when stdin is a
+//! terminal; `-c` runs the rest of the arguments joined by spaces as one
+//! line (boot modules' command lines are split on spaces); a FILE argument
+//! runs the lines of that file. End of input (Ctrl-D on an empty line, or a
+//! `read` returning 0) ends the shell: with status 0 at a terminal, else
+//! with the status of the last command.
+//!
+//! Lines: words split on blanks; `'…'` quotes literally, `"…"` too except
+//! for `\"`, `\\`, `\$` and `$?`; a backslash outside quotes takes the next
+//! byte literally; `$?` is the last status and `$$` the shell's pid (not in
+//! single quotes); `;` separates commands; `#` at the start of a word begins
+//! a comment. Lines longer than [`LINE`] bytes are read to their end and
+//! refused with a message. Paths are relative to the shell's own current
+//! directory (`cd`; `/tmp` at start, the writable one — the kernel has no
+//! `chdir`), `.` and `..` resolved by the shell.
+//!
+//! Errors print `strerror`'s text; a command's status is 0 on success, 1 on
+//! failure, 2 on bad usage, 127 for an unknown command.
+
+#![no_std]
+#![no_main]
+
+use core::fmt::Write;
+use core::ops::Range;
+use ulibc::bench::timestamp;
+use ulibc::fs::{File, read_dir};
+use ulibc::io::FdWriter;
+use ulibc::prelude::*;
+use ulibc::string::{PATH_BUF, parse_u64, with_cstr};
+use ulibc::sys;
+use ulibc::types::field_bytes;
+
+ulibc::entry!(main);
+
+/// Longest input line, newline included (the console's own limit is 1024).
+pub(crate) const LINE: usize = 4096;
+/// Most words (and `;`) in one line.
+pub(crate) const MAX_WORDS: usize = 256;
+/// The expanded words of a line (`$?` may make them longer than the line).
+pub(crate) const WORDS_BUF: usize = 2 * LINE;
+/// The shell's starting directory: the writable one.
+pub(crate) const HOME: &[u8] = b"/tmp";
+
+mod builtins;
+mod input;
+mod lexer;
+
+use builtins::BUILTINS;
+use input::*;
+use lexer::*;
+
+/// A path buffer: the current directory and resolved paths.
+pub(crate) struct Path {
+    pub(crate) buf: [u8; PATH_BUF],
+    pub(crate) len: usize,
+}
+
+impl Path {
+    pub(crate) fn new(init: &[u8]) -> Self {
+        let mut p = Self {
+            buf: [0; PATH_BUF],
+            len: 0,
+        };
+        let n = init.len().min(PATH_BUF);
+        p.buf[..n].copy_from_slice(&init[..n]);
+        p.len = n;
+        p
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Appends `/component`.
+    pub(crate) fn push(&mut self, component: &[u8]) -> Result<(), Errno> {
+        // Keep one byte for with_cstr's NUL.
+        if self.len + 1 + component.len() >= PATH_BUF {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        self.buf[self.len] = b'/';
+        self.buf[self.len + 1..self.len + 1 + component.len()].copy_from_slice(component);
+        self.len += 1 + component.len();
+        Ok(())
+    }
+
+    /// Drops the last component (`..`); the root stays.
+    pub(crate) fn pop(&mut self) {
+        let cut = self.bytes().iter().rposition(|&b| b == b'/').unwrap_or(0);
+        self.len = cut;
+    }
+
+    /// Runs `f` on the path as a C string (`/` if empty).
+    pub(crate) fn with_c<T>(&self, f: impl FnOnce(&CStr) -> Result<T, Errno>) -> Result<T, Errno> {
+        with_cstr(if self.len == 0 { b"/" } else { self.bytes() }, f)
+    }
+}
+
+impl core::fmt::Display for Path {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.len == 0 {
+            f.write_str("/")
+        } else {
+            write!(f, "{}", Bytes(self.bytes()))
+        }
+    }
+}
+
+pub(crate) struct Shell {
+    /// The last command's status (`$?`).
+    pub(crate) status: i32,
+    /// Set by `exit`.
+    pub(crate) exit: Option<i32>,
+    /// The current directory, absolute and normalised, without a trailing
+    /// `/` (empty for the root).
+    pub(crate) cwd: Path,
+    pub(crate) pid: u32,
+}
+
+impl Shell {
+    pub(crate) fn new() -> Self {
+        Self {
+            status: 0,
+            exit: None,
+            cwd: Path::new(HOME),
+            pid: sys::getpid().unwrap_or(0),
+        }
+    }
+
+    /// `path` made absolute against the current directory, `.` and `..`
+    /// resolved (`..` of the root is the root).
+    pub(crate) fn resolve(&self, path: &[u8]) -> Result<Path, Errno> {
+        let mut out = if path.first() == Some(&b'/') {
+            Path::new(b"")
+        } else {
+            Path::new(self.cwd.bytes())
+        };
+        for c in path.split(|&b| b == b'/') {
+            match c {
+                b"" | b"." => {}
+                b".." => out.pop(),
+                c => out.push(c)?,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Splits and runs one line: checks all of it first, then splits and
+    /// runs one command at a time (so `$?` sees the command before it).
+    pub(crate) fn run_line(&mut self, line: &[u8], words: &mut Words) {
+        if let Err(e) = words.split(line, self.status, self.pid, false) {
+            match e {
+                SplitError::Quote(q) => {
+                    eprintln!("sh: syntax error: unterminated {}", q as char)
+                }
+                SplitError::TooManyWords => {
+                    eprintln!("sh: too many words (at most {MAX_WORDS})")
+                }
+                SplitError::TooLong => eprintln!("sh: line too long"),
+            }
+            self.status = 2;
+            return;
+        }
+        let mut rest = line;
+        while !rest.is_empty() {
+            let used = match words.split(rest, self.status, self.pid, true) {
+                Ok(used) => used,
+                Err(_) => {
+                    // Only an expansion can make a command fail now.
+                    eprintln!("sh: line too long");
+                    self.status = 2;
+                    return;
+                }
+            };
+            rest = rest.get(used..).unwrap_or(&[]);
+            let mut argv: [&[u8]; MAX_WORDS] = [&[]; MAX_WORDS];
+            let mut argc = 0;
+            for &t in words.tokens.iter().take(words.count) {
+                if let Token::Word(..) = t {
+                    argv[argc] = words.word(t);
+                    argc += 1;
+                }
+            }
+            if argc > 0 {
+                self.status = self.run(&argv[..argc]);
+            }
+            if self.exit.is_some() || used == 0 {
+                return;
+            }
+        }
+    }
+
+    /// Runs one command.
+    pub(crate) fn run(&mut self, argv: &[&[u8]]) -> i32 {
+        let name = argv[0];
+        match BUILTINS.iter().find(|b| b.0.as_bytes() == name) {
+            Some(b) => (b.3)(self, argv),
+            None => {
+                eprintln!(
+                    "sh: {}: command not found (no fork/exec yet: other programs run only as boot modules; try help)",
+                    Bytes(name)
+                );
+                127
+            }
+        }
+    }
+}
+
+/// Options (`-abc` words before the operands, up to `--`): the letters seen
+/// among `allowed`; `Err(letter)` for any other. Returns the operands.
+pub(crate) fn options<'a, 'b>(
+    argv: &'b [&'a [u8]],
+    allowed: &[u8],
+    seen: &mut [bool],
+) -> Result<&'b [&'a [u8]], u8> {
+    let mut i = 1;
+    while let Some(a) = argv.get(i) {
+        if *a == b"--" {
+            i += 1;
+            break;
+        }
+        if a.len() < 2 || a[0] != b'-' {
+            break;
+        }
+        for &c in &a[1..] {
+            match allowed.iter().position(|&x| x == c) {
+                Some(k) => seen[k] = true,
+                None => return Err(c),
+            }
+        }
+        i += 1;
+    }
+    Ok(argv.get(i..).unwrap_or(&[]))
+}
+
+pub(crate) fn usage(name: &str) -> i32 {
+    if let Some(b) = BUILTINS.iter().find(|b| b.0 == name) {
+        eprintln!("usage: {}", b.1);
+    }
+    2
+}
+
+fn main(args: Args) -> i32 {
+    let mut sh = Shell::new();
+    let mut words = Words::new();
+    match args.bytes(1) {
+        Some(b"-c") => {
+            // The module's command line was split on spaces: join it back.
+            let mut line = [0u8; LINE];
+            let mut len = 0;
+            for (i, a) in args.iter().skip(2).enumerate() {
+                let a = a.to_bytes();
+                let need = a.len() + usize::from(i > 0);
+                if len + need > LINE {
+                    eprintln!("sh: -c: command too long");
+                    return 2;
+                }
+                if i > 0 {
+                    line[len] = b' ';
+                    len += 1;
+                }
+                line[len..len + a.len()].copy_from_slice(a);
+                len += a.len();
+            }
+            sh.run_line(&line[..len], &mut words);
+            sh.exit.unwrap_or(sh.status)
+        }
+        Some(path) if path.first() != Some(&b'-') || path == b"-" => {
+            let file = if path == b"-" {
+                Ok(File::from_fd(STDIN))
+            } else {
+                sh.resolve(path).and_then(|p| p.with_c(File::open_read))
+            };
+            match file {
+                Ok(f) => {
+                    let fd = f.into_fd();
+                    session(&mut sh, &mut words, fd, false)
+                }
+                Err(e) => {
+                    eprintln!("sh: {}: {e}", Bytes(path));
+                    127
+                }
+            }
+        }
+        Some(_) => {
+            eprintln!("usage: sh [-c COMMAND… | FILE]");
+            2
+        }
+        None => {
+            let interactive = sys::isatty(STDIN);
+            if interactive {
+                println!("phantom-unix sh — builtins only; type help");
+            }
+            session(&mut sh, &mut words, STDIN, interactive)
+        }
+    }
+}
+
+/// Reads and runs lines from `fd` until end of input or `exit`.
+pub(crate) fn session(sh: &mut Shell, words: &mut Words, fd: Fd, interactive: bool) -> i32 {
+    let mut reader = Reader::new(fd);
+    loop {
+        if interactive {
+            print!("$ ");
+        }
+        match reader.next_line() {
+            Line::Text(r) => {
+                let line = reader.buf.get(r).unwrap_or(&[]);
+                sh.run_line(line, words);
+            }
+            Line::TooLong => {
+                eprintln!("sh: line too long (at most {} bytes): ignored", LINE - 1);
+                sh.status = 2;
+            }
+            Line::Eof => {
+                if interactive {
+                    // Ctrl-D leaves the cursor after the prompt.
+                    println!();
+                    return 0;
+                }
+                return sh.status;
+            }
+            Line::Error(e) => {
+                eprintln!("sh: read: {e}");
+                return 1;
+            }
+        }
+        if let Some(code) = sh.exit {
+            return code;
+        }
+    }
+}
