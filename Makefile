@@ -63,6 +63,7 @@ clippy: setup
 	$(CARGO) clippy -p tests --all-targets -- -D warnings
 	$(CARGO) clippy -p kernel --tests -- -D warnings
 	$(CARGO) clippy -p kernel --release --target $(KERNEL_TARGET) -- -D warnings
+	$(CARGO) clippy -p kernel --release --target $(KERNEL_TARGET) --no-default-features -- -D warnings
 
 check: fmt-check clippy
 

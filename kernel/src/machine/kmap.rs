@@ -128,6 +128,7 @@ pub fn protect_kernel_image() -> Result<ImageLayout, &'static str> {
 
 /// The rights the MMU gives kernel address `va`: (writable, executable), or
 /// `None` when it is not mapped. Walks the live tables.
+#[cfg(feature = "ktests")]
 pub fn rights_of(va: u64) -> Option<(bool, bool)> {
     let mut phys = cpu::read_cr3() & !0xfff;
     let mut writable = true;

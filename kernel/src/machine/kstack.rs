@@ -139,6 +139,7 @@ impl KernelStack {
     }
 
     /// The stack's lowest mapped address; the page below it is the gap.
+    #[cfg(feature = "ktests")]
     pub fn bottom(&self) -> u64 {
         self.top() - KERNEL_STACK_SIZE as u64
     }

@@ -22,6 +22,7 @@ pub struct KTest {
 }
 
 /// Registers `fn $name() -> Result<(), String>` as an in-kernel test.
+#[cfg_attr(not(feature = "ktests"), allow(unused_macros))]
 macro_rules! ktest {
     ($name:ident) => {
         const _: () = {
@@ -34,9 +35,11 @@ macro_rules! ktest {
         };
     };
 }
+#[cfg_attr(not(feature = "ktests"), allow(unused_imports))]
 pub(crate) use ktest;
 
 /// Fails the enclosing test with a message unless `cond` holds.
+#[cfg_attr(not(feature = "ktests"), allow(unused_macros))]
 macro_rules! kassert {
     ($cond:expr, $($fmt:tt)+) => {
         if !$cond {
@@ -44,6 +47,7 @@ macro_rules! kassert {
         }
     };
 }
+#[cfg_attr(not(feature = "ktests"), allow(unused_imports))]
 pub(crate) use kassert;
 
 extern "C" {

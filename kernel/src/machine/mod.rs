@@ -21,12 +21,15 @@ mod process;
 mod serial;
 mod shutdown;
 mod syscall;
+#[cfg(feature = "ktests")]
 mod tests;
 mod thread;
 mod timer;
 mod trap;
+#[cfg(feature = "ktests")]
 mod user_tests;
 mod userland;
+#[cfg(feature = "ktests")]
 mod vm_tests;
 mod vmm;
 
