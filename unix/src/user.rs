@@ -14,7 +14,7 @@
 use crate::abi::{Pod, MAX_POD};
 use crate::errno::Errno;
 use alloc::vec::Vec;
-use vm::{AddressSpace, Machine, PersistentSpace, Segv, SegvReason};
+use vm::{Segv, SegvReason, UserSpace};
 
 /// Size of a user page: the hardware's, as `vm` defines it.
 pub const USER_PAGE: u64 = vm::PAGE_SIZE;
@@ -120,40 +120,17 @@ fn span_ok(addr: UserPtr, len: usize) -> Result<(), Fault> {
     }
 }
 
-/// [`UserMemory`] over a [`vm::AddressSpace`]: the kernel's implementation (and the host
-/// tests', with [`vm::emulated::EmulatedMachine`]).
-pub struct VmUser<'a, M: Machine + ?Sized> {
-    /// The process's address space.
-    pub space: &'a mut AddressSpace,
-    /// The persistent page space.
-    pub ps: &'a mut PersistentSpace,
-    /// The machine (memory, frames, TLB).
-    pub machine: &'a mut M,
-}
-
-impl<'a, M: Machine + ?Sized> VmUser<'a, M> {
-    /// Borrow the three parts.
-    pub fn new(
-        space: &'a mut AddressSpace,
-        ps: &'a mut PersistentSpace,
-        machine: &'a mut M,
-    ) -> Self {
-        VmUser { space, ps, machine }
-    }
-}
-
-impl<M: Machine + ?Sized> UserMemory for VmUser<'_, M> {
+/// [`UserMemory`] over a lent address space ([`vm::UserSpace`]): the kernel's
+/// implementation (and the host tests', over [`vm::emulated::EmulatedMachine`]).
+impl UserMemory for UserSpace<'_> {
     fn read(&mut self, addr: UserPtr, buf: &mut [u8]) -> Result<(), Fault> {
         span_ok(addr, buf.len())?;
-        self.space
-            .read_user(self.ps, self.machine, u64::from(addr.0), buf)
-            .map_err(Fault::from)
+        self.read_user(u64::from(addr.0), buf).map_err(Fault::from)
     }
 
     fn write(&mut self, addr: UserPtr, data: &[u8]) -> Result<(), Fault> {
         span_ok(addr, data.len())?;
-        self.space
-            .write_user(self.ps, self.machine, u64::from(addr.0), data)
+        self.write_user(u64::from(addr.0), data)
             .map_err(Fault::from)
     }
 }
@@ -353,6 +330,7 @@ mod tests {
     use super::*;
     use vm::emulated::EmulatedMachine;
     use vm::remap::Perms;
+    use vm::{AddressSpace, PersistentSpace};
 
     fn setup() -> (EmulatedMachine, PersistentSpace, AddressSpace) {
         let mut m = EmulatedMachine::new(256);
@@ -379,7 +357,7 @@ mod tests {
             .map_anon(&mut ps, 0x10, 2, Perms::READ | Perms::WRITE)
             .unwrap();
         space.map_anon(&mut ps, 0x20, 1, Perms::READ).unwrap();
-        let mut u = VmUser::new(&mut space, &mut ps, &mut m);
+        let mut u = UserSpace::new(&mut space, &mut ps, &mut m);
         copy_to_user(&mut u, UserPtr(0x10ffe), b"abcd").unwrap();
         let mut b = [0u8; 4];
         copy_from_user(&mut u, UserPtr(0x10ffe), &mut b).unwrap();
@@ -419,7 +397,7 @@ mod tests {
         space
             .map_anon(&mut ps, 0x10, 1, Perms::READ | Perms::WRITE)
             .unwrap();
-        let mut u = VmUser::new(&mut space, &mut ps, &mut m);
+        let mut u = UserSpace::new(&mut space, &mut ps, &mut m);
         copy_to_user(&mut u, UserPtr(0x10ffa), b"hello\0").unwrap();
         assert_eq!(
             read_user_cstring(&mut u, UserPtr(0x10ffa), 4096).unwrap(),

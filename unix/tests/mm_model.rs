@@ -411,8 +411,11 @@ impl World {
         match *op {
             Op::Brk(a) => {
                 let model = self.model_brk(a);
-                let real =
-                    mm::set_break(&mut self.space, &mut self.ps, &mut self.m, &mut self.mem, a);
+                let real = mm::set_break(
+                    &mut vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.m),
+                    &mut self.mem,
+                    a,
+                );
                 prop_assert_eq!(real, model, "brk({:#x})", a);
             }
             Op::Mmap {
@@ -430,25 +433,36 @@ impl World {
                     fd: u32::MAX,
                     offset: 0,
                 };
-                let real = mm::mmap(&mut self.space, &mut self.ps, &mut self.m, req, |_| false);
+                let real = mm::mmap(
+                    &mut vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.m),
+                    req,
+                    |_| false,
+                );
                 prop_assert_eq!(real, model, "{:?}", op);
             }
             Op::Munmap { addr, len } => {
                 let model = self.model_munmap(addr, len);
-                let real = mm::munmap(&mut self.space, &mut self.ps, &mut self.m, addr, len);
+                let real = mm::munmap(
+                    &mut vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.m),
+                    addr,
+                    len,
+                );
                 prop_assert_eq!(real, model, "{:?}", op);
             }
             Op::Mprotect { addr, len, prot } => {
                 let model = self.model_mprotect(addr, len, prot);
-                let real = mm::mprotect(&mut self.space, &mut self.m, addr, len, prot);
+                let real = mm::mprotect(
+                    &mut vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.m),
+                    addr,
+                    len,
+                    prot,
+                );
                 prop_assert_eq!(real, model, "{:?}", op);
             }
             Op::DontNeed { addr, len } => {
                 let model = self.model_dontneed(addr, len);
                 let real = mm::madvise(
-                    &mut self.space,
-                    &mut self.ps,
-                    &mut self.m,
+                    &mut vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.m),
                     &self.mem,
                     addr,
                     len,
@@ -463,9 +477,7 @@ impl World {
                     rlim_max: RLIM_INFINITY,
                 };
                 let real = mm::setrlimit(
-                    &mut self.space,
-                    &mut self.ps,
-                    &mut self.m,
+                    &mut vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.m),
                     &mut self.mem,
                     RLIMIT_STACK,
                     r,

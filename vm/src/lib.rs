@@ -70,4 +70,4 @@ pub use paging::{PageTable, PagingError, KERNEL_ENTRIES, USER_END, USER_END_VPN}
 pub use persistent::{PageState, PersistError, PersistentSpace};
 pub use phys::{Machine, PhysMemory, TlbFlush};
 pub use remap;
-pub use space::{AddressSpace, AuditStats, Growth, VmError, DEFAULT_GROW_ROOM};
+pub use space::{AddressSpace, AuditStats, Growth, UserSpace, VmError, DEFAULT_GROW_ROOM};

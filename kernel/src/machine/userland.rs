@@ -22,10 +22,10 @@ use unix::mm::{ProcessMemory, SpaceAccess};
 use unix::process::ProcessState;
 use unix::syscall::{native, Parts, SyscallContext, SyscallResult};
 use unix::system::SystemState;
-use unix::user::{Fault, UserMemory, UserPtr, VmUser};
+use unix::user::{Fault, UserMemory, UserPtr};
 use unix::vfs::{RamfsLimits, Vfs};
 use unix::wait::WaitQueues;
-use vm::{AddressSpace, Machine, PersistentSpace, PhysFrame};
+use vm::{AddressSpace, PhysFrame, UserSpace};
 
 /// Console output: the serial port.
 pub struct SerialOut;
@@ -86,10 +86,10 @@ impl CurrentUser {
     fn copy(
         &mut self,
         addr: UserPtr,
-        mut op: impl FnMut(&mut VmUser<'_, memory::KernelMachine<'_>>) -> Result<(), Fault>,
+        mut op: impl FnMut(&mut UserSpace<'_>) -> Result<(), Fault>,
     ) -> Result<(), Fault> {
         let mut attempt = || {
-            vmm::with_current(|space, ps, m| op(&mut VmUser::new(space, ps, m))).unwrap_or(Err(
+            vmm::with_current(|space, ps, m| op(&mut UserSpace::new(space, ps, m))).unwrap_or(Err(
                 Fault::Bad {
                     addr: u64::from(addr.0),
                 },
@@ -103,11 +103,8 @@ impl CurrentUser {
 }
 
 impl SpaceAccess for CurrentUser {
-    fn with_space<R>(
-        &mut self,
-        f: impl FnOnce(&mut AddressSpace, &mut PersistentSpace, &mut dyn Machine) -> R,
-    ) -> Option<R> {
-        vmm::with_current(|space, ps, m| f(space, ps, m))
+    fn with_space<R>(&mut self, f: impl FnOnce(&mut UserSpace<'_>) -> R) -> Option<R> {
+        vmm::with_current(|space, ps, m| f(&mut UserSpace::new(space, ps, m)))
     }
 }
 

@@ -22,7 +22,8 @@ use super::{mmap_top_page, page_of, ProcessMemory};
 use crate::abi::rlimit::RLIMIT_DATA;
 use crate::errno::Errno;
 use vm::remap::{Kind, Perms, Vpn};
-use vm::{AddressSpace, Growth, Machine, PersistentSpace};
+use vm::UserSpace;
+use vm::{AddressSpace, Growth};
 
 /// The heap's access rights.
 const HEAP_PERMS: Perms = Perms::READ.union(Perms::WRITE);
@@ -30,13 +31,7 @@ const HEAP_PERMS: Perms = Perms::READ.union(Perms::WRITE);
 /// `brk(addr)`: move the break to `addr` and return it. An address below the heap's
 /// base (0 in particular) changes nothing and returns the current break. A refused
 /// move is `ENOMEM` and changes nothing.
-pub fn set_break<M: Machine + ?Sized>(
-    space: &mut AddressSpace,
-    ps: &mut PersistentSpace,
-    m: &mut M,
-    mem: &mut ProcessMemory,
-    addr: u32,
-) -> Result<u32, Errno> {
+pub fn set_break(us: &mut UserSpace<'_>, mem: &mut ProcessMemory, addr: u32) -> Result<u32, Errno> {
     if mem.brk_base == 0 {
         return if addr == 0 {
             Ok(mem.brk)
@@ -54,9 +49,9 @@ pub fn set_break<M: Machine + ?Sized>(
     let old_end = u64::from(mem.brk).div_ceil(vm::PAGE_SIZE).max(base);
     let new_end = u64::from(addr).div_ceil(vm::PAGE_SIZE);
     if new_end > old_end {
-        grow(space, ps, m, base, old_end, new_end)?;
+        grow(us, base, old_end, new_end)?;
     } else if new_end < old_end {
-        shrink(space, ps, m, old_end, new_end)?;
+        shrink(us, old_end, new_end)?;
     }
     mem.brk = addr;
     Ok(addr)
@@ -72,14 +67,7 @@ fn is_guard(space: &AddressSpace, vpn: Vpn) -> bool {
 
 /// Grow the heap's pages from `old_end` to `new_end`, moving the guard from
 /// `old_end` (if there) to `new_end`.
-fn grow<M: Machine + ?Sized>(
-    space: &mut AddressSpace,
-    ps: &mut PersistentSpace,
-    m: &mut M,
-    base: Vpn,
-    old_end: Vpn,
-    new_end: Vpn,
-) -> Result<(), Errno> {
+fn grow(us: &mut UserSpace<'_>, base: Vpn, old_end: Vpn, new_end: Vpn) -> Result<(), Errno> {
     let top = mmap_top_page();
     // The new guard page must lie below the stack reservation too.
     if new_end >= top {
@@ -90,7 +78,7 @@ fn grow<M: Machine + ?Sized>(
     // guard page right above it; it grows in place and the guard moves up with it
     // (same checks and result as below). Anything else takes the general path.
     if old_end > base {
-        let grown = space.grow_up_behind_guard(ps, old_end, extra, top, |r| {
+        let grown = us.grow_up_behind_guard(old_end, extra, top, |r| {
             r.start >= base && r.mapping.perms == HEAP_PERMS
         });
         if grown.is_ok() {
@@ -98,28 +86,28 @@ fn grow<M: Machine + ?Sized>(
         }
     }
     // Everything above the old guard up to and including the new guard is free...
-    if space.remap().find_free(extra, old_end + 1, new_end + 1) != Some(old_end + 1) {
+    if us.remap().find_free(extra, old_end + 1, new_end + 1) != Some(old_end + 1) {
         return Err(Errno::ENOMEM);
     }
     // ...and the old guard's page holds the guard or nothing.
-    let guard_here = is_guard(space, old_end);
-    if !guard_here && space.remap().translate(old_end).is_some() {
+    let guard_here = is_guard(us.space(), old_end);
+    if !guard_here && us.remap().translate(old_end).is_some() {
         return Err(Errno::ENOMEM);
     }
     if guard_here {
-        space.unmap(ps, m, old_end, 1).map_err(Errno::from)?;
+        us.unmap(old_end, 1).map_err(Errno::from)?;
     }
-    if extend(space, ps, base, old_end, extra, top - new_end).is_err() {
+    if extend(us, base, old_end, extra, top - new_end).is_err() {
         if guard_here {
             // The page was the guard's a moment ago: it is free.
-            let _ = space.map_guard(old_end, 1);
+            let _ = us.map_guard(old_end, 1);
         }
         return Err(Errno::ENOMEM);
     }
-    if space.map_guard(new_end, 1).is_err() {
+    if us.map_guard(new_end, 1).is_err() {
         // Checked free above; undo rather than leave the heap unguarded.
-        let _ = space.unmap(ps, m, old_end, extra);
-        let _ = space.map_guard(old_end, 1);
+        let _ = us.unmap(old_end, extra);
+        let _ = us.map_guard(old_end, 1);
         return Err(Errno::ENOMEM);
     }
     Ok(())
@@ -129,25 +117,23 @@ fn grow<M: Machine + ?Sized>(
 /// is a plain read-write private range of the heap with window room, else as a new
 /// range with room to grow up by `room` pages.
 fn extend(
-    space: &mut AddressSpace,
-    ps: &mut PersistentSpace,
+    us: &mut UserSpace<'_>,
     base: Vpn,
     old_end: Vpn,
     extra: u64,
     room: u64,
 ) -> Result<(), vm::VmError> {
     if old_end > base {
-        let last = space.remap().range_containing(old_end - 1).filter(|r| {
+        let last = us.remap().range_containing(old_end - 1).filter(|r| {
             r.start >= base && r.mapping.kind == Kind::Anon && r.mapping.perms == HEAP_PERMS
         });
         if let Some(r) = last {
-            if space.grow_up(ps, r.start, extra).is_ok() {
+            if us.grow_up(r.start, extra).is_ok() {
                 return Ok(());
             }
         }
     }
-    space.map_anon_growable(
-        ps,
+    us.map_anon_growable(
         old_end,
         extra,
         HEAP_PERMS,
@@ -160,16 +146,10 @@ fn extend(
 
 /// Remove the heap's pages from `new_end` to `old_end` (their frames go back) and
 /// move the guard from `old_end` (if there) down to `new_end`.
-fn shrink<M: Machine + ?Sized>(
-    space: &mut AddressSpace,
-    ps: &mut PersistentSpace,
-    m: &mut M,
-    old_end: Vpn,
-    new_end: Vpn,
-) -> Result<(), Errno> {
-    let guard_here = is_guard(space, old_end);
+fn shrink(us: &mut UserSpace<'_>, old_end: Vpn, new_end: Vpn) -> Result<(), Errno> {
+    let guard_here = is_guard(us.space(), old_end);
     let pages = old_end - new_end + u64::from(guard_here);
-    space.unmap(ps, m, new_end, pages).map_err(Errno::from)?;
-    space.map_guard(new_end, 1).map_err(Errno::from)?;
+    us.unmap(new_end, pages).map_err(Errno::from)?;
+    us.map_guard(new_end, 1).map_err(Errno::from)?;
     Ok(())
 }

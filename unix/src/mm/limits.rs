@@ -16,7 +16,8 @@ use crate::errno::Errno;
 use crate::exec::layout::{PAGE, STACK_LIMIT_MAX, STACK_TOP};
 use crate::exec::{stack_and_guard, stack_limit};
 use crate::file::FD_MAX;
-use vm::{AddressSpace, Machine, PersistentSpace};
+use vm::AddressSpace;
+use vm::UserSpace;
 
 /// The index of `resource`, or `EINVAL`.
 fn index(resource: u32) -> Result<usize, Errno> {
@@ -46,10 +47,8 @@ pub fn getrlimit(
 /// above [`STACK_LIMIT_MAX`] (other than `RLIM_INFINITY`) or below the stack's
 /// current extent, or no stack to limit; `ENOMEM`: the new guard would land on a
 /// mapping; `EPERM`: `RLIMIT_NOFILE` above 64. Nothing changes on error.
-pub fn setrlimit<M: Machine + ?Sized>(
-    space: &mut AddressSpace,
-    ps: &mut PersistentSpace,
-    m: &mut M,
+pub fn setrlimit(
+    us: &mut UserSpace<'_>,
     mem: &mut ProcessMemory,
     resource: u32,
     new: Rlimit,
@@ -67,7 +66,7 @@ pub fn setrlimit<M: Machine + ?Sized>(
         } else {
             new.rlim_cur
         };
-        set_stack_limit(space, ps, m, bytes)?;
+        set_stack_limit(us, bytes)?;
     }
     mem.limits[i] = new;
     Ok(())
@@ -77,17 +76,12 @@ pub fn setrlimit<M: Machine + ?Sized>(
 /// pages) below `STACK_TOP`: the guard goes to `STACK_TOP − limit − 4096`. `EINVAL`:
 /// above [`STACK_LIMIT_MAX`], below the stack's current extent, or no stack and guard;
 /// `ENOMEM`: something is mapped where the guard or the new growth area would be.
-pub fn set_stack_limit<M: Machine + ?Sized>(
-    space: &mut AddressSpace,
-    ps: &mut PersistentSpace,
-    m: &mut M,
-    bytes: u32,
-) -> Result<(), Errno> {
+pub fn set_stack_limit(us: &mut UserSpace<'_>, bytes: u32) -> Result<(), Errno> {
     if bytes > STACK_LIMIT_MAX {
         return Err(Errno::EINVAL);
     }
     let want = u64::from(bytes) / PAGE;
-    let (stack, guard) = stack_and_guard(space.remap()).ok_or(Errno::EINVAL)?;
+    let (stack, guard) = stack_and_guard(us.remap()).ok_or(Errno::EINVAL)?;
     let top = u64::from(STACK_TOP) / PAGE;
     if want < top - stack.start {
         return Err(Errno::EINVAL);
@@ -103,18 +97,16 @@ pub fn set_stack_limit<M: Machine + ?Sized>(
     // The guard is the highest range below the stack: only a lower guard needs the
     // pages between it and the old guard to be free.
     if new_guard < guard.start
-        && space
+        && us
             .remap()
             .find_free(guard.start - new_guard, new_guard, guard.start)
             != Some(new_guard)
     {
         return Err(Errno::ENOMEM);
     }
-    space
-        .unmap(ps, m, guard.start, guard.pages)
-        .map_err(Errno::from)?;
-    if space.map_guard(new_guard, 1).is_err() {
-        let _ = space.map_guard(guard.start, guard.pages);
+    us.unmap(guard.start, guard.pages).map_err(Errno::from)?;
+    if us.map_guard(new_guard, 1).is_err() {
+        let _ = us.map_guard(guard.start, guard.pages);
         return Err(Errno::ENOMEM);
     }
     Ok(())

@@ -18,7 +18,8 @@ use crate::abi::{madv, map as mf, prot};
 use crate::errno::Errno;
 use crate::exec::layout::{MMAP_MIN, PAGE};
 use vm::remap::{Kind, Perms, RemapTable, Vpn};
-use vm::{AddressSpace, Growth, Machine, PersistentSpace};
+use vm::Growth;
+use vm::UserSpace;
 
 /// How many ranges changing pages `[start, end)` can add: a range that
 /// straddles an edge is split there, and a range containing the whole span is
@@ -84,10 +85,8 @@ pub fn perms_of(p: u32) -> Result<Perms, Errno> {
 /// reaches the stack reservation or covers a guard page), `EEXIST`
 /// (`MAP_FIXED_NOREPLACE` over a mapping); `ENOMEM` when no free span fits or the
 /// range count would pass `MAX_MAP_COUNT`.
-pub fn mmap<M: Machine + ?Sized>(
-    space: &mut AddressSpace,
-    ps: &mut PersistentSpace,
-    m: &mut M,
+pub fn mmap(
+    us: &mut UserSpace<'_>,
     req: MmapRequest,
     fd_is_open: impl FnOnce(u32) -> bool,
 ) -> Result<u32, Errno> {
@@ -129,38 +128,36 @@ pub fn mmap<M: Machine + ?Sized>(
             return Err(Errno::EPERM);
         }
         let end = start + pages;
-        if end > top || guard_in(space.remap(), start, end) {
+        if end > top || guard_in(us.remap(), start, end) {
             return Err(Errno::ENOMEM);
         }
-        let occupied = space.remap().find_free(pages, start, end) != Some(start);
+        let occupied = us.remap().find_free(pages, start, end) != Some(start);
         if occupied && req.flags & mf::MAP_FIXED_NOREPLACE != 0 {
             return Err(Errno::EEXIST);
         }
         check_map_count(
-            space.remap(),
-            1 + ranges_added(space.remap(), start, start + pages, false),
+            us.remap(),
+            1 + ranges_added(us.remap(), start, start + pages, false),
         )?;
         if occupied {
-            space.unmap(ps, m, start, pages).map_err(Errno::from)?;
+            us.unmap(start, pages).map_err(Errno::from)?;
         }
         start
     } else {
-        check_map_count(space.remap(), 1)?;
+        check_map_count(us.remap(), 1)?;
         let hint = page_of(req.addr);
         let hint_fits = hint >= lo
             && hint + pages <= top
-            && space.remap().find_free(pages, hint, hint + pages) == Some(hint);
+            && us.remap().find_free(pages, hint, hint + pages) == Some(hint);
         if hint_fits {
             hint
         } else {
-            space
-                .remap()
+            us.remap()
                 .find_free_top_down(pages, lo, top)
                 .ok_or(Errno::ENOMEM)?
         }
     };
-    space
-        .map_anon_growable(ps, start, pages, perms, Growth { below: 0, above: 0 })
+    us.map_anon_growable(start, pages, perms, Growth { below: 0, above: 0 })
         .map_err(Errno::from)?;
     // `start + pages <= MMAP_TOP`: the address fits 32 bits.
     u32::try_from(start * PAGE).map_err(|_| Errno::ENOMEM)
@@ -170,28 +167,17 @@ pub fn mmap<M: Machine + ?Sized>(
 /// go back. `EINVAL`: unaligned `addr`, length 0, a span reaching the stack
 /// reservation (or past 4 GiB) or covering a guard page. `ENOMEM`: splitting a range
 /// would pass `MAX_MAP_COUNT`.
-pub fn munmap<M: Machine + ?Sized>(
-    space: &mut AddressSpace,
-    ps: &mut PersistentSpace,
-    m: &mut M,
-    addr: u32,
-    len: u32,
-) -> Result<u32, Errno> {
+pub fn munmap(us: &mut UserSpace<'_>, addr: u32, len: u32) -> Result<u32, Errno> {
     if u64::from(addr) % PAGE != 0 || len == 0 {
         return Err(Errno::EINVAL);
     }
     let start = page_of(addr);
     let end = start + pages_of(len);
-    if end > mmap_top_page() || guard_in(space.remap(), start, end) {
+    if end > mmap_top_page() || guard_in(us.remap(), start, end) {
         return Err(Errno::EINVAL);
     }
-    check_map_count(
-        space.remap(),
-        ranges_added(space.remap(), start, end, false),
-    )?;
-    space
-        .unmap(ps, m, start, end - start)
-        .map_err(|_| Errno::EINVAL)?;
+    check_map_count(us.remap(), ranges_added(us.remap(), start, end, false))?;
+    us.unmap(start, end - start).map_err(|_| Errno::EINVAL)?;
     Ok(0)
 }
 
@@ -199,13 +185,7 @@ pub fn munmap<M: Machine + ?Sized>(
 /// 0 does nothing. `EINVAL`: unaligned `addr`, unknown `PROT_*` bits, a span reaching
 /// the stack reservation. `ENOMEM`: a span past 4 GiB, a page of it unmapped or a
 /// guard, or too many ranges. Refused calls change nothing.
-pub fn mprotect<M: Machine + ?Sized>(
-    space: &mut AddressSpace,
-    m: &mut M,
-    addr: u32,
-    len: u32,
-    prot: u32,
-) -> Result<u32, Errno> {
+pub fn mprotect(us: &mut UserSpace<'_>, addr: u32, len: u32, prot: u32) -> Result<u32, Errno> {
     if u64::from(addr) % PAGE != 0 {
         return Err(Errno::EINVAL);
     }
@@ -221,14 +201,12 @@ pub fn mprotect<M: Machine + ?Sized>(
     if end > mmap_top_page() {
         return Err(Errno::EINVAL);
     }
-    let pieces = covering(space.remap(), start, end)?;
+    let pieces = covering(us.remap(), start, end)?;
     if pieces.iter().any(|r| r.mapping.kind == Kind::Guard) {
         return Err(Errno::ENOMEM);
     }
-    check_map_count(space.remap(), ranges_added(space.remap(), start, end, true))?;
-    space
-        .protect(m, start, end - start, perms)
-        .map_err(Errno::from)?;
+    check_map_count(us.remap(), ranges_added(us.remap(), start, end, true))?;
+    us.protect(start, end - start, perms).map_err(Errno::from)?;
     Ok(0)
 }
 
@@ -238,10 +216,8 @@ pub fn mprotect<M: Machine + ?Sized>(
 /// next touch; the image's own pages are left as they are, as if re-read). A length
 /// of 0 does nothing. `EINVAL`: unaligned `addr`, unknown advice, a span past 4 GiB.
 /// `ENOMEM`: a page of the span is unmapped (guard pages count as mapped).
-pub fn madvise<M: Machine + ?Sized>(
-    space: &mut AddressSpace,
-    ps: &mut PersistentSpace,
-    m: &mut M,
+pub fn madvise(
+    us: &mut UserSpace<'_>,
     mem: &ProcessMemory,
     addr: u32,
     len: u32,
@@ -258,7 +234,7 @@ pub fn madvise<M: Machine + ?Sized>(
     if end > (1u64 << 32) / PAGE {
         return Err(Errno::EINVAL);
     }
-    let pieces = covering(space.remap(), start, end)?;
+    let pieces = covering(us.remap(), start, end)?;
     if advice != madv::MADV_DONTNEED {
         return Ok(0);
     }
@@ -272,10 +248,9 @@ pub fn madvise<M: Machine + ?Sized>(
             };
             // Same rights: only the PTEs of the part are invalidated (and flushed) and
             // the table re-merges; then the pages go back to Zero.
-            space
-                .protect(m, part.start, part.pages, part.mapping.perms)
+            us.protect(part.start, part.pages, part.mapping.perms)
                 .map_err(Errno::from)?;
-            ps.release_range(part.mapping.base, part.pages, m);
+            us.release_pages(part.mapping.base, part.pages);
         }
     }
     Ok(0)

@@ -33,10 +33,9 @@ use crate::errno::Errno;
 use crate::exec::layout::{MMAP_TOP, PAGE, STACK_LIMIT};
 use crate::exec::ProcessStart;
 use crate::file::FD_MAX;
-use crate::user::VmUser;
 use alloc::vec::Vec;
 use vm::remap::{Kind, Range, RemapTable, Vpn};
-use vm::{AddressSpace, Machine, PersistentSpace};
+use vm::UserSpace;
 
 pub use brk::set_break;
 pub use limits::{getrlimit, set_stack_limit, setrlimit};
@@ -56,28 +55,21 @@ pub fn no_address_space() -> Errno {
 /// copies. The kernel implements it with its `vmm::with_current`; host tests with
 /// [`VmUser`].
 pub trait SpaceAccess {
-    /// Run `f` on the address space; `None` if the caller has none.
-    fn with_space<R>(
-        &mut self,
-        f: impl FnOnce(&mut AddressSpace, &mut PersistentSpace, &mut dyn Machine) -> R,
-    ) -> Option<R>;
+    /// Run `f` on the address space, lent as a [`UserSpace`] (which never shows
+    /// the machine: the Unix layer cannot reach physical memory); `None` if the
+    /// caller has none.
+    fn with_space<R>(&mut self, f: impl FnOnce(&mut UserSpace<'_>) -> R) -> Option<R>;
 }
 
 impl<T: SpaceAccess + ?Sized> SpaceAccess for &mut T {
-    fn with_space<R>(
-        &mut self,
-        f: impl FnOnce(&mut AddressSpace, &mut PersistentSpace, &mut dyn Machine) -> R,
-    ) -> Option<R> {
+    fn with_space<R>(&mut self, f: impl FnOnce(&mut UserSpace<'_>) -> R) -> Option<R> {
         (**self).with_space(f)
     }
 }
 
-impl<M: Machine> SpaceAccess for VmUser<'_, M> {
-    fn with_space<R>(
-        &mut self,
-        f: impl FnOnce(&mut AddressSpace, &mut PersistentSpace, &mut dyn Machine) -> R,
-    ) -> Option<R> {
-        Some(f(self.space, self.ps, self.machine))
+impl SpaceAccess for UserSpace<'_> {
+    fn with_space<R>(&mut self, f: impl FnOnce(&mut UserSpace<'_>) -> R) -> Option<R> {
+        Some(f(self))
     }
 }
 

@@ -16,6 +16,7 @@ use alloc::string::String;
 use vm::emulated::{CpuError, EmulatedMachine};
 use vm::remap::Perms;
 use vm::{Access, Segv, SegvReason};
+use vm::{AddressSpace, PersistentSpace};
 
 const P: u32 = 4096;
 const RW: u32 = PROT_READ | PROT_WRITE;
@@ -58,9 +59,7 @@ impl Proc {
 
     fn brk(&mut self, addr: u32) -> Result<u32, Errno> {
         let r = set_break(
-            &mut self.space,
-            &mut self.ps,
-            &mut self.m,
+            &mut vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.m),
             &mut self.mem,
             addr,
         );
@@ -77,28 +76,39 @@ impl Proc {
             fd: u32::MAX,
             offset: 0,
         };
-        let r = mmap(&mut self.space, &mut self.ps, &mut self.m, req, |fd| fd < 3);
+        let r = mmap(
+            &mut vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.m),
+            req,
+            |fd| fd < 3,
+        );
         self.check();
         r
     }
 
     fn munmap(&mut self, addr: u32, len: u32) -> Result<u32, Errno> {
-        let r = munmap(&mut self.space, &mut self.ps, &mut self.m, addr, len);
+        let r = munmap(
+            &mut vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.m),
+            addr,
+            len,
+        );
         self.check();
         r
     }
 
     fn mprotect(&mut self, addr: u32, len: u32, prot: u32) -> Result<u32, Errno> {
-        let r = mprotect(&mut self.space, &mut self.m, addr, len, prot);
+        let r = mprotect(
+            &mut vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.m),
+            addr,
+            len,
+            prot,
+        );
         self.check();
         r
     }
 
     fn madvise(&mut self, addr: u32, len: u32, advice: u32) -> Result<u32, Errno> {
         let r = madvise(
-            &mut self.space,
-            &mut self.ps,
-            &mut self.m,
+            &mut vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.m),
             &self.mem,
             addr,
             len,
@@ -110,9 +120,7 @@ impl Proc {
 
     fn setrlimit(&mut self, resource: u32, cur: u32, max: u32) -> Result<(), Errno> {
         let r = setrlimit(
-            &mut self.space,
-            &mut self.ps,
-            &mut self.m,
+            &mut vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.m),
             &mut self.mem,
             resource,
             Rlimit {
@@ -197,11 +205,19 @@ fn brk_reports_and_ignores_low_addresses() {
     // No heap at all (a process state without exec): only 0 is answered.
     let mut none = ProcessMemory::default();
     assert_eq!(
-        set_break(&mut p.space, &mut p.ps, &mut p.m, &mut none, 0),
+        set_break(
+            &mut vm::UserSpace::new(&mut p.space, &mut p.ps, &mut p.m),
+            &mut none,
+            0
+        ),
         Ok(0)
     );
     assert_eq!(
-        set_break(&mut p.space, &mut p.ps, &mut p.m, &mut none, BASE),
+        set_break(
+            &mut vm::UserSpace::new(&mut p.space, &mut p.ps, &mut p.m),
+            &mut none,
+            BASE
+        ),
         Err(Errno::ENOMEM)
     );
     p.finish();
@@ -380,7 +396,11 @@ fn mmap_argument_errors() {
             fd,
             offset,
         };
-        let out = mmap(&mut p.space, &mut p.ps, &mut p.m, r, |fd| fd < 3);
+        let out = mmap(
+            &mut vm::UserSpace::new(&mut p.space, &mut p.ps, &mut p.m),
+            r,
+            |fd| fd < 3,
+        );
         p.check();
         out
     };
@@ -902,7 +922,12 @@ fn map_count_is_bounded() {
     let mut i = 0;
     let err = loop {
         // Every other page read-only: one more range each time.
-        match mprotect(&mut p.space, &mut p.m, a + 2 * i * P, P, PROT_READ) {
+        match mprotect(
+            &mut vm::UserSpace::new(&mut p.space, &mut p.ps, &mut p.m),
+            a + 2 * i * P,
+            P,
+            PROT_READ,
+        ) {
             Ok(_) => i += 1,
             Err(e) => break e,
         }
@@ -916,7 +941,13 @@ fn map_count_is_bounded() {
     // ...but whole ranges can always go, at the limit too (nothing splits),
     // and re-protecting a whole range adds nothing either.
     assert_eq!(
-        mprotect(&mut p.space, &mut p.m, a, P, PROT_READ | PROT_WRITE).map(|_| ()),
+        mprotect(
+            &mut vm::UserSpace::new(&mut p.space, &mut p.ps, &mut p.m),
+            a,
+            P,
+            PROT_READ | PROT_WRITE
+        )
+        .map(|_| ()),
         Ok(())
     );
     assert!(p.munmap(a + P, P).is_ok());
@@ -1025,8 +1056,8 @@ fn stack_limit_ok(p: &Proc) -> bool {
 #[test]
 fn space_access_through_vm_user() {
     let mut p = Proc::new();
-    let mut user = VmUser::new(&mut p.space, &mut p.ps, &mut p.m);
-    let n = user.with_space(|space, _, _| space.remap().len());
+    let mut user = UserSpace::new(&mut p.space, &mut p.ps, &mut p.m);
+    let n = user.with_space(|us| us.remap().len());
     assert_eq!(n, Some(p.space.remap().len()));
     p.finish();
 }

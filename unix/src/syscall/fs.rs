@@ -90,7 +90,7 @@ pub fn open<C: SyscallContext + ?Sized>(
         let memory = &p.process.memory;
         let text = p
             .mem
-            .with_space(|space, _, _| crate::mm::maps_text(space.remap(), memory))
+            .with_space(|us| crate::mm::maps_text(us.remap(), memory))
             .ok_or(Errno::ENOENT)??;
         p.files.insert_with_data(file, text)?
     } else {

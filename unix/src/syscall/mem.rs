@@ -17,7 +17,7 @@ pub fn brk<C: SyscallContext + ?Sized>(ctx: &mut C, addr: u32) -> Result<u32, Er
     let mut p = ctx.parts();
     let memory = &mut p.process.memory;
     p.mem
-        .with_space(|space, ps, m| mm::set_break(space, ps, m, memory, addr))
+        .with_space(|us| mm::set_break(us, memory, addr))
         .unwrap_or_else(|| Err(mm::no_address_space()))
 }
 
@@ -26,7 +26,7 @@ pub fn mmap<C: SyscallContext + ?Sized>(ctx: &mut C, req: MmapRequest) -> Result
     let mut p = ctx.parts();
     let fds = &p.process.fds;
     p.mem
-        .with_space(|space, ps, m| mm::mmap(space, ps, m, req, |fd| fds.get(fd).is_ok()))
+        .with_space(|us| mm::mmap(us, req, |fd| fds.get(fd).is_ok()))
         .unwrap_or_else(|| Err(mm::no_address_space()))
 }
 
@@ -34,7 +34,7 @@ pub fn mmap<C: SyscallContext + ?Sized>(ctx: &mut C, req: MmapRequest) -> Result
 pub fn munmap<C: SyscallContext + ?Sized>(ctx: &mut C, addr: u32, len: u32) -> Result<u32, Errno> {
     ctx.parts()
         .mem
-        .with_space(|space, ps, m| mm::munmap(space, ps, m, addr, len))
+        .with_space(|us| mm::munmap(us, addr, len))
         .unwrap_or_else(|| Err(mm::no_address_space()))
 }
 
@@ -47,7 +47,7 @@ pub fn mprotect<C: SyscallContext + ?Sized>(
 ) -> Result<u32, Errno> {
     ctx.parts()
         .mem
-        .with_space(|space, _, m| mm::mprotect(space, m, addr, len, prot))
+        .with_space(|us| mm::mprotect(us, addr, len, prot))
         .unwrap_or_else(|| Err(mm::no_address_space()))
 }
 
@@ -61,7 +61,7 @@ pub fn madvise<C: SyscallContext + ?Sized>(
     let mut p = ctx.parts();
     let memory = &p.process.memory;
     p.mem
-        .with_space(|space, ps, m| mm::madvise(space, ps, m, memory, addr, len, advice))
+        .with_space(|us| mm::madvise(us, memory, addr, len, advice))
         .unwrap_or_else(|| Err(mm::no_address_space()))
 }
 
@@ -75,7 +75,7 @@ pub fn getrlimit<C: SyscallContext + ?Sized>(
     let memory = &p.process.memory;
     let l = p
         .mem
-        .with_space(|space, _, _| mm::getrlimit(space, memory, resource))
+        .with_space(|us| mm::getrlimit(us.space(), memory, resource))
         .unwrap_or_else(|| Err(mm::no_address_space()))?;
     copy_to_user(&mut p.mem, rlim, &l.to_bytes())?;
     Ok(0)
@@ -93,7 +93,7 @@ pub fn setrlimit<C: SyscallContext + ?Sized>(
     let new = Rlimit::from_bytes(&b);
     let memory = &mut p.process.memory;
     p.mem
-        .with_space(|space, ps, m| mm::setrlimit(space, ps, m, memory, resource, new))
+        .with_space(|us| mm::setrlimit(us, memory, resource, new))
         .unwrap_or_else(|| Err(mm::no_address_space()))?;
     Ok(0)
 }

@@ -22,7 +22,6 @@ use crate::file::{FdTable, OpenFiles};
 use crate::mm::ProcessMemory;
 use crate::process::ProcessState;
 use crate::system::SystemState;
-use crate::user::VmUser;
 use crate::vfs::Vfs;
 use alloc::vec::Vec;
 use vm::emulated::EmulatedMachine;
@@ -174,7 +173,7 @@ impl TestContext {
 }
 
 impl SyscallContext for TestContext {
-    type Mem<'a> = VmUser<'a, EmulatedMachine>;
+    type Mem<'a> = vm::UserSpace<'a>;
     type Term = Tty<Vec<u8>>;
 
     fn pid(&self) -> u32 {
@@ -191,7 +190,7 @@ impl SyscallContext for TestContext {
     }
     fn parts(&mut self) -> Parts<'_, Self::Mem<'_>, Self::Term> {
         Parts {
-            mem: VmUser::new(&mut self.space, &mut self.ps, &mut self.machine),
+            mem: vm::UserSpace::new(&mut self.space, &mut self.ps, &mut self.machine),
             process: &mut self.process,
             files: &mut self.files,
             vfs: &mut self.vfs,

@@ -30,6 +30,9 @@ mod audit;
 mod copy;
 mod fork;
 mod grow;
+mod user;
+
+pub use user::UserSpace;
 
 /// Default room (in pages) reserved in a private range's persistent window below and
 /// above the range for in-place growth: 2^20 pages = 4 GiB, a whole 32-bit space.

@@ -1,0 +1,128 @@
+//! [`UserSpace`]: an address space lent to the Unix layer for one system call —
+//! the operations a memory call and a user copy need, and nothing that reaches
+//! physical memory. It bundles the address space, the persistent space and the
+//! machine behind private fields: code holding a `UserSpace` can map, unmap,
+//! protect, grow and copy through the remap table, but cannot write an
+//! arbitrary physical address (it never sees the [`Machine`]). Only the kernel,
+//! which owns the machine, makes one ([`UserSpace::new`]).
+
+use super::*;
+
+/// See the module documentation.
+pub struct UserSpace<'a> {
+    space: &'a mut AddressSpace,
+    ps: &'a mut PersistentSpace,
+    m: &'a mut dyn Machine,
+}
+
+impl<'a> UserSpace<'a> {
+    /// Lend `space` with the shared persistent space and the machine.
+    #[inline]
+    pub fn new(
+        space: &'a mut AddressSpace,
+        ps: &'a mut PersistentSpace,
+        m: &'a mut dyn Machine,
+    ) -> UserSpace<'a> {
+        UserSpace { space, ps, m }
+    }
+
+    /// The remap table (read-only).
+    #[inline]
+    pub fn remap(&self) -> &RemapTable {
+        self.space.remap()
+    }
+
+    /// The address space (read-only: its windows, resident pages, audit).
+    #[inline]
+    pub fn space(&self) -> &AddressSpace {
+        self.space
+    }
+
+    /// The persistent space (read-only).
+    #[inline]
+    pub fn persistent(&self) -> &PersistentSpace {
+        self.ps
+    }
+
+    /// [`AddressSpace::map_anon`].
+    #[inline]
+    pub fn map_anon(&mut self, start: Vpn, pages: u64, perms: Perms) -> Result<(), VmError> {
+        self.space.map_anon(self.ps, start, pages, perms)
+    }
+
+    /// [`AddressSpace::map_anon_growable`].
+    #[inline]
+    pub fn map_anon_growable(
+        &mut self,
+        start: Vpn,
+        pages: u64,
+        perms: Perms,
+        room: Growth,
+    ) -> Result<(), VmError> {
+        self.space
+            .map_anon_growable(self.ps, start, pages, perms, room)
+    }
+
+    /// [`AddressSpace::map_guard`].
+    #[inline]
+    pub fn map_guard(&mut self, start: Vpn, pages: u64) -> Result<(), VmError> {
+        self.space.map_guard(start, pages)
+    }
+
+    /// [`AddressSpace::unmap`].
+    #[inline]
+    pub fn unmap(&mut self, start: Vpn, pages: u64) -> Result<u64, VmError> {
+        self.space.unmap(self.ps, self.m, start, pages)
+    }
+
+    /// [`AddressSpace::protect`].
+    #[inline]
+    pub fn protect(&mut self, start: Vpn, pages: u64, perms: Perms) -> Result<(), VmError> {
+        self.space.protect(self.m, start, pages, perms)
+    }
+
+    /// [`AddressSpace::grow_up`].
+    #[inline]
+    pub fn grow_up(&mut self, start: Vpn, extra: u64) -> Result<Range, VmError> {
+        self.space.grow_up(self.ps, start, extra)
+    }
+
+    /// [`AddressSpace::grow_up_behind_guard`].
+    #[inline]
+    pub fn grow_up_behind_guard(
+        &mut self,
+        guard: Vpn,
+        extra: u64,
+        limit: Vpn,
+        accept: impl FnOnce(&Range) -> bool,
+    ) -> Result<Range, VmError> {
+        self.space
+            .grow_up_behind_guard(self.ps, guard, extra, limit, accept)
+    }
+
+    /// [`AddressSpace::grow_down_to`].
+    #[inline]
+    pub fn grow_down_to(&mut self, holding: Vpn, new_start: Vpn) -> Result<Range, VmError> {
+        self.space.grow_down_to(self.ps, holding, new_start)
+    }
+
+    /// Drop the persistent pages `[base, base + pages)` of a private range whose
+    /// page-table entries the caller invalidated (`madvise(MADV_DONTNEED)`): they
+    /// read as zero on the next touch. Returns how many were not Zero.
+    #[inline]
+    pub fn release_pages(&mut self, base: Ppn, pages: u64) -> u64 {
+        self.ps.release_range(base, pages, self.m)
+    }
+
+    /// [`AddressSpace::read_user`].
+    #[inline]
+    pub fn read_user(&mut self, vaddr: u64, buf: &mut [u8]) -> Result<(), Segv> {
+        self.space.read_user(self.ps, self.m, vaddr, buf)
+    }
+
+    /// [`AddressSpace::write_user`].
+    #[inline]
+    pub fn write_user(&mut self, vaddr: u64, data: &[u8]) -> Result<(), Segv> {
+        self.space.write_user(self.ps, self.m, vaddr, data)
+    }
+}
