@@ -48,7 +48,7 @@
 //! use unix::syscall::{native, SyscallResult};
 //! use unix::vfs::Vfs;
 //! use vm::emulated::EmulatedMachine;
-//! use vm::{AddressSpace, PersistentSpace};
+//! use vm::{AddressSpace, PersistentSpace, UserSpace};
 //!
 //! let module: &'static [u8] = unix::exec::builder::ElfBuilder::minimal().build().leak();
 //! let (mut m, mut ps) = (EmulatedMachine::new(256), PersistentSpace::new());
@@ -59,7 +59,8 @@
 //! // The kernel registers the module's own frames (`PersistentImage::from_frames`).
 //! let image = PersistentImage::copy_in(&mut ps, &mut m, module).unwrap();
 //! let mut space = AddressSpace::new(&mut m, &[0; vm::KERNEL_ENTRIES]).unwrap();
-//! let start = exec(&image, &cmd.argv_bytes(), &[], &mut space, &mut ps, &mut m).unwrap();
+//! let mut us = UserSpace::new(&mut space, &mut ps, &mut m);
+//! let start = exec(&image, &cmd.argv_bytes(), &[], &mut us).unwrap();
 //! let process = ProcessState::boot_module(&mut files, &start).unwrap();
 //! assert_eq!(process.memory.brk, start.brk);
 //! // ... iretq to start.entry with esp = start.esp; at each gate entry:

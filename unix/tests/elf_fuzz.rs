@@ -9,7 +9,7 @@ use unix::exec::layout::{LOAD_END, LOAD_START};
 use unix::exec::{load, validate, ElfError, LoadPlan, PersistentImage};
 use vm::emulated::EmulatedMachine;
 use vm::remap::Perms;
-use vm::{AddressSpace, PersistentSpace};
+use vm::{AddressSpace, PersistentSpace, UserSpace};
 
 /// A valid program with text, rodata, data+bss and a note.
 fn base_elf() -> Vec<u8> {
@@ -56,9 +56,19 @@ fn load_and_compare(bytes: &[u8], plan: &LoadPlan) {
     for shared in [false, true] {
         let mut space = AddressSpace::new(&mut m, &[0; vm::KERNEL_ENTRIES]).unwrap();
         if shared {
-            load(plan, &image, &mut space, &mut ps, &mut m).unwrap();
+            load(
+                plan,
+                &image,
+                &mut UserSpace::new(&mut space, &mut ps, &mut m),
+            )
+            .unwrap();
         } else {
-            load(plan, bytes, &mut space, &mut ps, &mut m).unwrap();
+            load(
+                plan,
+                bytes,
+                &mut UserSpace::new(&mut space, &mut ps, &mut m),
+            )
+            .unwrap();
         }
         for s in &plan.segments {
             if s.perms.is_empty() {

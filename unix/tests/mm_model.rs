@@ -19,7 +19,7 @@ use unix::mm::{self, MmapRequest, ProcessMemory};
 use unix::Errno;
 use vm::emulated::{CpuError, EmulatedMachine};
 use vm::remap::{Kind, Perms};
-use vm::{AddressSpace, PersistentSpace};
+use vm::{AddressSpace, PersistentSpace, UserSpace};
 
 const P: u64 = 4096;
 const BASE: u32 = 0x0804_b000;
@@ -155,7 +155,13 @@ impl World {
         let mut m = EmulatedMachine::new(4096);
         let mut ps = PersistentSpace::new();
         let mut space = AddressSpace::new(&mut m, &[0; vm::KERNEL_ENTRIES]).unwrap();
-        let start = exec(&bytes[..], &[b"m"], &[], &mut space, &mut ps, &mut m).unwrap();
+        let start = exec(
+            &bytes[..],
+            &[b"m"],
+            &[],
+            &mut UserSpace::new(&mut space, &mut ps, &mut m),
+        )
+        .unwrap();
         let mem = ProcessMemory::new(&start);
         let mut w = World {
             m,

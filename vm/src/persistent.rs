@@ -10,6 +10,7 @@
 //! drops to zero.
 
 use crate::frame::{FrameAllocator, PhysFrame};
+use crate::phys::Machine;
 use crate::radix::Radix;
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -260,6 +261,29 @@ impl PersistentSpace {
             Some(f) => self.unref(f, frames),
             None => false,
         }
+    }
+
+    /// Make the Zero page `ppn` resident with `data` (at most one page; more is
+    /// cut) at its start and zeros after, in a fresh frame. All-zero data allocates
+    /// nothing and leaves the page Zero. Returns whether a frame was allocated.
+    pub fn fill_page<M: Machine + ?Sized>(
+        &mut self,
+        m: &mut M,
+        ppn: Ppn,
+        data: &[u8],
+    ) -> Result<bool, PersistError> {
+        if data.iter().all(|&b| b == 0) {
+            return Ok(false);
+        }
+        let data = data.get(..crate::PAGE_SIZE as usize).unwrap_or(data);
+        let f = m.alloc_frame().ok_or(PersistError::OutOfMemory)?;
+        m.zero_frame(f);
+        m.write_bytes(f.start(), data);
+        if let Err(e) = self.make_resident(ppn, f) {
+            m.free_frame(f);
+            return Err(e);
+        }
+        Ok(true)
     }
 
     /// Release every page of `[base, base + pages)`. O(non-zero pages in the range).

@@ -317,7 +317,8 @@ fn start_module(index: usize, module: &Module) {
                 (module.start / 4096..module.end.div_ceil(4096)).filter_map(PhysFrame::from_number);
             let image = PersistentImage::from_frames(ps, bytes, frames)
                 .map_err(|e| (alloc::format!("ENOMEM: {e}"), unix::Errno::ENOMEM))?;
-            exec::exec(&image, &command.argv_bytes(), &[], &mut space, ps, m)
+            let mut us = UserSpace::new(&mut space, ps, m);
+            exec::exec(&image, &command.argv_bytes(), &[], &mut us)
                 .map_err(|e| (alloc::format!("{e}"), e.errno()))
         })
     });

@@ -23,7 +23,7 @@ use super::layout::PAGE;
 use alloc::vec::Vec;
 use core::fmt;
 use vm::remap::{Ppn, Vpn};
-use vm::{AddressSpace, Growth, Machine, PersistentSpace, PhysFrame, VmError};
+use vm::{Growth, Machine, PersistentSpace, PhysFrame, UserSpace, VmError};
 
 /// The bytes of an executable and, optionally, where its pages live in the persistent
 /// space.
@@ -97,7 +97,7 @@ impl<'a> PersistentImage<'a> {
         let pages = Self::pages_of(bytes.len()).max(1);
         let base = ps.reserve_window(pages)?;
         for (i, chunk) in bytes.chunks(PAGE as usize).enumerate() {
-            fill_page(ps, m, base + i as u64, chunk)?;
+            ps.fill_page(m, base + i as u64, chunk)?;
         }
         Ok(PersistentImage { bytes, base })
     }
@@ -170,38 +170,13 @@ impl From<VmError> for LoadError {
     }
 }
 
-/// Make the Zero persistent page `ppn` resident with `data` (≤ 4096 bytes) at its
-/// start and zeros after. Nothing is allocated for all-zero data. Returns whether a
-/// frame was allocated.
-fn fill_page<M: Machine + ?Sized>(
-    ps: &mut PersistentSpace,
-    m: &mut M,
-    ppn: Ppn,
-    data: &[u8],
-) -> Result<bool, VmError> {
-    if data.iter().all(|&b| b == 0) {
-        return Ok(false);
-    }
-    let data = data.get(..PAGE as usize).unwrap_or(data);
-    let f = m.alloc_frame().ok_or(VmError::OutOfMemory)?;
-    m.zero_frame(f);
-    m.write_bytes(f.start(), data);
-    if let Err(e) = ps.make_resident(ppn, f) {
-        m.free_frame(f);
-        return Err(e.into());
-    }
-    Ok(true)
-}
-
 /// Map every segment of `plan` into `space` (which must have nothing mapped where
 /// the segments go) with the contents of `image`, as the module documentation says.
 /// On error, the segments mapped so far are unmapped again.
-pub fn load<M: Machine + ?Sized>(
+pub fn load(
     plan: &LoadPlan,
     image: &(impl ExecImage + ?Sized),
-    space: &mut AddressSpace,
-    ps: &mut PersistentSpace,
-    m: &mut M,
+    us: &mut UserSpace<'_>,
 ) -> Result<LoadStats, LoadError> {
     let mut mapped: Vec<(Vpn, u64)> = Vec::new();
     let mut stats = LoadStats::default();
@@ -209,9 +184,9 @@ pub fn load<M: Machine + ?Sized>(
         for seg in &plan.segments {
             let (start, pages) = (seg.first_page(), seg.pages());
             let none = Growth { below: 0, above: 0 };
-            space.map_anon_growable(ps, start, pages, seg.perms, none)?;
+            us.map_anon_growable(start, pages, seg.perms, none)?;
             mapped.push((start, pages));
-            let base = space
+            let base = us
                 .remap()
                 .translate(start)
                 .map(|t| t.page)
@@ -241,7 +216,7 @@ pub fn load<M: Machine + ?Sized>(
                 };
                 if len == PAGE as usize {
                     if let Some(src) = image.persistent_page(off as u64 / PAGE) {
-                        if ps.share(src, base + i).map_err(VmError::from)? {
+                        if us.share_page(src, base + i)? {
                             stats.shared += 1;
                         } else {
                             stats.zero += 1;
@@ -253,7 +228,7 @@ pub fn load<M: Machine + ?Sized>(
                     .bytes()
                     .get(off..off + len)
                     .ok_or(LoadError::PlanMismatch)?;
-                if fill_page(ps, m, base + i, data)? {
+                if us.fill_page(base + i, data)? {
                     stats.copied += 1;
                 } else {
                     stats.zero += 1;
@@ -267,7 +242,7 @@ pub fn load<M: Machine + ?Sized>(
         Err(e) => {
             for (start, pages) in mapped {
                 // Undo: the range exists (we mapped it), so this cannot fail.
-                let _ = space.unmap(ps, m, start, pages);
+                let _ = us.unmap(start, pages);
             }
             Err(e)
         }

@@ -7,14 +7,15 @@
 //! ```
 //! use unix::exec::{exec, stack::BootCommand};
 //! use vm::emulated::EmulatedMachine;
-//! use vm::{AddressSpace, PersistentSpace};
+//! use vm::{AddressSpace, PersistentSpace, UserSpace};
 //!
 //! let elf = unix::exec::builder::ElfBuilder::minimal().build();
 //! let mut m = EmulatedMachine::new(64);
 //! let mut ps = PersistentSpace::new();
 //! let mut space = AddressSpace::new(&mut m, &[0; vm::KERNEL_ENTRIES]).unwrap();
 //! let cmd = BootCommand::parse("/some/dir/hello a b").unwrap();
-//! let start = exec(&elf[..], &cmd.argv_bytes(), &[], &mut space, &mut ps, &mut m).unwrap();
+//! let mut us = UserSpace::new(&mut space, &mut ps, &mut m);
+//! let start = exec(&elf[..], &cmd.argv_bytes(), &[], &mut us).unwrap();
 //! assert_eq!(start.entry, 0x0804_8000 + 0x54);
 //! assert_eq!(start.esp % 16, 12);
 //! space.destroy(&mut ps, &mut m);
@@ -30,7 +31,7 @@ use crate::errno::Errno;
 use alloc::vec::Vec;
 use core::fmt;
 use vm::remap::{Kind, Perms, Range, RemapTable, Vpn};
-use vm::{AddressSpace, Growth, Machine, PersistentSpace, VmError};
+use vm::{Growth, UserSpace, VmError};
 
 pub use elf::{validate, ElfError, LoadPlan, Segment};
 pub use load::{load, ExecImage, LoadError, LoadStats, PersistentImage};
@@ -161,12 +162,7 @@ impl From<LoadError> for ExecError {
 /// the largest limit ([`layout::STACK_LIMIT_MAX`]), so a raised `RLIMIT_STACK` never
 /// runs out of window before it reaches its guard. Returns the stack range's first
 /// page address.
-pub fn setup_stack<M: Machine + ?Sized>(
-    stack: &InitialStack,
-    space: &mut AddressSpace,
-    ps: &mut PersistentSpace,
-    m: &mut M,
-) -> Result<u32, ExecError> {
+pub fn setup_stack(stack: &InitialStack, us: &mut UserSpace<'_>) -> Result<u32, ExecError> {
     let top_page = u64::from(STACK_TOP) / PAGE;
     let guard_page = u64::from(STACK_GUARD_BELOW) / PAGE;
     let max_pages = u64::from(STACK_LIMIT_MAX) / PAGE;
@@ -174,22 +170,19 @@ pub fn setup_stack<M: Machine + ?Sized>(
         .div_ceil(PAGE)
         .clamp(1, top_page - guard_page - 1);
     let start = top_page - pages;
-    space.map_guard(top_page, 1).map_err(ExecError::Stack)?;
-    space
-        .map_anon_growable(
-            ps,
-            start,
-            pages,
-            Perms::READ | Perms::WRITE,
-            Growth {
-                below: max_pages - pages,
-                above: 0,
-            },
-        )
-        .map_err(ExecError::Stack)?;
-    space.map_guard(guard_page, 1).map_err(ExecError::Stack)?;
-    space
-        .write_user(ps, m, u64::from(stack.esp), &stack.bytes)
+    us.map_guard(top_page, 1).map_err(ExecError::Stack)?;
+    us.map_anon_growable(
+        start,
+        pages,
+        Perms::READ | Perms::WRITE,
+        Growth {
+            below: max_pages - pages,
+            above: 0,
+        },
+    )
+    .map_err(ExecError::Stack)?;
+    us.map_guard(guard_page, 1).map_err(ExecError::Stack)?;
+    us.write_user(u64::from(stack.esp), &stack.bytes)
         .map_err(|s| {
             if s.is_out_of_memory() {
                 ExecError::OutOfMemory
@@ -237,23 +230,20 @@ pub fn stack_limit(remap: &RemapTable) -> Option<u32> {
 /// initial stack for `argv`/`envp`, map the segments ([`load()`]) and the stack
 /// ([`setup_stack`]). Validation and the argument check happen before anything is
 /// mapped; on a later failure the caller destroys `space`.
-pub fn exec<M: Machine + ?Sized>(
+pub fn exec(
     image: &(impl ExecImage + ?Sized),
     argv: &[&[u8]],
     envp: &[&[u8]],
-    space: &mut AddressSpace,
-    ps: &mut PersistentSpace,
-    m: &mut M,
+    us: &mut UserSpace<'_>,
 ) -> Result<ProcessStart, ExecError> {
     let plan = validate(image.bytes())?;
     let stack = build_initial_stack(argv, envp, STACK_TOP).map_err(ExecError::Args)?;
-    let stats = load(&plan, image, space, ps, m)?;
+    let stats = load(&plan, image, us)?;
     let brk = plan.image_end();
     // The guard above the (empty) heap: the image ends below LOAD_END, so it is free.
-    space
-        .map_guard(u64::from(brk) / PAGE, 1)
+    us.map_guard(u64::from(brk) / PAGE, 1)
         .map_err(ExecError::Stack)?;
-    let stack_start = setup_stack(&stack, space, ps, m)?;
+    let stack_start = setup_stack(&stack, us)?;
     // Segments end below LOAD_END < 4 GiB, so their page addresses fit 32 bits.
     let image = plan
         .segments

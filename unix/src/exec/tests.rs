@@ -7,7 +7,7 @@ use super::layout::*;
 use super::*;
 use alloc::vec::Vec;
 use vm::emulated::{CpuError, EmulatedMachine};
-use vm::{Access, SegvReason};
+use vm::{Access, AddressSpace, PersistentSpace, SegvReason, UserSpace};
 
 fn refuse(bytes: &[u8]) -> ElfError {
     let e = validate(bytes).expect_err("must be refused");
@@ -348,7 +348,12 @@ fn eager_load_copies_file_pages() {
     let bytes = program().build();
     let plan = validate(&bytes).unwrap();
     let mut s = w.space();
-    let stats = load(&plan, &bytes[..], &mut s, &mut w.ps, &mut w.m).unwrap();
+    let stats = load(
+        &plan,
+        &bytes[..],
+        &mut UserSpace::new(&mut s, &mut w.ps, &mut w.m),
+    )
+    .unwrap();
     // text: 1 full + 1 partial; data: 1 full + 1 partial, then 4 bss pages.
     assert_eq!(
         stats,
@@ -374,8 +379,18 @@ fn persistent_image_is_shared_copy_on_write() {
     assert_eq!(image.pages(), (bytes.len() as u64).div_ceil(4096));
     let mut a = w.space();
     let mut b = w.space();
-    let sa = load(&plan, &image, &mut a, &mut w.ps, &mut w.m).unwrap();
-    let sb = load(&plan, &image, &mut b, &mut w.ps, &mut w.m).unwrap();
+    let sa = load(
+        &plan,
+        &image,
+        &mut UserSpace::new(&mut a, &mut w.ps, &mut w.m),
+    )
+    .unwrap();
+    let sb = load(
+        &plan,
+        &image,
+        &mut UserSpace::new(&mut b, &mut w.ps, &mut w.m),
+    )
+    .unwrap();
     // Only the page where data ends and bss begins is copied (the text's last page
     // has no bss and lies inside the file: shared).
     assert_eq!(
@@ -438,7 +453,12 @@ fn image_from_frames_shares_module_memory() {
         .collect();
     let image = PersistentImage::from_frames(&mut w.ps, &bytes, frames.iter().copied()).unwrap();
     let mut s = w.space();
-    let st = load(&plan, &image, &mut s, &mut w.ps, &mut w.m).unwrap();
+    let st = load(
+        &plan,
+        &image,
+        &mut UserSpace::new(&mut s, &mut w.ps, &mut w.m),
+    )
+    .unwrap();
     assert_eq!(st.shared, 3);
     check_image(&mut w, &mut s, &bytes, &plan);
     s.destroy(&mut w.ps, &mut w.m);
@@ -457,9 +477,7 @@ fn exec_sets_up_stack_and_guards() {
         &bytes[..],
         &cmd.argv_bytes(),
         &[b"HOME=/"],
-        &mut s,
-        &mut w.ps,
-        &mut w.m,
+        &mut UserSpace::new(&mut s, &mut w.ps, &mut w.m),
     )
     .unwrap();
     assert_eq!(start.entry, 0x0804_9000);
@@ -523,19 +541,36 @@ fn exec_errors_and_cleanup() {
         b.machine = EM_X86_64;
         b.build()
     };
-    let e = exec(&bad[..], &[], &[], &mut s, &mut w.ps, &mut w.m).unwrap_err();
+    let e = exec(
+        &bad[..],
+        &[],
+        &[],
+        &mut UserSpace::new(&mut s, &mut w.ps, &mut w.m),
+    )
+    .unwrap_err();
     assert_eq!(e, ExecError::Elf(ElfError::WrongMachine { machine: 62 }));
     assert_eq!(e.errno(), Errno::ENOEXEC);
     assert!(s.remap().is_empty());
     let big = alloc::vec![b'x'; 200_000];
     let good = program().build();
-    let e = exec(&good[..], &[&big[..]], &[], &mut s, &mut w.ps, &mut w.m).unwrap_err();
+    let e = exec(
+        &good[..],
+        &[&big[..]],
+        &[],
+        &mut UserSpace::new(&mut s, &mut w.ps, &mut w.m),
+    )
+    .unwrap_err();
     assert_eq!(e.errno(), Errno::E2BIG);
     assert!(s.remap().is_empty());
     // Loading into an occupied space fails and leaves only what was there.
     s.map_anon(&mut w.ps, 0x804c, 1, Perms::READ).unwrap();
     let plan = validate(&good).unwrap();
-    let e = load(&plan, &good[..], &mut s, &mut w.ps, &mut w.m).unwrap_err();
+    let e = load(
+        &plan,
+        &good[..],
+        &mut UserSpace::new(&mut s, &mut w.ps, &mut w.m),
+    )
+    .unwrap_err();
     assert!(matches!(e, LoadError::Vm(_)), "{e}");
     assert_eq!(s.remap().len(), 1);
     s.destroy(&mut w.ps, &mut w.m);
@@ -550,7 +585,11 @@ fn out_of_memory_is_an_error() {
     let bytes = program().build();
     let plan = validate(&bytes).unwrap();
     assert_eq!(
-        load(&plan, &bytes[..], &mut s, &mut ps, &mut m),
+        load(
+            &plan,
+            &bytes[..],
+            &mut UserSpace::new(&mut s, &mut ps, &mut m)
+        ),
         Err(LoadError::OutOfMemory)
     );
     assert!(s.remap().is_empty());

@@ -41,7 +41,13 @@ impl Proc {
         let mut m = EmulatedMachine::new(1 << 14);
         let mut ps = PersistentSpace::new();
         let mut space = AddressSpace::new(&mut m, &[0; vm::KERNEL_ENTRIES]).unwrap();
-        let start = exec(&bytes[..], &[b"prog"], &[], &mut space, &mut ps, &mut m).unwrap();
+        let start = exec(
+            &bytes[..],
+            &[b"prog"],
+            &[],
+            &mut UserSpace::new(&mut space, &mut ps, &mut m),
+        )
+        .unwrap();
         assert_eq!(start.brk, 0x0804_b000);
         assert_eq!(
             start.image,

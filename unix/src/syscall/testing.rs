@@ -26,7 +26,7 @@ use crate::vfs::Vfs;
 use alloc::vec::Vec;
 use vm::emulated::EmulatedMachine;
 use vm::remap::Perms;
-use vm::{AddressSpace, PersistentSpace};
+use vm::{AddressSpace, PersistentSpace, UserSpace};
 
 /// See the module documentation.
 pub struct TestContext {
@@ -94,7 +94,11 @@ impl TestContext {
         space.map_guard(u64::from(Self::GUARD) >> 12, 1).unwrap();
         space.map_guard(u64::from(Self::HEAP) >> 12, 1).unwrap();
         let stack = build_initial_stack(&[b"test"], &[], STACK_TOP).unwrap();
-        setup_stack(&stack, &mut space, &mut ps, &mut machine).unwrap();
+        setup_stack(
+            &stack,
+            &mut UserSpace::new(&mut space, &mut ps, &mut machine),
+        )
+        .unwrap();
         let mut files = OpenFiles::new();
         let fds = FdTable::with_console(&mut files).unwrap();
         let process = ProcessState::with_memory(

@@ -114,6 +114,21 @@ impl<'a> UserSpace<'a> {
         self.ps.release_range(base, pages, self.m)
     }
 
+    /// [`PersistentSpace::share`]: the Zero persistent page `dst` (one of this
+    /// space's window pages, e.g. a freshly mapped segment) shares `src`'s frame
+    /// (an image page). Returns whether `src` was resident.
+    #[inline]
+    pub fn share_page(&mut self, src: Ppn, dst: Ppn) -> Result<bool, VmError> {
+        Ok(self.ps.share(src, dst)?)
+    }
+
+    /// [`PersistentSpace::fill_page`]: the Zero persistent page `ppn` gets `data`
+    /// in a fresh frame. Returns whether a frame was allocated.
+    #[inline]
+    pub fn fill_page(&mut self, ppn: Ppn, data: &[u8]) -> Result<bool, VmError> {
+        Ok(self.ps.fill_page(self.m, ppn, data)?)
+    }
+
     /// [`AddressSpace::read_user`].
     #[inline]
     pub fn read_user(&mut self, vaddr: u64, buf: &mut [u8]) -> Result<(), Segv> {
