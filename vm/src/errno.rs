@@ -26,7 +26,7 @@ impl From<VmError> for Errno {
                 | RemapError::NoRoom
                 | RemapError::OutOfMemory,
             ) => Errno::ENOMEM,
-            VmError::Remap(_) | VmError::Inconsistent(_) => {
+            VmError::Remap(_) | VmError::ForeignPage { .. } | VmError::Inconsistent(_) => {
                 log::error!("vm: internal inconsistency: {e}");
                 Errno::EIO
             }
@@ -50,5 +50,6 @@ mod tests {
             Errno::from(VmError::Remap(RemapError::NotARangeStart { at: 3 })),
             Errno::EIO
         );
+        assert_eq!(Errno::from(VmError::ForeignPage { ppn: 9 }), Errno::EIO);
     }
 }

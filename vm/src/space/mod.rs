@@ -79,6 +79,12 @@ pub enum VmError {
         /// The range's first page.
         start: Vpn,
     },
+    /// The persistent page is not in one of this address space's windows (a bug
+    /// in the caller: a space only fills and shares into its own pages).
+    ForeignPage {
+        /// The persistent page.
+        ppn: Ppn,
+    },
     /// An internal consistency check failed (a bug, reported instead of corrupting).
     Inconsistent(PersistError),
 }
@@ -96,6 +102,9 @@ impl fmt::Display for VmError {
                 write!(f, "range at page {start:#x} cannot grow further in place")
             }
             VmError::NotGrowable { start } => write!(f, "range at page {start:#x} is not private"),
+            VmError::ForeignPage { ppn } => {
+                write!(f, "persistent page {ppn:#x} is not in this space's windows")
+            }
             VmError::Inconsistent(e) => write!(f, "internal inconsistency: {e}"),
         }
     }
@@ -377,7 +386,7 @@ impl AddressSpace {
     }
 
     /// The window holding persistent page `ppn`.
-    fn window_of(&self, ppn: Ppn) -> Option<(Ppn, u64)> {
+    pub(crate) fn window_of(&self, ppn: Ppn) -> Option<(Ppn, u64)> {
         self.windows.holding(ppn)
     }
 

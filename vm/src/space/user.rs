@@ -116,17 +116,29 @@ impl<'a> UserSpace<'a> {
 
     /// [`PersistentSpace::share`]: the Zero persistent page `dst` (one of this
     /// space's window pages, e.g. a freshly mapped segment) shares `src`'s frame
-    /// (an image page). Returns whether `src` was resident.
+    /// (an image page). Returns whether `src` was resident; `ForeignPage` when
+    /// `dst` is not this space's.
     #[inline]
     pub fn share_page(&mut self, src: Ppn, dst: Ppn) -> Result<bool, VmError> {
+        self.own_page(dst)?;
         Ok(self.ps.share(src, dst)?)
     }
 
     /// [`PersistentSpace::fill_page`]: the Zero persistent page `ppn` gets `data`
-    /// in a fresh frame. Returns whether a frame was allocated.
+    /// in a fresh frame. Returns whether a frame was allocated; `ForeignPage`
+    /// when `ppn` is not this space's.
     #[inline]
     pub fn fill_page(&mut self, ppn: Ppn, data: &[u8]) -> Result<bool, VmError> {
+        self.own_page(ppn)?;
         Ok(self.ps.fill_page(self.m, ppn, data)?)
+    }
+
+    /// `Ok` when persistent page `ppn` lies in one of this space's windows.
+    fn own_page(&self, ppn: Ppn) -> Result<(), VmError> {
+        match self.space.window_of(ppn) {
+            Some(_) => Ok(()),
+            None => Err(VmError::ForeignPage { ppn }),
+        }
     }
 
     /// [`AddressSpace::read_user`].

@@ -742,3 +742,37 @@ fn persistent_state_survives_dropping_the_space() {
     b.destroy(&mut ps, &mut m);
     assert_eq!(m.frames_in_use(), 0);
 }
+
+/// A lent `UserSpace` fills and shares only its own window's pages: another
+/// space's persistent page is refused and left as it was.
+#[test]
+fn user_space_fills_and_shares_only_its_own_pages() {
+    let (mut m, mut ps, mut a) = setup(64);
+    let mut b = AddressSpace::new(&mut m, &upper()).unwrap();
+    a.map_anon(&mut ps, 0x10, 2, RW).unwrap();
+    b.map_anon(&mut ps, 0x10, 1, RW).unwrap();
+    let page_of = |s: &AddressSpace, vpn| s.remap().translate(vpn).unwrap().page;
+    let (a0, a1, b0) = (page_of(&a, 0x10), page_of(&a, 0x11), page_of(&b, 0x10));
+
+    let mut us = UserSpace::new(&mut a, &mut ps, &mut m);
+    assert_eq!(us.fill_page(a0, b"hello"), Ok(true));
+    assert_eq!(
+        us.fill_page(a1, &[0; 16]),
+        Ok(false),
+        "zeros allocate nothing"
+    );
+    assert_eq!(
+        us.fill_page(b0, b"spy"),
+        Err(VmError::ForeignPage { ppn: b0 })
+    );
+    assert_eq!(us.share_page(a0, b0), Err(VmError::ForeignPage { ppn: b0 }));
+    assert_eq!(us.share_page(a0, a1), Ok(true));
+    let mut buf = [0u8; 5];
+    us.read_user(0x11 * 4096, &mut buf).unwrap();
+    assert_eq!(&buf, b"hello");
+    assert_eq!(ps.state(b0), PageState::Zero);
+    assert_accounted(&m, &ps, &[&a, &b]);
+    b.destroy(&mut ps, &mut m);
+    a.destroy(&mut ps, &mut m);
+    assert_eq!(m.frames_in_use(), 0);
+}
