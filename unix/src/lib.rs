@@ -90,6 +90,7 @@ pub mod exec;
 pub mod file;
 pub mod mm;
 pub mod process;
+pub mod signal;
 pub mod syscall;
 pub mod system;
 pub mod user;

@@ -21,24 +21,9 @@ use vm::{AddressSpace, Segv};
 
 pub type Pid = u32;
 
-/// Signals the kernel raises today (Linux numbers).
-pub const SIGILL: u32 = 4;
-pub const SIGTRAP: u32 = 5;
-pub const SIGBUS: u32 = 7;
-pub const SIGFPE: u32 = 8;
-pub const SIGSEGV: u32 = 11;
-
-pub fn signal_name(signal: u32) -> &'static str {
-    match signal {
-        SIGILL => "SIGILL",
-        SIGTRAP => "SIGTRAP",
-        SIGBUS => "SIGBUS",
-        SIGFPE => "SIGFPE",
-        SIGKILL => "SIGKILL",
-        SIGSEGV => "SIGSEGV",
-        _ => "SIG?",
-    }
-}
+/// The signals the kernel raises: Phantom's (BSD) numbers, from the one ABI.
+use unix::abi::signal::{SIGKILL, SIGSEGV};
+use unix::signal::name as signal_name;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -143,8 +128,6 @@ pub fn spawn(
     }))
 }
 
-pub const SIGKILL: u32 = 9;
-
 /// The idle loop: runs processes until none is left, then returns the
 /// shutdown status (0 if every process exited 0, else the first non-zero).
 /// At `deadline` (ns since boot, [`super::timer::now_ns`]: the TSC, which keeps
@@ -201,7 +184,7 @@ pub fn run_until_all_exit(deadline: Option<u64>) -> u32 {
 
 /// Kills every process (from the idle context: none is on the CPU).
 fn kill_all(signal: u32) {
-    let status = 128 + signal;
+    let status = unix::signal::killed_status(signal);
     let victims = with_table(|t| {
         t.run_queue.clear();
         let mut victims = alloc::vec::Vec::new();
@@ -352,7 +335,7 @@ pub fn kill_current(signal: u32, addr: u64, reason: &str) -> ! {
                 .finish(),
         );
     }
-    exit_current(128 + signal)
+    exit_current(unix::signal::killed_status(signal))
 }
 
 /// A page fault the address space refuses.
@@ -366,13 +349,7 @@ pub fn kill_current_for_fault(segv: Segv) -> ! {
 
 /// Any other exception raised in ring 3.
 pub fn user_exception(frame: &TrapFrame) -> ! {
-    let signal = match frame.vector {
-        0 | 7 | 16 | 19 => SIGFPE,
-        1 | 3 => SIGTRAP,
-        6 => SIGILL,
-        17 => SIGBUS,
-        _ => SIGSEGV,
-    };
+    let signal = unix::signal::for_exception(frame.vector);
     let reason = super::trap::exception_name(frame.vector);
     kill_current(signal, frame.rip, reason)
 }

@@ -7,7 +7,9 @@ use super::{cpu, memory, process, timer, userland, vmm};
 use alloc::string::String;
 use alloc::vec::Vec;
 use remap::Perms;
+use unix::abi::signal::{SIGILL, SIGSEGV, SIGTRAP};
 use unix::mm::ProcessMemory;
+use unix::signal::killed_status;
 
 const CODE_VPN: u64 = 0x08048;
 const STACK_VPN: u64 = 0xbffff;
@@ -153,13 +155,13 @@ ktest!(gate_preserves_registers_and_returns_errno);
 
 fn faults_in_ring3_kill_with_a_signal() -> Result<(), String> {
     let cases: [(&str, &[u8], u32); 4] = [
-        ("null read", &[0xa1, 0, 0, 0, 0], 128 + process::SIGSEGV), // mov eax, [0]
-        ("hlt", &[0xf4], 128 + process::SIGSEGV),
-        ("ud2", &[0x0f, 0x0b], 128 + process::SIGILL),
+        ("null read", &[0xa1, 0, 0, 0, 0], killed_status(SIGSEGV)), // mov eax, [0]
+        ("hlt", &[0xf4], killed_status(SIGSEGV)),
+        ("ud2", &[0x0f, 0x0b], killed_status(SIGILL)),
         (
             "write to code",
             &[0xc7, 0x05, 0x00, 0x80, 0x04, 0x08, 1, 0, 0, 0],
-            128 + process::SIGSEGV,
+            killed_status(SIGSEGV),
         ),
     ];
     for (what, code, expected) in cases {
@@ -207,7 +209,7 @@ fn hostile_flags_at_the_gate_do_not_hurt_the_kernel() -> Result<(), String> {
     let early = Asm::default().bytes(&set_flag(1 << 8)).syscall(0, &[0]);
     let status = run_program(&early.0)?;
     kassert!(
-        status == 128 + process::SIGTRAP,
+        status == killed_status(SIGTRAP),
         "TF in ring 3: status {status}"
     );
     Ok(())
