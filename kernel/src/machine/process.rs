@@ -1,6 +1,8 @@
-//! Processes and who runs: the process table, the round-robin run queue,
-//! the idle context that picks the next process, preemption by the timer,
-//! blocking, exit and death by signal.
+//! Running processes: the idle context that picks the next process,
+//! preemption by the timer, blocking, exit and death by signal, over
+//! `unix::process::ProcessTable` (which owns each process's identity, run
+//! state and exit status, and the round-robin queue). The kernel keeps only
+//! what runs a process: its [`ThreadContext`].
 //!
 //! Each process has one thread. The idle context is the boot stack: it runs
 //! [`run_until_all_exit`], switching to the next ready process and getting
@@ -12,53 +14,29 @@ use super::thread::{self, FpuState, Thread};
 use super::trap::TrapFrame;
 use super::{cpu, gdt, serial, vmm};
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::json::JsonLine;
 use spin::Mutex;
+use unix::process::{ProcessTable, RunState};
 use vm::{AddressSpace, Segv};
 
-pub type Pid = u32;
+pub use unix::process::Pid;
 
 /// The signals the kernel raises: Phantom's (BSD) numbers, from the one ABI.
 use unix::abi::signal::{SIGKILL, SIGSEGV};
 use unix::signal::name as signal_name;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum State {
-    Ready,
-    Running,
-    Blocked,
-    Exited(u32),
-}
-
-pub struct Process {
-    pub pid: Pid,
-    pub name: String,
-    /// The address space while the process is off the CPU (while it runs it
-    /// is `vmm`'s current one).
+/// What the kernel keeps to run a process: its thread (registers on its
+/// kernel stack, FPU state) and its address space while it is off the CPU
+/// (while it runs, the space is `vmm`'s current one).
+pub struct ThreadContext {
     space: Option<AddressSpace>,
     thread: Box<Thread>,
-    pub state: State,
 }
 
-struct Table {
-    processes: BTreeMap<Pid, Process>,
-    run_queue: VecDeque<Pid>,
-    current: Option<Pid>,
-    next_pid: Pid,
-    /// The first non-zero exit status, which becomes the shutdown status.
-    first_failure: Option<u32>,
-}
-
-static TABLE: Mutex<Table> = Mutex::new(Table {
-    processes: BTreeMap::new(),
-    run_queue: VecDeque::new(),
-    current: None,
-    next_pid: 1,
-    first_failure: None,
-});
+static TABLE: Mutex<ProcessTable<ThreadContext>> = Mutex::new(ProcessTable::new());
 
 /// The idle context's saved stack pointer.
 static IDLE_RSP: AtomicU64 = AtomicU64::new(0);
@@ -71,7 +49,7 @@ pub fn current_pid() -> Option<Pid> {
     Some(CURRENT_PID.load(Ordering::Relaxed)).filter(|&pid| pid != 0)
 }
 
-fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
+fn with_table<R>(f: impl FnOnce(&mut ProcessTable<ThreadContext>) -> R) -> R {
     cpu::without_interrupts(|| f(&mut TABLE.lock()))
 }
 
@@ -110,22 +88,16 @@ pub fn spawn(
     let Some(thread) = Thread::new_user(frame, FpuState::initial()) else {
         return Err(space);
     };
-    Ok(with_table(|t| {
-        let pid = t.next_pid;
-        t.next_pid += 1;
-        t.processes.insert(
-            pid,
-            Process {
-                pid,
-                name: name.into(),
-                space: Some(space),
-                thread,
-                state: State::Ready,
-            },
-        );
-        t.run_queue.push_back(pid);
-        pid
-    }))
+    let context = ThreadContext {
+        space: Some(space),
+        thread,
+    };
+    // Boot modules have no parent.
+    with_table(|t| t.spawn(name, 0, context)).map_err(|context| {
+        context
+            .space
+            .expect("the context given back is the one built above, with the space")
+    })
 }
 
 /// The idle loop: runs processes until none is left, then returns the
@@ -141,32 +113,22 @@ pub fn run_until_all_exit(deadline: Option<u64>) -> u32 {
         let next = {
             let mut t = TABLE.lock();
             // Reap: an exited process is off the CPU, so its stack can go.
-            t.processes
-                .retain(|_, p| !matches!(p.state, State::Exited(_)));
-            if t.processes.is_empty() {
-                let status = t.first_failure.take().unwrap_or(0);
+            drop(t.reap());
+            if t.is_empty() {
+                let status = t.take_shutdown_status();
                 drop(t);
                 cpu::enable_interrupts();
                 return status;
             }
-            match t.run_queue.pop_front() {
-                Some(pid) => {
-                    let Table {
-                        processes, current, ..
-                    } = &mut *t;
-                    processes.get_mut(&pid).map(|p| {
-                        p.state = State::Running;
-                        *current = Some(pid);
-                        CURRENT_PID.store(pid, Ordering::Relaxed);
-                        if let Some(space) = p.space.take() {
-                            vmm::activate(space);
-                        }
-                        p.thread.fpu.restore();
-                        (p.thread.saved_rsp, p.thread.stack_top())
-                    })
+            t.run_next().map(|p| {
+                CURRENT_PID.store(p.pid, Ordering::Relaxed);
+                let context = &mut p.context;
+                if let Some(space) = context.space.take() {
+                    vmm::activate(space);
                 }
-                None => None,
-            }
+                context.thread.fpu.restore();
+                (context.thread.saved_rsp, context.thread.stack_top())
+            })
         };
         match next {
             // SAFETY: interrupts are off (disabled at the loop's top); the idle
@@ -185,19 +147,11 @@ pub fn run_until_all_exit(deadline: Option<u64>) -> u32 {
 /// Kills every process (from the idle context: none is on the CPU).
 fn kill_all(signal: u32) {
     let status = unix::signal::killed_status(signal);
-    let victims = with_table(|t| {
-        t.run_queue.clear();
-        let mut victims = alloc::vec::Vec::new();
-        for p in t.processes.values_mut() {
-            if !matches!(p.state, State::Exited(_)) {
-                p.state = State::Exited(status);
-                victims.push((p.pid, p.name.clone(), p.space.take()));
-            }
-        }
-        if !victims.is_empty() {
-            t.first_failure.get_or_insert(status);
-        }
-        victims
+    let victims: Vec<_> = with_table(|t| {
+        t.kill_all(status)
+            .into_iter()
+            .map(|p| (p.pid, p.name.clone(), p.context.space.take()))
+            .collect()
     });
     if !victims.is_empty() {
         serial::write_line(
@@ -234,33 +188,25 @@ fn report_exit(pid: Pid, name: &str, status: u32) {
 /// Takes the current process off the CPU in `state` and switches to the
 /// idle context; returns when the process is scheduled again (never for
 /// `Exited`). Interrupts must be off.
-fn leave_cpu(state: State) {
+fn leave_cpu(state: RunState) {
     let save = {
         let mut t = TABLE.lock();
-        let Some(pid) = t.current.take() else {
+        let Some(p) = t.leave_cpu(state) else {
             return;
         };
         CURRENT_PID.store(0, Ordering::Relaxed);
         let space = vmm::deactivate();
-        let Some(p) = t.processes.get_mut(&pid) else {
-            return;
-        };
-        p.thread.fpu.save();
-        p.state = state;
+        let context = &mut p.context;
+        context.thread.fpu.save();
         match state {
-            State::Exited(_) => {
+            RunState::Exited(_) => {
                 if let Some(space) = space {
                     vmm::destroy(space);
                 }
             }
-            State::Ready => {
-                p.space = space;
-                t.run_queue.push_back(pid);
-            }
-            _ => p.space = space,
+            _ => context.space = space,
         }
-        let p = t.processes.get_mut(&pid).expect("still in the table");
-        &raw mut p.thread.saved_rsp
+        &raw mut context.thread.saved_rsp
     };
     // SAFETY: interrupts are off (the callers disable them); `save` points
     // into the current process's boxed thread, which lives until the idle
@@ -273,32 +219,27 @@ fn leave_cpu(state: State) {
 /// ready process (round robin; the same one if it is alone) and checks its
 /// deadline.
 pub fn preempt() {
-    leave_cpu(State::Ready);
+    leave_cpu(RunState::Ready);
 }
 
 /// Blocks the current process until [`wake`].
 pub fn block_current() {
-    cpu::without_interrupts(|| leave_cpu(State::Blocked));
+    cpu::without_interrupts(|| leave_cpu(RunState::Blocked));
 }
 
 /// Makes a blocked process ready again.
 pub fn wake(pid: Pid) {
-    with_table(|t| {
-        if let Some(p) = t.processes.get_mut(&pid) {
-            if p.state == State::Blocked {
-                p.state = State::Ready;
-                t.run_queue.push_back(pid);
-            }
-        }
-    });
+    with_table(|t| t.wake(pid));
 }
 
 /// The running process's pid and name.
 pub fn current() -> Option<(Pid, String)> {
-    with_table(|t| {
-        let pid = t.current?;
-        Some((pid, t.processes.get(&pid)?.name.clone()))
-    })
+    with_table(|t| t.current().map(|p| (p.pid, p.name.clone())))
+}
+
+/// The parent of process `pid` (0 for a boot module).
+pub fn parent_of(pid: Pid) -> Option<Pid> {
+    with_table(|t| t.get(pid).map(|p| p.ppid))
 }
 
 /// Ends the current process with `status` (its exit status or 128 +
@@ -307,13 +248,9 @@ pub fn exit_current(status: u32) -> ! {
     cpu::disable_interrupts();
     if let Some((pid, name)) = current() {
         report_exit(pid, &name, status);
-        if status != 0 {
-            with_table(|t| {
-                t.first_failure.get_or_insert(status);
-            });
-        }
     }
-    leave_cpu(State::Exited(status));
+    // Records a non-zero status as the first failure.
+    leave_cpu(RunState::Exited(status));
     unreachable!("an exited process was scheduled again");
 }
 

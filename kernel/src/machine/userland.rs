@@ -138,7 +138,7 @@ impl SyscallContext for Context {
     }
 
     fn ppid(&self) -> u32 {
-        0
+        process::parent_of(self.pid).unwrap_or(0)
     }
 
     fn monotonic_ns(&self) -> u64 {

@@ -5,6 +5,10 @@
 //! [`ProcessState`] per pid and lends it to each syscall through
 //! [`crate::syscall::Parts`].
 
+pub mod table;
+
+pub use table::{Pid, ProcessEntry, ProcessTable, RunState};
+
 use crate::exec::ProcessStart;
 use crate::file::{FdTable, OpenFiles};
 use crate::mm::ProcessMemory;

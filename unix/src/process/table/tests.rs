@@ -1,0 +1,186 @@
+//! The process table against a model: a list of (pid, state) and a queue.
+
+use super::*;
+use proptest::prelude::*;
+
+#[test]
+fn round_robin_block_wake_exit() {
+    let mut t: ProcessTable<&str> = ProcessTable::new();
+    let a = t.spawn("a", 0, "ctx a").unwrap();
+    let b = t.spawn("b", a, "ctx b").unwrap();
+    assert_eq!((a, b), (1, 2));
+    assert_eq!(t.get(b).unwrap().ppid, a);
+    let p = t.run_next().unwrap();
+    assert_eq!((p.pid, p.state, p.context), (a, RunState::Running, "ctx a"));
+    assert!(t.run_next().is_none(), "one on the CPU at a time");
+    assert_eq!(t.current().unwrap().name, "a");
+    assert_eq!(t.leave_cpu(RunState::Blocked).unwrap().pid, a);
+    assert!(t.current().is_none());
+    assert_eq!(t.run_next().unwrap().pid, b);
+    assert_eq!(t.leave_cpu(RunState::Ready).unwrap().state, RunState::Ready);
+    assert_eq!(t.run_next().unwrap().pid, b, "a is blocked: b again");
+    assert!(t.wake(a));
+    assert!(!t.wake(a), "waking a ready process changes nothing");
+    t.leave_cpu(RunState::Exited(3));
+    assert_eq!(t.run_next().unwrap().pid, a);
+    t.leave_cpu(RunState::Exited(0));
+    let reaped: Vec<Pid> = t.reap().into_iter().map(|p| p.pid).collect();
+    assert_eq!(reaped, [a, b]);
+    assert!(t.is_empty());
+    assert_eq!(t.shutdown_status(), 3, "the first non-zero status");
+    assert_eq!(t.take_shutdown_status(), 3);
+    assert_eq!(t.shutdown_status(), 0, "taken: failures count anew");
+}
+
+#[test]
+fn kill_all_ends_every_live_process() {
+    let mut t: ProcessTable<()> = ProcessTable::new();
+    for name in ["a", "b", "c"] {
+        t.spawn(name, 0, ()).unwrap();
+    }
+    t.run_next();
+    t.leave_cpu(RunState::Blocked);
+    let killed: Vec<Pid> = t.kill_all(137).into_iter().map(|p| p.pid).collect();
+    assert_eq!(killed, [1, 2, 3]);
+    assert!(t.run_next().is_none());
+    assert_eq!(t.reap().len(), 3);
+    assert_eq!(t.shutdown_status(), 137);
+    assert!(t.kill_all(9).is_empty());
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Spawn,
+    RunNext,
+    Leave(RunState),
+    Wake(u32),
+    KillAll(u32),
+    Reap,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        Just(Op::Spawn),
+        Just(Op::RunNext),
+        prop_oneof![
+            Just(RunState::Ready),
+            Just(RunState::Blocked),
+            Just(RunState::Running),
+            (0u32..3).prop_map(RunState::Exited),
+        ]
+        .prop_map(Op::Leave),
+        (0u32..12).prop_map(Op::Wake),
+        (1u32..3).prop_map(Op::KillAll),
+        Just(Op::Reap),
+    ]
+}
+
+/// The model: processes in pid order with their state, the queue, current.
+#[derive(Default)]
+struct Model {
+    procs: Vec<(Pid, RunState)>,
+    queue: VecDeque<Pid>,
+    current: Option<Pid>,
+    next: Pid,
+    failure: Option<u32>,
+}
+
+impl Model {
+    fn state(&mut self, pid: Pid) -> Option<&mut RunState> {
+        self.procs.iter_mut().find(|p| p.0 == pid).map(|p| &mut p.1)
+    }
+}
+
+proptest! {
+    #[test]
+    fn matches_the_model(ops in proptest::collection::vec(op(), 0..80)) {
+        let mut t: ProcessTable<Pid> = ProcessTable::new();
+        let mut m = Model { next: 1, ..Model::default() };
+        for op in ops {
+            match op {
+                Op::Spawn => {
+                    let pid = t.spawn("p", 0, m.next).unwrap();
+                    prop_assert_eq!(pid, m.next);
+                    m.procs.push((pid, RunState::Ready));
+                    m.queue.push_back(pid);
+                    m.next += 1;
+                }
+                Op::RunNext => {
+                    let got = t.run_next().map(|p| (p.pid, p.context));
+                    let want = if m.current.is_some() { None } else { m.queue.pop_front() };
+                    prop_assert_eq!(got, want.map(|pid| (pid, pid)), "context follows pid");
+                    if let Some(pid) = want {
+                        *m.state(pid).unwrap() = RunState::Running;
+                        m.current = Some(pid);
+                    }
+                }
+                Op::Leave(s) => {
+                    let got = t.leave_cpu(s).map(|p| p.pid);
+                    prop_assert_eq!(got, m.current);
+                    if let Some(pid) = m.current.take() {
+                        let s = if s == RunState::Running { RunState::Ready } else { s };
+                        *m.state(pid).unwrap() = s;
+                        match s {
+                            RunState::Ready => m.queue.push_back(pid),
+                            RunState::Exited(st) if st != 0 => {
+                                m.failure.get_or_insert(st);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Op::Wake(pid) => {
+                    let blocked = m.state(pid) == Some(&mut RunState::Blocked);
+                    prop_assert_eq!(t.wake(pid), blocked);
+                    if blocked {
+                        *m.state(pid).unwrap() = RunState::Ready;
+                        m.queue.push_back(pid);
+                    }
+                }
+                Op::KillAll(st) => {
+                    let got: Vec<Pid> = t.kill_all(st).into_iter().map(|p| p.pid).collect();
+                    let cur = m.current;
+                    let mut want = Vec::new();
+                    for p in m.procs.iter_mut() {
+                        if !matches!(p.1, RunState::Exited(_)) && Some(p.0) != cur {
+                            p.1 = RunState::Exited(st);
+                            want.push(p.0);
+                        }
+                    }
+                    if !want.is_empty() {
+                        m.failure.get_or_insert(st);
+                    }
+                    m.queue.clear();
+                    prop_assert_eq!(got, want);
+                }
+                Op::Reap => {
+                    let got: Vec<Pid> = t.reap().into_iter().map(|p| p.pid).collect();
+                    let want: Vec<Pid> = m
+                        .procs
+                        .iter()
+                        .filter(|p| matches!(p.1, RunState::Exited(_)))
+                        .map(|p| p.0)
+                        .collect();
+                    m.procs.retain(|p| !matches!(p.1, RunState::Exited(_)));
+                    prop_assert_eq!(got, want);
+                }
+            }
+            // Every process's state agrees, at most one runs, and it is current.
+            prop_assert_eq!(t.len(), m.procs.len());
+            for &(pid, s) in &m.procs {
+                prop_assert_eq!(t.get(pid).map(|p| p.state), Some(s));
+            }
+            prop_assert_eq!(t.current().map(|p| p.pid), m.current);
+            prop_assert_eq!(t.shutdown_status(), m.failure.unwrap_or(0));
+        }
+    }
+}
+
+#[test]
+fn exhausted_pids_give_the_context_back() {
+    let mut t: ProcessTable<&str> = ProcessTable::new();
+    t.next_pid = Pid::MAX - 1;
+    assert_eq!(t.spawn("last", 0, "a"), Ok(Pid::MAX - 1));
+    assert_eq!(t.spawn("none", 0, "b"), Err("b"));
+    assert_eq!(t.len(), 1);
+}
