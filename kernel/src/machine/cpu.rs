@@ -163,12 +163,13 @@ pub fn enable_protections() -> Protections {
         smep: has(x86::cpuid::ExtendedFeatures::has_smep),
         smap: has(x86::cpuid::ExtendedFeatures::has_smap),
     };
-    // SAFETY: each CR4 bit is set only when CPUID reports the feature; UMIP and
-    // SMEP only restrict ring 3 and the kernel's execution of user pages (the
-    // kernel never runs user code in ring 0); SMAP only restricts kernel
-    // accesses to user pages, which the kernel never makes (user copies go
-    // through the direct map), and every trap entry clears AC. CR0.NE changes
-    // how x87 errors are reported, to the native #MF.
+    // UMIP and SMEP only restrict ring 3 and the kernel's execution of user
+    // pages (the kernel never runs user code in ring 0); SMAP only restricts
+    // kernel accesses to user pages, which the kernel never makes (user copies
+    // go through the direct map), and every trap entry clears AC. CR0.NE
+    // changes how x87 errors are reported, to the native #MF.
+    // SAFETY: each CR4 bit is set only when CPUID reports the feature, and
+    // none of them forbids anything the kernel does (above).
     unsafe {
         let mut cr4 = x86::controlregs::cr4();
         if p.umip {

@@ -102,12 +102,13 @@ pub fn protect_kernel_image() -> Result<ImageLayout, &'static str> {
         unsafe { *table(pt).add(((offset >> 12) & 511) as usize) = offset | rights | GLOBAL };
         va += PAGE;
     }
+    // The new directory maps every page of the image that runs (text, rodata,
+    // data, bss — the boot stack included) at the same addresses, so nothing
+    // in use disappears; the CR3 reload then flushes the old translations. The
+    // direct map's 2 MiB pages keep their frames and only lose execute rights
+    // (nothing executes from it).
     // SAFETY: the boot PDPT and PD are the kernel's statics, used by the MMU
-    // only. The new directory maps every page of the image that runs (text,
-    // rodata, data, bss — the boot stack included) at the same addresses, so
-    // nothing in use disappears; the CR3 reload then flushes the old
-    // translations. The direct map's 2 MiB pages keep their frames and only
-    // lose execute rights (nothing executes from it).
+    // only, and the switch keeps every page in use mapped (above).
     unsafe {
         let pdpt = &raw mut boot_pdpt_high as *mut u64;
         core::ptr::write_volatile(pdpt.add(HIGH_SLOT), pd | PRESENT | WRITABLE);

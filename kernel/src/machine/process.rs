@@ -208,10 +208,11 @@ fn leave_cpu(state: RunState) {
         }
         &raw mut context.thread.saved_rsp
     };
-    // SAFETY: interrupts are off (the callers disable them); `save` points
-    // into the current process's boxed thread, which lives until the idle
-    // context reaps it after it has left the CPU; IDLE_RSP was saved by the
-    // idle context's own switch, and the idle context never exits.
+    // `save` points into the current process's boxed thread, which lives until
+    // the idle context reaps it after it has left the CPU; IDLE_RSP was saved
+    // by the idle context's own switch, and the idle context never exits.
+    // SAFETY: interrupts are off (the callers disable them); both stack
+    // pointers belong to live contexts, as said above.
     unsafe { thread::switch(save, IDLE_RSP.load(Ordering::Relaxed), None) };
 }
 

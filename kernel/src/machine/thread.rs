@@ -129,10 +129,11 @@ impl Thread {
         let frame_at = top - frame_size;
         let return_at = frame_at - 8;
         let rsp = return_at - (SWITCH_FRAME_WORDS as u64) * 8;
+        // The frame (frame_at..top), the return slot below it and the selector
+        // slots at the bottom of the switch frame (the callee-saved slots
+        // between are already 0); the frame size is a multiple of 8.
         // SAFETY: every write lands inside this thread's own 16-byte aligned
-        // stack: the frame (frame_at..top), the return slot below it, and the
-        // selector slots at the bottom of the switch frame (the callee-saved
-        // slots between are already 0); the frame size is a multiple of 8.
+        // stack, at the slots just listed.
         unsafe {
             core::ptr::write(frame_at as *mut TrapFrame, frame);
             core::ptr::write(return_at as *mut u64, trap::trap_return_address());
