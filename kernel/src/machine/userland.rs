@@ -142,7 +142,7 @@ impl SyscallContext for Context {
     }
 
     fn monotonic_ns(&self) -> u64 {
-        monotonic_ns()
+        timer::now_ns()
     }
 
     fn kernel_memory_low(&self) -> bool {
@@ -234,11 +234,6 @@ pub fn console_input(byte: u8) {
     }
 }
 
-/// Nanoseconds since boot, from the TSC (`CLOCK_MONOTONIC`).
-fn monotonic_ns() -> u64 {
-    timer::now_ns()
-}
-
 /// The TSC clock, for calls that bound their running time.
 struct KernelClock;
 
@@ -250,7 +245,7 @@ impl unix::syscall::Clock for KernelClock {
 
 /// Timer tick: wakes the sleepers whose deadline has passed.
 pub fn timer_tick() {
-    let woken = with_unix(|state| state.waiting.deadlines_passed(monotonic_ns()));
+    let woken = with_unix(|state| state.waiting.deadlines_passed(timer::now_ns()));
     for pid in woken {
         process::wake(pid);
     }
