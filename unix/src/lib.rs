@@ -5,7 +5,7 @@
 //! - [`abi`]: the ABI of the `phantom-abi` crate (numbers, flags, structures), plus
 //!   the kernel-side encoders that have no C structure.
 //! - [`user`]: checked user-memory copies ([`user::UserMemory`], `EFAULT` on bad
-//!   pointers) and [`user::VmUser`] over a [`vm::AddressSpace`].
+//!   pointers), implemented for [`vm::UserSpace`].
 //! - [`exec`]: ELF32 validation and loading, the initial stack, the process layout.
 //! - [`vfs`]: path resolution and the file systems (`/dev`, `/boot`, `/tmp`).
 //! - [`file`](mod@file): open file descriptions and per-process fd tables.

@@ -2,8 +2,8 @@
 //!
 //! Every user pointer a syscall receives goes through these helpers: [`UserPtr`] is a
 //! 32-bit user address, [`UserMemory`] the checked copy primitive the kernel provides
-//! (over the remap table: [`VmUser`] implements it on a [`vm::AddressSpace`]), and
-//! [`copy_from_user`], [`copy_to_user`], [`read_user_u32`], [`write_user_u32`],
+//! (over the remap table: [`vm::UserSpace`] implements it), and
+//! [`copy_from_user`], [`copy_to_user`], [`read_user_u32`], [`read_val`], [`write_val`],
 //! [`read_user_cstring`] turn any bad pointer into `EFAULT` (or `ENOMEM` when the
 //! memory exists but no frame is left), never a kernel fault or a panic.
 //!
@@ -234,15 +234,6 @@ pub fn read_user_u32(mem: &mut (impl UserMemory + ?Sized), addr: UserPtr) -> Res
     Ok(u32::from_le_bytes(b))
 }
 
-/// Write one little-endian `u32` at user `addr`.
-pub fn write_user_u32(
-    mem: &mut (impl UserMemory + ?Sized),
-    addr: UserPtr,
-    value: u32,
-) -> Result<(), Errno> {
-    copy_to_user(mem, addr, &value.to_le_bytes())
-}
-
 /// Read a NUL-terminated string at user `addr` of at most `max` bytes including the
 /// NUL; returns it without the NUL. No NUL within `max` bytes → `ENAMETOOLONG`; an
 /// unreadable byte before the NUL → `EFAULT`. Never reads past the page holding the NUL.
@@ -363,13 +354,13 @@ mod tests {
         copy_from_user(&mut u, UserPtr(0x10ffe), &mut b).unwrap();
         assert_eq!(&b, b"abcd");
         assert_eq!(read_user_u32(&mut u, UserPtr(0x10ffe)), Ok(0x6463_6261));
-        write_user_u32(&mut u, UserPtr(0x11000), 7).unwrap();
+        copy_to_user(&mut u, UserPtr(0x11000), &7u32.to_le_bytes()).unwrap();
         // NULL, unmapped, straddling the end, read-only, past 4 GiB.
         assert_eq!(read_user_u32(&mut u, UserPtr(0)), Err(Errno::EFAULT));
         assert_eq!(read_user_u32(&mut u, UserPtr(0x5000)), Err(Errno::EFAULT));
         assert_eq!(read_user_u32(&mut u, UserPtr(0x11ffe)), Err(Errno::EFAULT));
         assert_eq!(
-            write_user_u32(&mut u, UserPtr(0x20000), 1),
+            copy_to_user(&mut u, UserPtr(0x20000), &1u32.to_le_bytes()),
             Err(Errno::EFAULT)
         );
         assert_eq!(read_user_u32(&mut u, UserPtr(0x20000)), Ok(0));

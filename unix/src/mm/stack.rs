@@ -10,7 +10,7 @@ use vm::{Access, AddressSpace, FaultOutcome, Machine, PersistentSpace, Segv, Seg
 /// between the end of the guard below the stack (which encodes `RLIMIT_STACK`) and
 /// the stack range's first page. The remap table is the only state consulted, so the
 /// fault path needs nothing per process, and it costs one remap-table walk: the range
-/// holding the page below [`layout::STACK_TOP`] grows down to `addr`'s page if that
+/// holding the page below [`STACK_TOP`] grows down to `addr`'s page if that
 /// span is unmapped, so a fault at or below the guard finds the guard in the way.
 /// Returns whether it grew; `Ok(false)` means the address is not a stack-growth
 /// address (an ordinary bad access). Errors (window full) are also bad accesses for

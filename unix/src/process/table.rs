@@ -205,7 +205,7 @@ impl<T> ProcessTable<T> {
     }
 
     /// Note an exit status: the first non-zero one is the shutdown status.
-    pub fn record_status(&mut self, status: u32) {
+    fn record_status(&mut self, status: u32) {
         if status != 0 {
             self.first_failure.get_or_insert(status);
         }

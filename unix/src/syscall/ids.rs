@@ -6,7 +6,7 @@
 //! id that does not exist.
 
 use super::SyscallContext;
-use crate::abi::{PATH_MAX, ROOT_ID};
+use crate::abi::ROOT_ID;
 use crate::errno::Errno;
 use crate::user::{copy_from_user, read_user_cstring, UserPtr};
 use alloc::string::String;
@@ -130,14 +130,13 @@ pub fn ssyslog<C: SyscallContext + ?Sized>(
     msg: UserPtr,
 ) -> Result<u32, Errno> {
     let pid = ctx.pid();
-    let bytes =
-        read_user_cstring(&mut ctx.parts().mem, msg, SYSLOG_MAX.min(PATH_MAX)).map_err(|e| {
-            if e == Errno::ENAMETOOLONG {
-                Errno::EINVAL
-            } else {
-                e
-            }
-        })?;
+    let bytes = read_user_cstring(&mut ctx.parts().mem, msg, SYSLOG_MAX).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::EINVAL
+        } else {
+            e
+        }
+    })?;
     let mut text = String::new();
     text.try_reserve(bytes.len()).map_err(|_| Errno::ENOMEM)?;
     for ch in String::from_utf8_lossy(&bytes).chars() {

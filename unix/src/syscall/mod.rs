@@ -149,7 +149,7 @@ pub struct Parts<'a, M, C: ?Sized> {
 /// (host tests: [`testing::TestContext`]).
 pub trait SyscallContext {
     /// Checked access to the caller's memory and its address space (e.g.
-    /// [`crate::user::VmUser`]).
+    /// [`vm::UserSpace`] lent by the kernel).
     type Mem<'a>: UserMemory + SpaceAccess
     where
         Self: 'a;

@@ -38,12 +38,6 @@ impl<'a> UserSpace<'a> {
         self.space
     }
 
-    /// The persistent space (read-only).
-    #[inline]
-    pub fn persistent(&self) -> &PersistentSpace {
-        self.ps
-    }
-
     /// [`AddressSpace::map_anon`].
     #[inline]
     pub fn map_anon(&mut self, start: Vpn, pages: u64, perms: Perms) -> Result<(), VmError> {

@@ -241,7 +241,7 @@ pub fn time() -> Result<u32, Errno> {
     unsafe { raw::time(core::ptr::null_mut()) }
 }
 
-/// `clock_gettime(clock)`; `clock` is one of [`crate::types::clock`].
+/// `clock_gettime(clock)`; `clock` is one of [`phantom_abi::clock`].
 pub fn clock_gettime(clock: u32) -> Result<Timespec, Errno> {
     let mut ts = Timespec::default();
     // SAFETY: `ts` is a writable `Timespec`.
@@ -259,7 +259,7 @@ pub fn getppid() -> Result<u32, Errno> {
     raw::getppid()
 }
 
-/// `open(path, flags, mode)`; `flags` from [`crate::types::o`]. The new fd.
+/// `open(path, flags, mode)`; `flags` from [`phantom_abi::open_flags`]. The new fd.
 pub fn open(path: &CStr, flags: u32, mode: u32) -> Result<Fd, Errno> {
     // SAFETY: `path` is NUL-terminated.
     unsafe { raw::open(path.as_ptr().cast(), flags, mode) }.map(|fd| fd as Fd)
@@ -311,7 +311,7 @@ pub fn stat(path: &CStr) -> Result<Stat, Errno> {
     Ok(st)
 }
 
-/// `getrlimit(resource)`; `resource` from [`crate::types::rlimit`].
+/// `getrlimit(resource)`; `resource` from [`phantom_abi::rlimit`].
 pub fn getrlimit(resource: u32) -> Result<Rlimit, Errno> {
     let mut r = Rlimit::default();
     // SAFETY: `r` is a writable `Rlimit`.
@@ -327,7 +327,7 @@ pub fn setrlimit(resource: u32, limit: Rlimit) -> Result<(), Errno> {
 
 /// `mmap(addr, len, prot, flags, fd, offset)`: `len` bytes (rounded up
 /// to pages) of private anonymous memory, zero until written; `prot` from
-/// [`crate::types::prot`], `flags` from [`crate::types::map`] (the kernel
+/// [`phantom_abi::prot`], `flags` from [`phantom_abi::map`] (the kernel
 /// wants `MAP_ANON`, `fd` −1 and `offset` 0). Without `MAP_FIXED`, `addr`
 /// is a hint (null: the kernel chooses). The mapping's address.
 ///
@@ -384,7 +384,7 @@ pub unsafe fn mprotect(addr: *mut u8, len: usize, prot: u32) -> Result<(), Errno
     unsafe { raw::mprotect(addr as usize, len, prot) }.map(drop)
 }
 
-/// `madvise(addr, len, advice)`; `advice` from [`crate::types::madv`].
+/// `madvise(addr, len, advice)`; `advice` from [`phantom_abi::madv`].
 ///
 /// # Safety
 /// `MADV_DONTNEED` makes the private pages of the span read as zero again:
