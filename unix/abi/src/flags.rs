@@ -147,7 +147,13 @@ consts! {
         /// Like `MAP_FIXED`, but `EEXIST` instead of replacing anything.
         MAP_FIXED_NOREPLACE = 0x10_0000;
         /// Every flag accepted; any other bit is `EINVAL`.
-        MAP_KNOWN = 0x03 | 0x10 | 0x20 | 0x4000 | 0x8000 | 0x2_0000 | 0x10_0000;
+        MAP_KNOWN = MAP_TYPE
+            | MAP_FIXED
+            | MAP_ANONYMOUS
+            | MAP_NORESERVE
+            | MAP_POPULATE
+            | MAP_STACK
+            | MAP_FIXED_NOREPLACE;
         /// What a failed `mmap` returns (`(void *)-1`).
         MAP_FAILED = 0xFFFF_FFFF;
     }

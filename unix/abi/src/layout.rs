@@ -433,7 +433,7 @@ pub fn set_field(field: &mut [u8], text: &[u8]) {
 /// for a name of `name_len` bytes: `d_ino`, `d_off`, `d_reclen` (10 bytes), the name
 /// and its NUL, the type byte, rounded up to 4.
 pub const fn getdents_reclen(name_len: usize) -> usize {
-    (10 + name_len + 2 + 3) & !3
+    (GETDENTS_NAME_OFFSET + name_len + 2 + 3) & !3
 }
 
 /// Offset of the name in a `getdents` record.

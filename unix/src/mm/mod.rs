@@ -52,13 +52,23 @@ pub fn no_address_space() -> Errno {
 
 /// Run code on the calling process's address space, with the persistent space and the
 /// machine — what the memory syscalls and `/proc/self/maps` need beyond checked
-/// copies. The kernel implements it with its `vmm::with_current`; host tests with
-/// [`VmUser`].
+/// copies. The kernel implements it with its `vmm::with_current`; host tests over
+/// an emulated machine.
 pub trait SpaceAccess {
     /// Run `f` on the address space, lent as a [`UserSpace`] (which never shows
     /// the machine: the Unix layer cannot reach physical memory); `None` if the
     /// caller has none.
     fn with_space<R>(&mut self, f: impl FnOnce(&mut UserSpace<'_>) -> R) -> Option<R>;
+
+    /// [`SpaceAccess::with_space`] for a call that answers an errno: a caller
+    /// without an address space gets [`no_address_space`]'s.
+    fn with_user_space<R>(
+        &mut self,
+        f: impl FnOnce(&mut UserSpace<'_>) -> Result<R, Errno>,
+    ) -> Result<R, Errno> {
+        self.with_space(f)
+            .unwrap_or_else(|| Err(no_address_space()))
+    }
 }
 
 impl<T: SpaceAccess + ?Sized> SpaceAccess for &mut T {

@@ -430,8 +430,8 @@ pub fn ioctl<C: SyscallContext + ?Sized>(
         return Err(Errno::EINVAL);
     }
     match request {
-        io::TIOCGETA => copy_to_user(&mut p.mem, data, &p.console.termios().to_bytes())?,
-        _ => copy_to_user(&mut p.mem, data, &p.console.winsize().to_bytes())?,
+        io::TIOCGETA => write_val(&mut p.mem, data, &p.console.termios())?,
+        _ => write_val(&mut p.mem, data, &p.console.winsize())?,
     }
     Ok(0)
 }

@@ -3,22 +3,20 @@
 //!
 //! Each call borrows the caller's address space through [`SpaceAccess`] (under the
 //! kernel's VM lock) together with its [`crate::process::ProcessState`]; a caller
-//! without an address space gets `ENOMEM`.
+//! without an address space (a kernel bug) gets `EIO`.
 
 use super::SyscallContext;
 use crate::abi::Rlimit;
 use crate::errno::Errno;
 use crate::mm::{self, MmapRequest, SpaceAccess};
-use crate::user::{copy_from_user, copy_to_user, UserPtr};
+use crate::user::{read_val, write_val, UserPtr};
 
 /// `brk(addr)`: the new break, or the current one for an address below the heap.
 /// A refused move is `-1`/`ENOMEM`.
 pub fn brk<C: SyscallContext + ?Sized>(ctx: &mut C, addr: u32) -> Result<u32, Errno> {
     let mut p = ctx.parts();
     let memory = &mut p.process.memory;
-    p.mem
-        .with_space(|us| mm::set_break(us, memory, addr))
-        .unwrap_or_else(|| Err(mm::no_address_space()))
+    p.mem.with_user_space(|us| mm::set_break(us, memory, addr))
 }
 
 /// `mmap(addr, len, prot, flags, fd, offset)`: private anonymous memory.
@@ -26,16 +24,14 @@ pub fn mmap<C: SyscallContext + ?Sized>(ctx: &mut C, req: MmapRequest) -> Result
     let mut p = ctx.parts();
     let fds = &p.process.fds;
     p.mem
-        .with_space(|us| mm::mmap(us, req, |fd| fds.get(fd).is_ok()))
-        .unwrap_or_else(|| Err(mm::no_address_space()))
+        .with_user_space(|us| mm::mmap(us, req, |fd| fds.get(fd).is_ok()))
 }
 
 /// `munmap(addr, len)`.
 pub fn munmap<C: SyscallContext + ?Sized>(ctx: &mut C, addr: u32, len: u32) -> Result<u32, Errno> {
     ctx.parts()
         .mem
-        .with_space(|us| mm::munmap(us, addr, len))
-        .unwrap_or_else(|| Err(mm::no_address_space()))
+        .with_user_space(|us| mm::munmap(us, addr, len))
 }
 
 /// `mprotect(addr, len, prot)`.
@@ -47,8 +43,7 @@ pub fn mprotect<C: SyscallContext + ?Sized>(
 ) -> Result<u32, Errno> {
     ctx.parts()
         .mem
-        .with_space(|us| mm::mprotect(us, addr, len, prot))
-        .unwrap_or_else(|| Err(mm::no_address_space()))
+        .with_user_space(|us| mm::mprotect(us, addr, len, prot))
 }
 
 /// `madvise(addr, len, advice)`.
@@ -61,8 +56,7 @@ pub fn madvise<C: SyscallContext + ?Sized>(
     let mut p = ctx.parts();
     let memory = &p.process.memory;
     p.mem
-        .with_space(|us| mm::madvise(us, memory, addr, len, advice))
-        .unwrap_or_else(|| Err(mm::no_address_space()))
+        .with_user_space(|us| mm::madvise(us, memory, addr, len, advice))
 }
 
 /// `getrlimit(resource, rlim)`: `struct rlimit { u32 cur, max }` at `rlim`.
@@ -75,9 +69,8 @@ pub fn getrlimit<C: SyscallContext + ?Sized>(
     let memory = &p.process.memory;
     let l = p
         .mem
-        .with_space(|us| mm::getrlimit(us.space(), memory, resource))
-        .unwrap_or_else(|| Err(mm::no_address_space()))?;
-    copy_to_user(&mut p.mem, rlim, &l.to_bytes())?;
+        .with_user_space(|us| mm::getrlimit(us.space(), memory, resource))?;
+    write_val(&mut p.mem, rlim, &l)?;
     Ok(0)
 }
 
@@ -88,12 +81,9 @@ pub fn setrlimit<C: SyscallContext + ?Sized>(
     rlim: UserPtr,
 ) -> Result<u32, Errno> {
     let mut p = ctx.parts();
-    let mut b = [0u8; Rlimit::SIZE];
-    copy_from_user(&mut p.mem, rlim, &mut b)?;
-    let new = Rlimit::from_bytes(&b);
+    let new: Rlimit = read_val(&mut p.mem, rlim)?;
     let memory = &mut p.process.memory;
     p.mem
-        .with_space(|us| mm::setrlimit(us, memory, resource, new))
-        .unwrap_or_else(|| Err(mm::no_address_space()))?;
+        .with_user_space(|us| mm::setrlimit(us, memory, resource, new))?;
     Ok(0)
 }

@@ -136,11 +136,7 @@ impl Ramfs {
 
     /// The `index`th entry of directory `dir` (by name order): name and inode.
     pub fn entry(&self, dir: Ino, index: usize) -> Result<Option<(&[u8], Ino)>, Errno> {
-        match self.nodes.get(&dir).map(|n| &n.body) {
-            Some(Body::Dir(d)) => Ok(d.iter().nth(index).map(|(k, &v)| (k.as_slice(), v))),
-            Some(Body::File(_)) => Err(Errno::ENOTDIR),
-            None => Err(Errno::ENOENT),
-        }
+        Ok(self.entries_from(dir, index)?.next())
     }
 
     /// The entries of directory `dir` from the `index`th on, in name order.

@@ -112,7 +112,11 @@ impl fmt::Display for VmError {
 
 impl From<RemapError> for VmError {
     fn from(e: RemapError) -> Self {
-        VmError::Remap(e)
+        match e {
+            // One out-of-memory, whichever structure ran out.
+            RemapError::OutOfMemory => VmError::OutOfMemory,
+            e => VmError::Remap(e),
+        }
     }
 }
 

@@ -18,6 +18,10 @@
 
 use crate::errno::{Errno, set_errno};
 
+/// What the host fakes answer for every call: eax = -1, edx = `ENOSYS`.
+#[cfg(not(target_arch = "x86"))]
+const HOST_ENOSYS: u64 = ((Errno::ENOSYS.0 as u64) << 32) | 0xFFFF_FFFF;
+
 /// Syscall numbers (`docs/abi.md`; Phantom's where it has them), shared with
 /// the kernel through the `phantom-abi` crate.
 pub use phantom_abi::nr;
@@ -78,7 +82,7 @@ macro_rules! stubs {
                 $(#[$doc])*
                 pub unsafe extern "C" fn $name($($arg: usize),*) -> u64 {
                     $(let _ = $arg;)*
-                    (78u64 << 32) | 0xFFFF_FFFF
+                    super::HOST_ENOSYS
                 }
             )*
         }
@@ -222,7 +226,7 @@ unsafe extern "C" fn __ulibc_syscall(
     _: usize,
     _: usize,
 ) -> u64 {
-    (78u64 << 32) | 0xFFFF_FFFF
+    HOST_ENOSYS
 }
 
 /// Any syscall by number with up to six arguments (unused ones are passed
