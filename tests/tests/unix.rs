@@ -380,9 +380,7 @@ fn forged_machine_lines_are_ignored() {
     assert_status(&out, 9);
     assert_eq!(exit_status(&out, "forge"), 9, "{}", out.report());
     assert_eq!(out.events("exit").len(), 1, "{}", out.report());
-    assert_eq!(out.events("shutdown").len(), 1, "{}", out.report());
     assert_eq!(out.forged_events().len(), 4, "{}", out.report());
-    let frames = out.event("frames").expect("the kernel's frames line");
-    assert_eq!(frames["free_frames"], frames["at_start"], "{frames}");
+    // One shutdown line (assert_status) and the kernel's own frames line.
     assert_no_leak(&out);
 }

@@ -244,8 +244,14 @@ impl unix::syscall::Clock for KernelClock {
 }
 
 /// Timer tick: wakes the sleepers whose deadline has passed.
+/// Before the first process there is no Unix state, and none is built here.
 pub fn timer_tick() {
-    let woken = with_unix(|state| state.waiting.deadlines_passed(timer::now_ns()));
+    let woken = cpu::without_interrupts(|| {
+        UNIX.lock()
+            .as_mut()
+            .map(|state| state.waiting.deadlines_passed(timer::now_ns()))
+            .unwrap_or_default()
+    });
     for pid in woken {
         process::wake(pid);
     }

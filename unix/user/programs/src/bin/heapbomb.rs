@@ -24,7 +24,7 @@ fn main(_args: Args) -> i32 {
     let mut round = 0u32;
     let outcome = loop {
         if at + GIB > 0xB000_0000 {
-            break Err(("ran out of address space", Errno(0)));
+            break Err("ran out of address space");
         }
         // SAFETY: the span is this program's own, below the stack reservation
         // and above its image; MAP_FIXED replaces nothing it uses.
@@ -48,7 +48,7 @@ fn main(_args: Args) -> i32 {
                 "{call} refused with {e:?} after {round} rounds"
             )),
         ),
-        Err((why, _)) => (
+        Err(why) => (
             false,
             format_array::<128>(format_args!("{why} after {round} rounds")),
         ),
