@@ -111,12 +111,11 @@ impl fmt::Display for Segv {
 /// persistent space, or the access refused with its reason.
 mod resolve {
     use super::*;
-    use crate::frame::{PhysFrame, PAGE_SHIFT};
+    use crate::frame::PAGE_SHIFT;
     use crate::paging::{leaf_entry, LeafPerms, USER_END};
     use crate::persistent::PersistentSpace;
     use crate::phys::Machine;
     use crate::space::{check_access, entry_allows, AddressSpace};
-    use remap::Perms;
     use x86::bits64::paging::PTEntry;
 
     impl AddressSpace {
@@ -155,7 +154,6 @@ mod resolve {
                 .leaf_slot(m, page_va)
                 .map_err(|_| segv(SegvReason::OutOfMemory))?;
             let current = PTEntry(m.read_u64(at));
-            let may_write = t.perms.contains(Perms::WRITE);
             // (frame, outcome, whether the frame is exclusively this page's)
             let (frame, outcome, exclusive) = match ps.frame(t.page) {
                 None => {
@@ -194,32 +192,12 @@ mod resolve {
                     }
                 }
             };
-            let entry = leaf_entry(
-                frame,
-                LeafPerms {
-                    writable: may_write && exclusive,
-                    executable: t.perms.contains(Perms::EXEC) || !m.nx_supported(),
-                },
-            );
+            let entry = leaf_entry(frame, LeafPerms::of(t.perms, exclusive, m.nx_supported()));
             m.write_u64(at, entry.0);
             if current.is_present() {
                 m.flush_page(self.table.root(), page_va);
             }
             Ok(outcome)
-        }
-
-        /// PTE rights for a page with `perms` in `frame`: writable only when the frame is
-        /// exclusively this page's; executable when `perms` say so or the MMU has no NX.
-        pub(crate) fn leaf_perms(
-            ps: &PersistentSpace,
-            perms: Perms,
-            frame: PhysFrame,
-            nx: bool,
-        ) -> LeafPerms {
-            LeafPerms {
-                writable: perms.contains(Perms::WRITE) && ps.refcount(frame) == 1,
-                executable: perms.contains(Perms::EXEC) || !nx,
-            }
         }
     }
 }

@@ -83,6 +83,18 @@ pub struct LeafPerms {
     pub executable: bool,
 }
 
+impl LeafPerms {
+    /// The rights of a page mapped with `perms` whose frame is `exclusive`ly
+    /// its own (else shared, so copy-on-write): writable only when both allow
+    /// it; executable when `perms` say so or the MMU has no NX (`nx` false).
+    pub fn of(perms: remap::Perms, exclusive: bool, nx: bool) -> LeafPerms {
+        LeafPerms {
+            writable: perms.contains(remap::Perms::WRITE) && exclusive,
+            executable: perms.contains(remap::Perms::EXEC) || !nx,
+        }
+    }
+}
+
 /// A present, user-accessible 4 KiB leaf entry mapping `frame`.
 pub fn leaf_entry(frame: PhysFrame, perms: LeafPerms) -> PTEntry {
     let mut flags = PTFlags::P | PTFlags::US;

@@ -49,7 +49,7 @@ impl AddressSpace {
                 ps.refcount(f)
             ));
         }
-        if executable != (t.perms.contains(Perms::EXEC) || !nx) {
+        if executable != LeafPerms::of(t.perms, false, nx).executable {
             return Err(format!(
                 "{vaddr:#x}: executable={executable} but perms {:?}",
                 t.perms

@@ -15,7 +15,9 @@
 
 use crate::fault::{Access, Segv, SegvReason};
 use crate::frame::{PhysAddr, PhysFrame, PAGE_SHIFT, PAGE_SIZE};
-use crate::paging::{hw_walk, leaf_entry, PageTable, PagingError, KERNEL_ENTRIES, USER_END_VPN};
+use crate::paging::{
+    hw_walk, leaf_entry, LeafPerms, PageTable, PagingError, KERNEL_ENTRIES, USER_END_VPN,
+};
 use crate::persistent::{PersistError, PersistentSpace};
 use crate::phys::Machine;
 use alloc::collections::BTreeMap;
@@ -565,14 +567,15 @@ impl AddressSpace {
     ) -> Result<u64, VmError> {
         self.drop_tables(m);
         let mut n = 0;
+        let nx = m.nx_supported();
         for r in self.remap.iter() {
             if r.mapping.kind == Kind::Guard || r.mapping.perms.is_empty() {
                 continue;
             }
             for (p, f) in ps.resident_in(r.mapping.base, r.pages) {
                 let va = (r.start + (p - r.mapping.base)) << PAGE_SHIFT;
-                let nx = m.nx_supported();
-                let entry = leaf_entry(f, Self::leaf_perms(ps, r.mapping.perms, f, nx));
+                let exclusive = ps.refcount(f) == 1;
+                let entry = leaf_entry(f, LeafPerms::of(r.mapping.perms, exclusive, nx));
                 self.table.map_page(m, va, entry)?;
                 n += 1;
             }
