@@ -246,11 +246,7 @@ pub fn madvise(
             let Some(part) = r.clip(lo, hi) else {
                 continue;
             };
-            // Same rights: only the PTEs of the part are invalidated (and flushed) and
-            // the table re-merges; then the pages go back to Zero.
-            us.protect(part.start, part.pages, part.mapping.perms)
-                .map_err(Errno::from)?;
-            us.release_pages(part.mapping.base, part.pages);
+            us.discard_contents(&part).map_err(Errno::from)?;
         }
     }
     Ok(0)

@@ -100,12 +100,19 @@ impl<'a> UserSpace<'a> {
         self.space.grow_down_to(self.ps, holding, new_start)
     }
 
-    /// Drop the persistent pages `[base, base + pages)` of a private range whose
-    /// page-table entries the caller invalidated (`madvise(MADV_DONTNEED)`): they
-    /// read as zero on the next touch. Returns how many were not Zero.
-    #[inline]
-    pub fn release_pages(&mut self, base: Ppn, pages: u64) -> u64 {
-        self.ps.release_range(base, pages, self.m)
+    /// Drop the contents of `part`, a piece of one of this space's private
+    /// ranges (`madvise(MADV_DONTNEED)`): its PTEs are invalidated and flushed,
+    /// then its pages go back to Zero and read as zero on the next touch. The
+    /// mapping stays. Returns how many pages were not Zero; `ForeignPage` when
+    /// `part` is not private memory of this space.
+    pub fn discard_contents(&mut self, part: &Range) -> Result<u64, VmError> {
+        if part.mapping.kind != Kind::Anon {
+            return Err(VmError::NotGrowable { start: part.start });
+        }
+        self.own_page(part.mapping.base)?;
+        Ok(self
+            .space
+            .discard(self.ps, self.m, core::slice::from_ref(part)))
     }
 
     /// [`PersistentSpace::share`]: the Zero persistent page `dst` (one of this
