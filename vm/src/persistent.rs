@@ -228,7 +228,11 @@ impl PersistentSpace {
         list.try_reserve_exact(n)
             .map_err(|_| PersistError::OutOfMemory)?;
         list.extend(self.resident_in(src, pages));
-        self.reserve(list.len())?;
+        // New keys only in `pages`; the frames are already counted, so `refs`
+        // only changes existing keys and needs no room.
+        self.pages
+            .reserve_for_span(list.len(), pages)
+            .map_err(|_| PersistError::OutOfMemory)?;
         for &(p, frame) in &list {
             self.pages.set(dst + (p - src), page_value(frame));
             self.add_ref(frame);

@@ -123,8 +123,27 @@ impl Radix {
     /// nodes themselves are small.
     #[inline]
     pub(crate) fn reserve_for(&mut self, updates: usize) -> Result<(), RadixFull> {
-        let n = updates.saturating_mul(MAX_LEVELS + 1);
-        // `meta` grows with `nodes` (same length, same reservations): one test.
+        self.reserve_nodes(updates.saturating_mul(MAX_LEVELS + 1))
+    }
+
+    /// Room for `updates` insertions whose keys all lie in one span of `span`
+    /// consecutive keys (a fork's destination window): they share their nodes,
+    /// so at most `ceil(span / 512^k) + 1` new nodes per level `k`, plus the
+    /// levels a taller root adds — never more than [`Radix::reserve_for`] asks.
+    pub(crate) fn reserve_for_span(&mut self, updates: usize, span: u64) -> Result<(), RadixFull> {
+        let mut nodes = MAX_LEVELS;
+        let mut per_node = FAN as u64;
+        for _ in 0..MAX_LEVELS {
+            nodes = nodes.saturating_add(span.div_ceil(per_node) as usize + 1);
+            per_node = per_node.saturating_mul(FAN as u64);
+        }
+        self.reserve_nodes(nodes.min(updates.saturating_mul(MAX_LEVELS + 1)))
+    }
+
+    /// Room in the arena for `n` more nodes; nothing changes when there is none.
+    #[inline]
+    fn reserve_nodes(&mut self, n: usize) -> Result<(), RadixFull> {
+        // `meta` grows with `nodes` (same length, same reservations).
         if self.nodes.capacity() - self.nodes.len() >= n
             && self.meta.capacity() - self.meta.len() >= n
         {
@@ -479,6 +498,33 @@ mod tests {
         assert_eq!(r.set(1 << 40, 0), 3);
         r.check().unwrap();
         assert_eq!((r.len(), r.nodes.len(), r.root), (0, 0, 0));
+    }
+
+    proptest! {
+        /// Room reserved for a span is enough: filling any keys of the span
+        /// (in a tree that already holds other keys) never grows the arena.
+        #[test]
+        fn a_span_reservation_is_enough(
+            existing in proptest::collection::vec(any::<u64>(), 0..8),
+            start in any::<u64>(),
+            span in 1u64..5000,
+            picks in proptest::collection::vec(any::<u64>(), 1..300),
+        ) {
+            let mut r = Radix::new();
+            for k in existing {
+                r.set(k, 1);
+            }
+            let span = span.min(u64::MAX - start);
+            prop_assume!(span > 0);
+            let keys: Vec<u64> = picks.iter().map(|p| start + p % span).collect();
+            r.reserve_for_span(keys.len(), span).unwrap();
+            let (nodes, meta) = (r.nodes.capacity(), r.meta.capacity());
+            for k in keys {
+                r.set(k, 2);
+            }
+            prop_assert_eq!((r.nodes.capacity(), r.meta.capacity()), (nodes, meta));
+            r.check().unwrap();
+        }
     }
 
     #[test]
