@@ -110,12 +110,9 @@ fn span_end(start: Vpn, pages: u64) -> Result<Vpn, RemapError> {
     start.checked_add(pages).ok_or(RemapError::Overflow)
 }
 
-/// Whether `fork` treats the range as private writable memory (made copy-on-write).
-fn private_writable(r: &Range) -> bool {
-    r.mapping.kind == Kind::Anon && r.mapping.perms.contains(Perms::WRITE)
-}
-
-/// Whether `fork` gives the child its own copy of the range's pages (rebases it).
+/// Whether `fork` treats the range as private memory: made copy-on-write in both
+/// tables (writable or not: `mprotect` may make it writable later) and rebased in the
+/// child, which owns its private pages.
 fn private(r: &Range) -> bool {
     r.mapping.kind == Kind::Anon
 }
@@ -674,13 +671,13 @@ impl RemapTable {
 
     /// Copy the table for a forked child.
     ///
-    /// Every private writable range (kind `Anon` with `WRITE`) becomes `cow = true` in
+    /// Every private range (kind `Anon`, writable or not) becomes `cow = true` in
     /// both tables (the parent is re-merged first, as marking can make neighbours
-    /// compatible). For every private range (kind `Anon`, writable or not) of the marked
-    /// parent, in ascending order, `rebase(&range)` gives the child's persistent base
-    /// for it: the child owns its private pages (the VM layer gives it its own windows
-    /// sharing the page contents). Read-only private ranges keep their `cow` bit. Guard
-    /// and object ranges are copied unchanged. The child is merged too.
+    /// compatible). For every private range of the marked parent, in ascending order,
+    /// `rebase(&range)` gives the child's persistent base for it: the child owns its
+    /// private pages (the VM layer gives it its own windows seeing the parent's
+    /// contents). Guard and object ranges are copied unchanged. The child is merged
+    /// too.
     ///
     /// `rebase` must return a base with `base + range.pages` representable. If it does
     /// not, that range is left out of the child (touching it faults there), which is
@@ -713,7 +710,7 @@ impl RemapTable {
     ) -> (RemapTable, RemapTable, Option<RemapError>) {
         let mut parent = self.clone();
         for r in parent.ranges.values_mut() {
-            if private_writable(r) {
+            if private(r) {
                 r.mapping.cow = true;
             }
         }

@@ -726,9 +726,9 @@ fn find_free_hostile_inputs() {
 // ---------------------------------------------------------------- fork_copy
 
 #[test]
-fn fork_marks_private_writable_cow_and_rebases_child() {
+fn fork_marks_every_private_range_cow_and_rebases_child() {
     let mut t = RemapTable::new();
-    t.map(0, 4, anon(100, RX)).unwrap(); // text: rebased, not copy-on-write
+    t.map(0, 4, anon(100, RX)).unwrap(); // text: rebased, copy-on-write too
     t.map(4, 4, anon(200, RW)).unwrap(); // data
     t.map(8, 1, Mapping::guard(0)).unwrap();
     t.map(20, 4, Mapping::object(300, RW, 5, 0)).unwrap(); // shared object
@@ -744,7 +744,7 @@ fn fork_marks_private_writable_cow_and_rebases_child() {
     assert_eq!(
         seen,
         vec![
-            range(0, 4, anon(100, RX)),
+            range(0, 4, cow(anon(100, RX))),
             range(4, 4, cow(anon(200, RW))),
             range(30, 8, cow(anon(400, RW)))
         ]
@@ -752,7 +752,7 @@ fn fork_marks_private_writable_cow_and_rebases_child() {
     assert_eq!(
         ranges(&t),
         vec![
-            range(0, 4, anon(100, RX)),
+            range(0, 4, cow(anon(100, RX))),
             range(4, 4, cow(anon(200, RW))),
             range(8, 1, Mapping::guard(0)),
             range(20, 4, Mapping::object(300, RW, 5, 0)),
@@ -762,7 +762,7 @@ fn fork_marks_private_writable_cow_and_rebases_child() {
     assert_eq!(
         ranges(&child),
         vec![
-            range(0, 4, anon(10_100, RX)),
+            range(0, 4, cow(anon(10_100, RX))),
             range(4, 4, cow(anon(10_200, RW))),
             range(8, 1, Mapping::guard(0)),
             range(20, 4, Mapping::object(300, RW, 5, 0)),
@@ -849,7 +849,8 @@ fn fork_with_overflowing_rebase() {
     });
     ok(&child);
     assert!(t.translate(0).unwrap().cow);
-    assert_eq!(ranges(&child), vec![range(10, 4, anon(1100, R))]);
+    let cow = |m: Mapping| Mapping { cow: true, ..m };
+    assert_eq!(ranges(&child), vec![range(10, 4, cow(anon(1100, R)))]);
     // A read-only private range that cannot be rebased is an error too.
     let before = t.clone();
     assert_eq!(

@@ -594,12 +594,11 @@ fn step(
                     Rebase::Overflow => u64::MAX - r.pages / 2,
                 }
             };
-            let private_writable = |p: &Page| p.2 == Kind::Anon && p.1.contains(Perms::WRITE);
-            // Model: mark the parent, then rebase each private run of it (writable or
-            // not: the child owns its private pages).
+            // Model: mark every private page of the parent copy-on-write, then rebase
+            // each private run of it (the child owns its private pages).
             let mut parent = m.clone();
             for p in parent.pages.values_mut() {
-                if private_writable(p) {
+                if p.2 == Kind::Anon {
                     p.3 = true;
                 }
             }

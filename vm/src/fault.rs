@@ -111,9 +111,10 @@ impl fmt::Display for Segv {
 /// persistent space, or the access refused with its reason.
 mod resolve {
     use super::*;
+    use crate::frame::PhysFrame;
     use crate::frame::PAGE_SHIFT;
     use crate::paging::{leaf_entry, LeafPerms, USER_END};
-    use crate::persistent::PersistentSpace;
+    use crate::persistent::{Found, Lookup, PersistentSpace};
     use crate::phys::Machine;
     use crate::space::{check_access, entry_allows, AddressSpace};
     use x86::bits64::paging::PTEntry;
@@ -151,45 +152,68 @@ mod resolve {
             // One walk: the leaf slot is read (spurious check) and written through `at`.
             let at = self
                 .table
-                .leaf_slot(m, page_va)
+                .leaf_slot(m, page_va, access == Access::Write)
                 .map_err(|_| segv(SegvReason::OutOfMemory))?;
             let current = PTEntry(m.read_u64(at));
+            // Only a forked (copy-on-write) range can see through a frozen layer.
+            let Lookup { store, found } = if t.cow {
+                ps.lookup(t.page)
+            } else {
+                Lookup {
+                    store: t.page,
+                    found: ps.stored_frame(t.page).map_or(Found::Zero, Found::Own),
+                }
+            };
+            let copy = |m: &mut M, ps: &mut PersistentSpace, f: PhysFrame, shared: bool| {
+                let n = m.alloc_frame().ok_or(segv(SegvReason::OutOfMemory))?;
+                m.copy_frame(f, n);
+                let stored = if shared {
+                    ps.replace_frame(store, n, m).map(|_| ())
+                } else {
+                    ps.make_resident(store, n)
+                };
+                if let Err(e) = stored {
+                    log::error!("resolve_fault: {e}");
+                    m.free_frame(n);
+                    return Err(segv(SegvReason::OutOfMemory));
+                }
+                Ok((n, FaultOutcome::CowCopied, true))
+            };
             // (frame, outcome, whether the frame is exclusively this page's)
-            let (frame, outcome, exclusive) = match ps.frame(t.page) {
-                None => {
+            let (frame, outcome, exclusive) = match found {
+                Found::Zero => {
                     let f = m.alloc_frame().ok_or(segv(SegvReason::OutOfMemory))?;
                     m.zero_frame(f);
-                    if let Err(e) = ps.make_resident(t.page, f) {
+                    if let Err(e) = ps.make_resident(store, f) {
                         log::error!("resolve_fault: {e}");
                         m.free_frame(f);
                         return Err(segv(SegvReason::OutOfMemory));
                     }
                     (f, FaultOutcome::ZeroFilled, true)
                 }
-                Some(f) => {
-                    let refs = ps.refcount(f);
-                    if access == Access::Write && refs > 1 {
-                        let n = m.alloc_frame().ok_or(segv(SegvReason::OutOfMemory))?;
-                        m.copy_frame(f, n);
-                        if let Err(e) = ps.replace_frame(t.page, n, m) {
-                            log::error!("resolve_fault: {e}");
-                            m.free_frame(n);
-                            return Err(segv(SegvReason::OutOfMemory));
-                        }
-                        (n, FaultOutcome::CowCopied, true)
+                Found::Below(f) if access == Access::Write => {
+                    if ps.take_over_below(t.page) {
+                        (f, FaultOutcome::CowTakenOver, true)
                     } else {
-                        if current.address().as_u64() == f.start().as_u64()
-                            && entry_allows(current, access)
-                        {
-                            return Ok(FaultOutcome::Spurious);
-                        }
-                        let outcome = if access == Access::Write && t.cow {
-                            FaultOutcome::CowTakenOver
-                        } else {
-                            FaultOutcome::Minor
-                        };
-                        (f, outcome, refs == 1)
+                        copy(m, ps, f, false)?
                     }
+                }
+                Found::Own(f) if access == Access::Write && ps.refcount(f) > 1 => {
+                    copy(m, ps, f, true)?
+                }
+                Found::Own(f) | Found::Below(f) => {
+                    if current.address().as_u64() == f.start().as_u64()
+                        && entry_allows(current, access)
+                    {
+                        return Ok(FaultOutcome::Spurious);
+                    }
+                    let own = matches!(found, Found::Own(_));
+                    let outcome = if access == Access::Write && t.cow {
+                        FaultOutcome::CowTakenOver
+                    } else {
+                        FaultOutcome::Minor
+                    };
+                    (f, outcome, own && ps.refcount(f) == 1)
                 }
             };
             let entry = leaf_entry(frame, LeafPerms::of(t.perms, exclusive, m.nx_supported()));

@@ -215,27 +215,56 @@ impl PageTable {
     }
 
     /// The address of the leaf entry for `vaddr` when the tables above it
-    /// exist (nothing is created), whatever the entry holds.
-    fn existing_leaf_slot<M: PhysMemory + ?Sized>(&self, m: &M, vaddr: u64) -> Option<PhysAddr> {
+    /// exist (nothing is created), whatever the entry holds, and whether every
+    /// level above it allows writes.
+    fn existing_leaf_slot<M: PhysMemory + ?Sized>(
+        &self,
+        m: &M,
+        vaddr: u64,
+    ) -> Option<(PhysAddr, bool)> {
         if vaddr >= USER_END {
             return None;
         }
         let vpn = vaddr >> PAGE_SHIFT;
         let mut table = self.root;
+        let mut writable = true;
         for level in (2..=4u8).rev() {
             let e = m.read_u64(slot(table, index(vpn, level)));
             if e & PRESENT == 0 || e & HUGE != 0 {
                 return None;
             }
+            writable &= e & WRITABLE != 0;
             table = entry_frame(e)?;
         }
-        Some(slot(table, index(vpn, 1)))
+        Some((slot(table, index(vpn, 1)), writable))
     }
 
-    /// The present leaf entry for `vaddr`, if any.
+    /// The present leaf entry for `vaddr`, if any, with the rights it has in effect:
+    /// WRITABLE only when every level above allows writes too.
     pub fn lookup<M: PhysMemory + ?Sized>(&self, m: &M, vaddr: u64) -> Option<PTEntry> {
-        let e = m.read_u64(self.existing_leaf_slot(m, vaddr)?);
+        let (at, writable) = self.existing_leaf_slot(m, vaddr)?;
+        let e = m.read_u64(at);
+        let e = if writable { e } else { e & !WRITABLE };
         (e & PRESENT != 0).then_some(PTEntry(e))
+    }
+
+    /// Make the whole user half read-only in one stroke (a fork): WRITABLE is cleared
+    /// on the root's user entries, so every page below becomes read-only whatever its
+    /// own entry says. A write then faults, and the walk that resolves it pushes the
+    /// protection down one level at a time along its path ([`PageTable::leaf_slot`]),
+    /// so only the regions written ever pay for it. The caller flushes the TLB when
+    /// this returns true (an entry changed).
+    pub fn write_protect_user<M: PhysMemory + ?Sized>(&mut self, m: &mut M) -> bool {
+        let mut changed = false;
+        for i in 0..KERNEL_ENTRIES as u64 {
+            let at = slot(self.root, i);
+            let e = m.read_u64(at);
+            if e & PRESENT != 0 && e & WRITABLE != 0 {
+                m.write_u64(at, e & !WRITABLE);
+                changed = true;
+            }
+        }
+        changed
     }
 
     /// Install `entry` for `vaddr`, creating intermediate tables (PRESENT|WRITABLE|USER)
@@ -246,7 +275,7 @@ impl PageTable {
         vaddr: u64,
         entry: PTEntry,
     ) -> Result<Option<PTEntry>, PagingError> {
-        let at = self.leaf_slot(m, vaddr)?;
+        let at = self.leaf_slot(m, vaddr, true)?;
         let old = m.read_u64(at);
         m.write_u64(at, entry.0);
         Ok((old & PRESENT != 0).then_some(PTEntry(old)))
@@ -254,27 +283,31 @@ impl PageTable {
 
     /// The physical address of the leaf entry (PT slot) for `vaddr`, creating
     /// intermediate tables (PRESENT|WRITABLE|USER) as needed, so a caller can read and
-    /// then write the entry with one walk. Valid until the tables are next pruned
+    /// then write the entry with one walk. For a `write`, a level left read-only by
+    /// [`PageTable::write_protect_user`] is made writable again after its children are
+    /// made read-only (the protection moves one level down), so that the leaf entry
+    /// alone decides. Valid until the tables are next pruned
     /// ([`PageTable::unmap_range`], [`PageTable::drop_tables`]).
     #[inline]
     pub fn leaf_slot<M: PhysMemory + FrameAllocator + ?Sized>(
         &mut self,
         m: &mut M,
         vaddr: u64,
+        write: bool,
     ) -> Result<PhysAddr, PagingError> {
         if vaddr >= USER_END {
             return Err(PagingError::NotUserAddress(vaddr));
         }
         let vpn = vaddr >> PAGE_SHIFT;
         // Unrolled: this walk is on the page-fault path.
-        let pdpt = self.next_table(m, self.root, vpn, 4)?;
-        let pd = self.next_table(m, pdpt, vpn, 3)?;
-        let pt = self.next_table(m, pd, vpn, 2)?;
+        let pdpt = self.next_table(m, self.root, vpn, 4, write)?;
+        let pd = self.next_table(m, pdpt, vpn, 3, write)?;
+        let pt = self.next_table(m, pd, vpn, 2, write)?;
         Ok(slot(pt, index(vpn, 1)))
     }
 
     /// The table that the entry for `vpn` in `table` (of `level` > 1) points to,
-    /// created if absent.
+    /// created if absent; for a `write`, made writable (see [`PageTable::leaf_slot`]).
     #[inline(always)]
     fn next_table<M: PhysMemory + FrameAllocator + ?Sized>(
         &mut self,
@@ -282,11 +315,16 @@ impl PageTable {
         table: PhysFrame,
         vpn: u64,
         level: u8,
+        write: bool,
     ) -> Result<PhysFrame, PagingError> {
         let at = slot(table, index(vpn, level));
         let e = m.read_u64(at);
         if e & (PRESENT | HUGE) == PRESENT {
-            entry_frame(e).ok_or(PagingError::OutOfMemory)
+            let child = entry_frame(e).ok_or(PagingError::OutOfMemory)?;
+            if write && e & WRITABLE == 0 {
+                push_down_write_protection(m, at, e, child);
+            }
+            Ok(child)
         } else {
             self.new_table(m, at, level)
         }
@@ -310,7 +348,7 @@ impl PageTable {
 
     /// Clear the leaf entry for `vaddr`; returns it if it was present. Tables stay.
     pub fn unmap_page<M: PhysMemory + ?Sized>(&mut self, m: &mut M, vaddr: u64) -> Option<PTEntry> {
-        let at = self.existing_leaf_slot(m, vaddr)?;
+        let (at, _) = self.existing_leaf_slot(m, vaddr)?;
         let old = m.read_u64(at);
         if old & PRESENT == 0 {
             return None;
@@ -479,7 +517,29 @@ impl PageTable {
     }
 }
 
-/// Read-only counterpart of `PageTable::edit`.
+/// Move a read-only table entry's protection one level down: every present entry of
+/// its `child` table loses WRITABLE, then the entry at `at` (holding `e`) regains it.
+/// What any page allows does not change, so no TLB entry needs flushing.
+#[cold]
+#[inline(never)]
+fn push_down_write_protection<M: PhysMemory + ?Sized>(
+    m: &mut M,
+    at: PhysAddr,
+    e: u64,
+    child: PhysFrame,
+) {
+    for i in 0..ENTRIES as u64 {
+        let c = slot(child, i);
+        let ce = m.read_u64(c);
+        if ce & PRESENT != 0 && ce & WRITABLE != 0 {
+            m.write_u64(c, ce & !WRITABLE);
+        }
+    }
+    m.write_u64(at, e | WRITABLE);
+}
+
+/// Read-only counterpart of `PageTable::edit`. Leaves are reported with the rights in
+/// effect: WRITABLE cleared when a level above is read-only.
 fn scan<M: PhysMemory + ?Sized>(
     m: &M,
     table: PhysFrame,
@@ -487,6 +547,20 @@ fn scan<M: PhysMemory + ?Sized>(
     base: u64,
     lo: u64,
     hi: u64,
+    f: &mut dyn FnMut(u64, u64),
+) {
+    scan_with(m, table, level, base, lo, hi, !0, f)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_with<M: PhysMemory + ?Sized>(
+    m: &M,
+    table: PhysFrame,
+    level: u8,
+    base: u64,
+    lo: u64,
+    hi: u64,
+    mask: u64,
     f: &mut dyn FnMut(u64, u64),
 ) {
     let span = 1u64 << (9 * (level as u32 - 1));
@@ -497,16 +571,22 @@ fn scan<M: PhysMemory + ?Sized>(
         }
         let vbase = base + i * span;
         if level == 1 {
-            f(vbase, e);
+            f(vbase, e & mask);
         } else if e & HUGE == 0 {
             if let Some(child) = entry_frame(e) {
-                scan(
+                let mask = if e & WRITABLE == 0 {
+                    mask & !WRITABLE
+                } else {
+                    mask
+                };
+                scan_with(
                     m,
                     child,
                     level - 1,
                     vbase,
                     lo.max(vbase),
                     hi.min(vbase + span),
+                    mask,
                     f,
                 );
             }

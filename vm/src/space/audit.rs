@@ -2,6 +2,7 @@
 //! persistent space (tests and the kernel's self-checks).
 
 use super::*;
+use crate::persistent::Found;
 
 impl AddressSpace {
     /// Check one cached translation (a PTE, or a TLB entry of an emulated machine)
@@ -30,9 +31,11 @@ impl AddressSpace {
         if t.kind == Kind::Guard || t.perms.is_empty() {
             return Err(format!("{vaddr:#x}: inaccessible range {t:?}"));
         }
-        let f = ps
-            .frame(t.page)
-            .ok_or_else(|| format!("{vaddr:#x}: page {:#x} not resident", t.page))?;
+        let (f, own) = match ps.lookup(t.page).found {
+            Found::Own(f) => (f, true),
+            Found::Below(f) => (f, false),
+            Found::Zero => return Err(format!("{vaddr:#x}: page {:#x} not resident", t.page)),
+        };
         if f != frame {
             return Err(format!(
                 "{vaddr:#x}: maps {frame:?} but page {:#x} is in {f:?}",
@@ -42,9 +45,9 @@ impl AddressSpace {
         if !user {
             return Err(format!("{vaddr:#x}: not user-accessible"));
         }
-        if writable && !(t.perms.contains(Perms::WRITE) && ps.refcount(f) == 1) {
+        if writable && !(t.perms.contains(Perms::WRITE) && own && ps.refcount(f) == 1) {
             return Err(format!(
-                "{vaddr:#x}: writable but perms {:?}, refcount {}",
+                "{vaddr:#x}: writable but perms {:?}, own {own}, refcount {}",
                 t.perms,
                 ps.refcount(f)
             ));
@@ -92,7 +95,7 @@ impl AddressSpace {
             }
             match hw_walk(m, self.table.root(), va) {
                 Some(h)
-                    if h.leaf == e.0
+                    if h.frame == frame
                         && h.user
                         && h.writable == e.is_writeable()
                         && h.executable != e.is_instruction_fetching_disabled() => {}
@@ -120,6 +123,11 @@ impl AddressSpace {
                     .is_none_or(|(s, l)| r.mapping.base + r.pages > s + l)
             {
                 return Err(format!("range {r:?} is outside its window"));
+            }
+            if r.mapping.kind == Kind::Anon && !r.mapping.cow && ps.is_layered(r.mapping.base) {
+                return Err(format!(
+                    "range {r:?} lies in a forked window but is not copy-on-write"
+                ));
             }
         }
         Ok(AuditStats { ptes, table_frames })

@@ -20,7 +20,6 @@ use crate::paging::{
 };
 use crate::persistent::{PersistError, PersistentSpace};
 use crate::phys::Machine;
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -260,13 +259,6 @@ impl Windows {
         (ppn - s < l).then_some((s, l))
     }
 
-    /// The length of the window starting at `start` (0 if none does).
-    fn len_of(&self, start: Ppn) -> u64 {
-        self.0
-            .binary_search_by_key(&start, |&(s, _)| s)
-            .map_or(0, |i| self.0[i].1)
-    }
-
     /// Room for one more window, reserved fallibly (the list doubles as it grows).
     fn reserve_one(&mut self) -> Result<(), VmError> {
         self.0.try_reserve(1).map_err(|_| VmError::OutOfMemory)
@@ -375,13 +367,18 @@ impl AddressSpace {
         self.windows.iter()
     }
 
-    /// Resident persistent pages of this space's private ranges.
-    pub fn resident_pages(&self, ps: &PersistentSpace) -> u64 {
-        self.remap
-            .iter()
-            .filter(|r| r.mapping.kind == Kind::Anon)
-            .map(|r| ps.resident_in(r.mapping.base, r.pages).count() as u64)
-            .sum()
+    /// Pages of this space's private ranges that show a frame, and how many of them
+    /// are the space's own (the rest it sees through a frozen layer of a fork).
+    /// O(pages shown); `OutOfMemory` when the kernel has no room to list them.
+    pub fn resident_pages(&self, ps: &PersistentSpace) -> Result<(u64, u64), VmError> {
+        let (mut shown, mut own) = (0, 0);
+        for r in self.remap.iter().filter(|r| r.mapping.kind == Kind::Anon) {
+            ps.for_each_shown(r.mapping.base, r.pages, |_, _, is_own| {
+                shown += 1;
+                own += u64::from(is_own);
+            })?;
+        }
+        Ok((shown, own))
     }
 
     fn check_user_span(start: Vpn, pages: u64) -> Result<Vpn, VmError> {
@@ -484,18 +481,18 @@ impl AddressSpace {
         let mut released = 0;
         for r in removed {
             if r.mapping.kind == Kind::Anon {
-                released += ps.release_range(r.mapping.base, r.pages, m);
+                released += ps.release_span(r.mapping.base, r.pages, m);
             }
         }
         if removed.iter().any(|r| r.mapping.kind == Kind::Anon) {
-            self.prune_windows();
+            self.prune_windows(ps, m);
         }
         released
     }
 
-    /// Forget windows no private range lies in any more (housekeeping: skipped when
+    /// Release windows no private range lies in any more (housekeeping: skipped when
     /// the kernel has no memory for its list).
-    fn prune_windows(&mut self) {
+    fn prune_windows<M: Machine + ?Sized>(&mut self, ps: &mut PersistentSpace, m: &mut M) {
         let mut used: Vec<Ppn> = Vec::new();
         if used.try_reserve_exact(self.remap.len()).is_err() {
             return;
@@ -508,9 +505,13 @@ impl AddressSpace {
         );
         used.sort_unstable();
         used.dedup();
-        self.windows
-            .0
-            .retain(|(s, _)| used.binary_search(s).is_ok());
+        self.windows.0.retain(|&(s, len)| {
+            let in_use = used.binary_search(&s).is_ok();
+            if !in_use {
+                ps.release_window(s, len, m);
+            }
+            in_use
+        });
     }
 
     /// Unmap whatever is mapped in `[start, start + pages)` (holes are fine): PTEs are
@@ -572,13 +573,17 @@ impl AddressSpace {
             if r.mapping.kind == Kind::Guard || r.mapping.perms.is_empty() {
                 continue;
             }
-            for (p, f) in ps.resident_in(r.mapping.base, r.pages) {
+            let mut result = Ok(());
+            ps.for_each_shown(r.mapping.base, r.pages, |p, f, own| {
+                if result.is_err() {
+                    return;
+                }
                 let va = (r.start + (p - r.mapping.base)) << PAGE_SHIFT;
-                let exclusive = ps.refcount(f) == 1;
+                let exclusive = own && ps.refcount(f) == 1;
                 let entry = leaf_entry(f, LeafPerms::of(r.mapping.perms, exclusive, nx));
-                self.table.map_page(m, va, entry)?;
-                n += 1;
-            }
+                result = self.table.map_page(m, va, entry).map(|_| n += 1);
+            })?;
+            result?;
         }
         Ok(n)
     }
@@ -590,10 +595,9 @@ impl AddressSpace {
         let root = self.table.root();
         self.table.destroy(m);
         m.flush_all(root);
-        for r in self.remap.iter() {
-            if r.mapping.kind == Kind::Anon {
-                ps.release_range(r.mapping.base, r.pages, m);
-            }
+        // Every private range lies in one of the windows.
+        for (start, len) in self.windows.iter() {
+            ps.release_window(start, len, m);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The persistent page space: one huge `u64` space of persistent page numbers, handed
-//! out as non-overlapping *windows* by a bump allocator, and the sparse per-page state
-//! (a page without an entry is [`PageState::Zero`]), in a radix tree keyed by page
-//! number. Resident pages point at physical
+//! out as non-overlapping *windows* by a bump allocator, the sparse per-page state
+//! (a page without an entry is [`PageState::Zero`]) in a radix tree keyed by page
+//! number, and the copy-on-write layers of forked windows (`layers`). Resident pages point at physical
 //! frames; frames are reference counted so that several pages (a parent's and a forked
 //! child's) can share one frame's contents copy-on-write.
 //!
@@ -18,6 +18,11 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 use remap::Ppn;
+
+mod layers;
+
+pub use layers::{ForkPlan, Found, Lookup};
+use layers::{Frozen, Layer};
 
 /// First persistent page number handed out (0 is never a window page).
 pub const FIRST_PPN: Ppn = 1 << 12;
@@ -75,7 +80,18 @@ pub struct PersistentSpace {
     pages: Radix,
     /// Reference count of every frame held, keyed by frame number (absent: 0).
     refs: Radix,
+    /// Copy-on-write layers of forked windows, keyed by first page number (see
+    /// [`layers`]); windows never forked have none.
+    layers: BTreeMap<Ppn, Layer>,
+    /// The frozen layers those windows see through, keyed by their store.
+    frozen: BTreeMap<Ppn, Frozen>,
+    /// Number of [`MASKED`] entries in `pages`.
+    masks: u64,
 }
+
+/// A `pages` value that stores no frame but hides what the frozen layers below a
+/// window show (the page was released after a fork: it reads as zeros).
+const MASKED: u64 = u64::MAX;
 
 impl Default for PersistentSpace {
     fn default() -> Self {
@@ -83,8 +99,11 @@ impl Default for PersistentSpace {
     }
 }
 
-/// The frame a `pages` value names (frame number + 1, never 0).
+/// The frame a `pages` value names (frame number + 1; 0 and [`MASKED`] name none).
 fn frame_of(v: u64) -> Option<PhysFrame> {
+    if v == MASKED {
+        return None;
+    }
     PhysFrame::from_number(v.wrapping_sub(1))
 }
 
@@ -100,6 +119,9 @@ impl PersistentSpace {
             next: FIRST_PPN,
             pages: Radix::new(),
             refs: Radix::new(),
+            layers: BTreeMap::new(),
+            frozen: BTreeMap::new(),
+            masks: 0,
         }
     }
 
@@ -128,10 +150,20 @@ impl PersistentSpace {
         }
     }
 
-    /// The frame of `ppn` if it is resident.
-    #[inline]
+    /// The frame page `ppn` of a window shows: its own, or one of a frozen layer
+    /// below (see [`PersistentSpace::lookup`]).
     pub fn frame(&self, ppn: Ppn) -> Option<PhysFrame> {
-        frame_of(self.pages.get(ppn))
+        match self.lookup(ppn).found {
+            Found::Own(f) | Found::Below(f) => Some(f),
+            Found::Zero => None,
+        }
+    }
+
+    /// The frame stored at persistent page `store` itself, layers aside (the fault
+    /// path's lookup for a window never forked).
+    #[inline]
+    pub(crate) fn stored_frame(&self, store: Ppn) -> Option<PhysFrame> {
+        frame_of(self.pages.get(store))
     }
 
     /// Number of resident pages referencing `frame` (0 if the space does not hold it).
@@ -140,9 +172,14 @@ impl PersistentSpace {
         u32::try_from(self.refs.get(frame.number())).unwrap_or(u32::MAX)
     }
 
-    /// Number of resident pages.
+    /// Number of resident pages (pages that hold a frame).
     pub fn resident_pages(&self) -> usize {
-        self.pages.len()
+        self.pages.len() - self.masks as usize
+    }
+
+    /// Number of copy-on-write layers: (forked windows, frozen layers).
+    pub fn layer_count(&self) -> (usize, usize) {
+        (self.layers.len(), self.frozen.len())
     }
 
     /// Number of distinct frames held (each is freed when its count reaches zero).
@@ -161,8 +198,14 @@ impl PersistentSpace {
             .filter_map(|(p, v)| Some((p, frame_of(v)?)))
     }
 
-    /// Whether every page of `[base, base + pages)` is Zero.
+    /// Whether every page of `[base, base + pages)` of a window reads as zeros
+    /// (stores nothing, and shows nothing of a frozen layer below).
     pub fn all_zero(&self, base: Ppn, pages: u64) -> bool {
+        if !self.layers.is_empty() && self.is_layered(base) {
+            let mut zero = true;
+            let walked = self.for_each_shown(base, pages, |_, _, _| zero = false);
+            return walked.is_ok() && zero;
+        }
         // A few pages (one `sbrk`, one stack page): direct lookups beat a tree walk.
         if pages <= 4 {
             return (base..base.saturating_add(pages)).all(|p| self.pages.get(p) == 0);
@@ -185,14 +228,19 @@ impl PersistentSpace {
         self.refs.update(frame.number(), |c| c.saturating_add(1));
     }
 
-    /// Make the Zero page `ppn` resident in `frame`, a frame the caller just allocated
-    /// (and filled); the space now owns one reference to it.
+    /// Make the Zero (or masked) page `ppn` resident in `frame`, a frame the caller
+    /// just allocated (and filled); the space now owns one reference to it. `ppn` is
+    /// where the page is stored ([`Lookup::store`]).
     pub fn make_resident(&mut self, ppn: Ppn, frame: PhysFrame) -> Result<(), PersistError> {
         self.reserve(1)?;
         let v = page_value(frame);
-        let old = self.pages.update(ppn, |old| if old == 0 { v } else { old });
-        if old != 0 {
-            return Err(PersistError::NotZero(ppn));
+        let old = self
+            .pages
+            .update(ppn, |old| if old == 0 || old == MASKED { v } else { old });
+        match old {
+            0 => {}
+            MASKED => self.masks -= 1,
+            _ => return Err(PersistError::NotZero(ppn)),
         }
         self.add_ref(frame);
         Ok(())
@@ -202,10 +250,11 @@ impl PersistentSpace {
     /// becomes resident in the same frame (its count goes up) and `true` is returned; if
     /// `src` is Zero, `dst` stays Zero and `false` is returned.
     pub fn share(&mut self, src: Ppn, dst: Ppn) -> Result<bool, PersistError> {
+        let dst = self.store_of(dst);
         if self.pages.get(dst) != 0 {
             return Err(PersistError::NotZero(dst));
         }
-        let Some(frame) = self.frame(src) else {
+        let Some(frame) = self.stored_frame(src) else {
             return Ok(false);
         };
         self.reserve(1)?;
@@ -251,7 +300,9 @@ impl PersistentSpace {
     ) -> Result<PhysFrame, PersistError> {
         self.reserve(1)?;
         let v = page_value(new);
-        let old = self.pages.update(ppn, |old| if old == 0 { 0 } else { v });
+        let old = self
+            .pages
+            .update(ppn, |old| if old == 0 || old == MASKED { old } else { v });
         let old = frame_of(old).ok_or(PersistError::NotResident(ppn))?;
         self.add_ref(new);
         self.unref(old, frames);
@@ -261,9 +312,15 @@ impl PersistentSpace {
     /// Release page `ppn` (it becomes Zero): drop its frame reference, freeing the frame
     /// when no page uses it any more. Returns whether a frame was freed.
     pub fn release(&mut self, ppn: Ppn, frames: &mut (impl FrameAllocator + ?Sized)) -> bool {
-        match frame_of(self.pages.set(ppn, 0)) {
-            Some(f) => self.unref(f, frames),
-            None => false,
+        match self.pages.set(ppn, 0) {
+            MASKED => {
+                self.masks -= 1;
+                false
+            }
+            v => match frame_of(v) {
+                Some(f) => self.unref(f, frames),
+                None => false,
+            },
         }
     }
 
@@ -280,6 +337,7 @@ impl PersistentSpace {
             return Ok(false);
         }
         let data = data.get(..crate::PAGE_SIZE as usize).unwrap_or(data);
+        let ppn = self.store_of(ppn);
         let f = m.alloc_frame().ok_or(PersistError::OutOfMemory)?;
         m.zero_frame(f);
         m.write_bytes(f.start(), data);
@@ -329,8 +387,12 @@ impl PersistentSpace {
     pub fn check_invariants(&self) -> Result<(), String> {
         self.pages.check().map_err(|e| format!("page tree: {e}"))?;
         self.refs.check().map_err(|e| format!("frame tree: {e}"))?;
+        self.check_layers()?;
         let mut counted: BTreeMap<u64, u64> = BTreeMap::new();
         for (p, v) in self.pages.iter() {
+            if v == MASKED {
+                continue;
+            }
             let f = frame_of(v).ok_or_else(|| format!("page {p:#x} holds bad value {v:#x}"))?;
             *counted.entry(f.number()).or_insert(0) += 1;
             if p >= self.next {
