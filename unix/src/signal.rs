@@ -28,7 +28,7 @@ pub fn name(signal: u32) -> &'static str {
 
 /// The exit status of a process killed by `signal`, as a shell shows it.
 pub fn killed_status(signal: u32) -> u32 {
-    128 + signal
+    crate::process::Ended::Killed(signal).shell_status()
 }
 
 #[cfg(test)]

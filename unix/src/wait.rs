@@ -1,5 +1,5 @@
 //! Wait queues: which processes are blocked, keyed by what they wait for
-//! ([`BlockOn`]): a console line, or a deadline of the monotonic clock. Plain data
+//! ([`BlockOn`]): a console line, a child's end, or a deadline of the monotonic clock. Plain data
 //! (pids and nanoseconds). The kernel parks a process here when its call returns
 //! `Block`, and wakes what an event releases: a line completed on the console, the
 //! clock passing deadlines, a process ending.
@@ -12,6 +12,8 @@ use alloc::vec::Vec;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WaitQueues {
     console: Vec<u32>,
+    /// Parents in `waitpid`.
+    parents: Vec<u32>,
     /// `(deadline, pid)`, earliest first.
     deadlines: BTreeSet<(u64, u32)>,
 }
@@ -28,6 +30,7 @@ impl WaitQueues {
         self.remove(pid);
         match on {
             BlockOn::ConsoleInput => self.console.push(pid),
+            BlockOn::Child => self.parents.push(pid),
             BlockOn::Deadline(at) => {
                 self.deadlines.insert((at, pid));
             }
@@ -37,6 +40,13 @@ impl WaitQueues {
     /// A console line (or end of file) arrived: every reader, in the order they came.
     pub fn console_ready(&mut self) -> Vec<u32> {
         core::mem::take(&mut self.console)
+    }
+
+    /// A child of `parent` ended: whether `parent` was waiting (it is no more).
+    pub fn child_ended(&mut self, parent: u32) -> bool {
+        let before = self.parents.len();
+        self.parents.retain(|&p| p != parent);
+        self.parents.len() != before
     }
 
     /// The clock reads `now_ns`: every sleeper whose deadline has passed, earliest
@@ -61,12 +71,13 @@ impl WaitQueues {
     /// Forget `pid` (it ended).
     pub fn remove(&mut self, pid: u32) {
         self.console.retain(|&p| p != pid);
+        self.parents.retain(|&p| p != pid);
         self.deadlines.retain(|&(_, p)| p != pid);
     }
 
     /// How many processes wait.
     pub fn len(&self) -> usize {
-        self.console.len() + self.deadlines.len()
+        self.console.len() + self.parents.len() + self.deadlines.len()
     }
 
     /// True when nobody waits.

@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::json::JsonLine;
 use spin::Mutex;
-use unix::process::{ProcessTable, RunState};
+use unix::process::{Ended, ProcessTable, RunState};
 use vm::{AddressSpace, Segv};
 
 pub use unix::process::Pid;
@@ -85,19 +85,48 @@ pub fn spawn(
         rsp: u64::from(user_esp),
         ss: u64::from(gdt::USER_DATA),
     };
-    let Some(thread) = Thread::new_user(frame, FpuState::initial()) else {
+    // Boot modules have no parent.
+    spawn_thread(name, 0, space, frame, FpuState::initial())
+}
+
+/// Creates a ready process, child of `ppid`, that enters ring 3 with `frame`
+/// and FPU state `fpu`; gives `space` back when no kernel stack or no table
+/// entry can be had.
+fn spawn_thread(
+    name: &str,
+    ppid: Pid,
+    space: AddressSpace,
+    frame: TrapFrame,
+    fpu: Box<FpuState>,
+) -> Result<Pid, AddressSpace> {
+    let Some(thread) = Thread::new_user(frame, fpu) else {
         return Err(space);
     };
     let context = ThreadContext {
         space: Some(space),
         thread,
     };
-    // Boot modules have no parent.
-    with_table(|t| t.spawn(name, 0, context)).map_err(|context| {
+    with_table(|t| t.spawn(name, ppid, context)).map_err(|context| {
         context
             .space
             .expect("the context given back is the one built above, with the space")
     })
+}
+
+/// Creates the child of a `fork` by the current process: its address space
+/// `space`, the registers of `frame` (the parent's at the call) with the call
+/// returning 0, the parent's FPU state as it is now, the parent's name.
+/// Gives `space` back when no kernel stack or table entry can be had.
+pub fn spawn_forked(space: AddressSpace, frame: &TrapFrame) -> Result<Pid, AddressSpace> {
+    let Some((parent, name)) = current() else {
+        return Err(space);
+    };
+    let mut frame = *frame;
+    frame.rax = 0;
+    frame.rdx = 0;
+    let mut fpu = FpuState::initial();
+    fpu.save();
+    spawn_thread(&name, parent, space, frame, fpu)
 }
 
 /// The idle loop: runs processes until none is left, then returns the
@@ -108,7 +137,7 @@ pub fn run_until_all_exit(deadline: Option<u64>) -> u32 {
     loop {
         cpu::disable_interrupts();
         if deadline.is_some_and(|d| super::timer::now_ns() >= d) {
-            kill_all(SIGKILL);
+            kill_all(Ended::Killed(SIGKILL));
         }
         let next = {
             let mut t = TABLE.lock();
@@ -145,10 +174,9 @@ pub fn run_until_all_exit(deadline: Option<u64>) -> u32 {
 }
 
 /// Kills every process (from the idle context: none is on the CPU).
-fn kill_all(signal: u32) {
-    let status = unix::signal::killed_status(signal);
+fn kill_all(ended: Ended) {
     let victims: Vec<_> = with_table(|t| {
-        t.kill_all(status)
+        t.kill_all(ended)
             .into_iter()
             .map(|p| (p.pid, p.name.clone(), p.context.space.take()))
             .collect()
@@ -162,25 +190,23 @@ fn kill_all(signal: u32) {
         );
     }
     for (pid, name, space) in victims {
-        log::warn!(
-            "pid {pid} ({name}) killed by {} at the deadline",
-            signal_name(signal)
-        );
-        report_exit(pid, &name, status);
+        log::warn!("pid {pid} ({name}) ended at the deadline: {ended:?}");
+        report_exit(pid, 0, &name, ended);
         if let Some(space) = space {
             vmm::destroy(space);
         }
     }
 }
 
-/// Reports an exit and releases the process's Unix state.
-fn report_exit(pid: Pid, name: &str, status: u32) {
-    super::userland::process_ended(pid);
+/// Reports an exit and releases the process's Unix state (waking its parent
+/// `ppid` if it waits for a child).
+fn report_exit(pid: Pid, ppid: Pid, name: &str, ended: Ended) {
+    super::userland::process_ended(pid, ppid);
     serial::write_line(
         &JsonLine::new("event", "exit")
             .u64("pid", u64::from(pid))
             .str("name", name)
-            .u64("status", u64::from(status))
+            .u64("status", u64::from(ended.shell_status()))
             .finish(),
     );
 }
@@ -238,20 +264,30 @@ pub fn current() -> Option<(Pid, String)> {
     with_table(|t| t.current().map(|p| (p.pid, p.name.clone())))
 }
 
+/// `waitpid` for `parent` (see `unix::process::ProcessTable::ended_child`);
+/// a taken child's context (its kernel stack) is dropped here: it is off the CPU.
+#[allow(clippy::result_unit_err)]
+pub fn ended_child(
+    parent: Pid,
+    which: unix::process::WaitFor,
+    take: bool,
+) -> Result<Option<(Pid, Ended)>, ()> {
+    with_table(|t| t.ended_child(parent, which, take))
+}
+
 /// The parent of process `pid` (0 for a boot module).
 pub fn parent_of(pid: Pid) -> Option<Pid> {
     with_table(|t| t.get(pid).map(|p| p.ppid))
 }
 
-/// Ends the current process with `status` (its exit status or 128 +
-/// signal); never returns.
-pub fn exit_current(status: u32) -> ! {
+/// Ends the current process so; never returns.
+pub fn exit_current(ended: Ended) -> ! {
     cpu::disable_interrupts();
     if let Some((pid, name)) = current() {
-        report_exit(pid, &name, status);
+        report_exit(pid, parent_of(pid).unwrap_or(0), &name, ended);
     }
     // Records a non-zero status as the first failure.
-    leave_cpu(RunState::Exited(status));
+    leave_cpu(RunState::Exited(ended));
     unreachable!("an exited process was scheduled again");
 }
 
@@ -273,7 +309,7 @@ pub fn kill_current(signal: u32, addr: u64, reason: &str) -> ! {
                 .finish(),
         );
     }
-    exit_current(unix::signal::killed_status(signal))
+    exit_current(Ended::Killed(signal))
 }
 
 /// A page fault the address space refuses.

@@ -8,7 +8,7 @@ use super::userland;
 
 /// Handles one syscall; the result goes back in `eax`/`edx`.
 pub fn handle(frame: &mut TrapFrame) {
-    let (eax, edx) = userland::syscall(frame.rax as u32, frame.rsp as u32);
+    let (eax, edx) = userland::syscall(frame);
     frame.rax = u64::from(eax);
     frame.rdx = u64::from(edx);
 }

@@ -9,7 +9,9 @@
 //! can take [`UNIX`] without deadlock.
 
 use super::process::{self, Pid};
+use super::trap::TrapFrame;
 use super::{cpu, heap, memory, serial, timer, vmm};
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use kernel::json::JsonLine;
@@ -19,12 +21,13 @@ use unix::console::{ConsoleOutput, Tty};
 use unix::exec::{self, BootCommand, PersistentImage};
 use unix::file::{FdTable, OpenFiles};
 use unix::mm::{ProcessMemory, SpaceAccess};
-use unix::process::ProcessState;
+use unix::process::{Ended, ProcessState, WaitFor};
 use unix::syscall::{native, Parts, SyscallContext, SyscallResult};
 use unix::system::SystemState;
 use unix::user::{Fault, UserMemory, UserPtr};
 use unix::vfs::{RamfsLimits, Vfs};
 use unix::wait::WaitQueues;
+use unix::Errno;
 use vm::{AddressSpace, PhysFrame, UserSpace};
 
 /// Console output: the serial port.
@@ -121,12 +124,23 @@ impl UserMemory for CurrentUser {
 /// The syscall context of the running process. The shared Unix state is
 /// locked only when a call needs it (`getpid` does not); syscalls run with
 /// interrupts off, so the lock needs no more.
-struct Context {
+struct Context<'f> {
     pid: Pid,
     state: Option<MutexGuard<'static, Option<UnixState>>>,
+    /// The caller's registers at the gate (what a `fork` copies).
+    frame: &'f TrapFrame,
 }
 
-impl SyscallContext for Context {
+impl Context<'_> {
+    /// The shared Unix state, locked for the rest of the call.
+    fn unix(&mut self) -> &mut UnixState {
+        self.state
+            .get_or_insert_with(|| UNIX.lock())
+            .get_or_insert_with(UnixState::new)
+    }
+}
+
+impl SyscallContext for Context<'_> {
     type Mem<'b>
         = CurrentUser
     where
@@ -173,21 +187,56 @@ impl SyscallContext for Context {
             clock: &KernelClock,
         }
     }
+
+    fn fork_process(
+        &mut self,
+        state: Box<ProcessState>,
+    ) -> Result<u32, (Errno, Box<ProcessState>)> {
+        // Locks: UNIX (held from here to the end of the call), then vmm's, then
+        // the process table's.
+        self.unix();
+        let space = match vmm::fork_current() {
+            Some(Ok(space)) => space,
+            Some(Err(e)) => return Err((Errno::from(e), state)),
+            None => return Err((Errno::ESRCH, state)),
+        };
+        match process::spawn_forked(space, self.frame) {
+            Ok(child) => {
+                self.unix().processes.insert(child, *state);
+                Ok(child)
+            }
+            Err(space) => {
+                vmm::destroy(space);
+                Err((Errno::EAGAIN, state))
+            }
+        }
+    }
+
+    fn ended_child(&mut self, which: WaitFor, take: bool) -> Result<Option<(u32, Ended)>, Errno> {
+        process::ended_child(self.pid, which, take).map_err(|()| Errno::ECHILD)
+    }
 }
 
 /// Runs the syscall the current process made (`eax` = number, arguments on
 /// the user stack at `esp`); returns `(eax, edx)`. A call that must wait
 /// blocks the process and runs again from the start when woken: it changed
 /// nothing, so the process is "about to make this call" meanwhile.
-pub fn syscall(nr: u32, esp: u32) -> (u32, u32) {
+pub fn syscall(frame: &TrapFrame) -> (u32, u32) {
+    let (nr, esp) = (frame.rax as u32, frame.rsp as u32);
     let Some(pid) = process::current_pid() else {
         return (u32::MAX, unix::Errno::ESRCH.number());
     };
     loop {
-        let result = native::dispatch_from_stack(&mut Context { pid, state: None }, nr, esp);
+        let mut context = Context {
+            pid,
+            state: None,
+            frame,
+        };
+        let result = native::dispatch_from_stack(&mut context, nr, esp);
+        drop(context);
         match result {
             SyscallResult::Return(r) => return native::encode(r),
-            SyscallResult::Exit(status) => process::exit_current(u32::from(status)),
+            SyscallResult::Exit(status) => process::exit_current(Ended::Exited(status)),
             SyscallResult::Block(on) => {
                 with_unix(|state| state.waiting.park(pid, on));
                 process::block_current();
@@ -209,14 +258,19 @@ fn process_started(pid: Pid, memory: ProcessMemory) {
     });
 }
 
-/// Releases an ended process's Unix state (its descriptors).
-pub fn process_ended(pid: Pid) {
-    with_unix(|state| {
+/// Releases an ended process's Unix state (its descriptors) and wakes its
+/// parent `ppid` if it waits for a child.
+pub fn process_ended(pid: Pid, ppid: Pid) {
+    let wake_parent = with_unix(|state| {
         if let Some(mut process) = state.processes.remove(&pid) {
             process.release(&mut state.files);
         }
         state.waiting.remove(pid);
+        ppid != 0 && state.waiting.child_ended(ppid)
     });
+    if wake_parent {
+        process::wake(ppid);
+    }
 }
 
 /// Serial input: one byte into the line discipline; a completed line wakes

@@ -198,6 +198,16 @@ consts! {
 }
 
 consts! {
+    /// `waitpid` options (BSD's and Linux's values; Phantom's header names none).
+    wait: u32 {
+        /// Return 0 at once when no child has ended yet.
+        WNOHANG = 1;
+        /// Also report stopped children (accepted; no process stops here).
+        WUNTRACED = 2;
+    }
+}
+
+consts! {
     /// `clock_gettime` clock ids (extension; Linux's numbers).
     clock: u32 {
         /// Wall-clock time (the boot epoch plus time since boot).

@@ -59,6 +59,7 @@ fn generated() -> Value {
             "map": group(map::ALL),
             "madv": group(madv::ALL),
             "rlimit": group(rlimit::ALL),
+            "wait": group(wait::ALL),
             "clock": group(clock::ALL),
             "dtype": group(dtype::ALL),
             "signal": group(signal::ALL),

@@ -7,7 +7,7 @@
 
 pub mod table;
 
-pub use table::{Pid, ProcessEntry, ProcessTable, RunState};
+pub use table::{Ended, Pid, ProcessEntry, ProcessTable, RunState, WaitFor, Zombie, PROCESS_MAX};
 
 use crate::exec::ProcessStart;
 use crate::file::{FdTable, OpenFiles};
@@ -65,6 +65,20 @@ impl ProcessState {
         start: &ProcessStart,
     ) -> Result<ProcessState, crate::Errno> {
         Ok(ProcessState::new(FdTable::with_console(open)?, start))
+    }
+
+    /// The state of a child `fork` makes of process `pid`: descriptors sharing the
+    /// same open files, the same memory state, limits, mask and personality, in
+    /// the same process group; no sleep in progress.
+    pub fn fork(&self, pid: u32, open: &mut OpenFiles) -> Result<ProcessState, crate::Errno> {
+        Ok(ProcessState {
+            fds: self.fds.fork(open)?,
+            memory: self.memory.clone(),
+            umask: self.umask,
+            pgid: Some(self.pgid.unwrap_or(pid)),
+            personality: self.personality,
+            sleep_until: None,
+        })
     }
 
     /// How many descriptors it may have open: its `RLIMIT_NOFILE` soft limit, at

@@ -1,6 +1,7 @@
 //! The process table: each process's Unix identity (pid, parent, name), its
-//! run state and exit status, the round-robin run queue and the first
-//! failure (the status the machine shuts down with). Plain data, tested on
+//! run state and exit status, the round-robin run queue, the zombies waiting
+//! for their parent's `waitpid`, re-parenting of orphans, the process limit and
+//! the first failure (the status the machine shuts down with). Plain data, tested on
 //! the host; the kernel stores its per-process thread context (registers,
 //! kernel stack, FPU state, the address space while off the CPU) as the
 //! `T` of each entry and does nothing else with processes.
@@ -12,6 +13,60 @@ use alloc::vec::Vec;
 /// A process id (1 is the first; 0 means "none", as a parent of boot modules).
 pub type Pid = u32;
 
+/// The most processes (zombies included) the table holds: a fork past it is
+/// `EAGAIN`, so a fork bomb cannot exhaust the kernel.
+pub const PROCESS_MAX: usize = 128;
+
+/// How a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// `_exit(code)`.
+    Exited(u8),
+    /// Killed by this signal.
+    Killed(u32),
+}
+
+impl Ended {
+    /// The status `waitpid` stores, as Linux and the BSDs encode it: the exit code
+    /// in bits 8–15, or the signal in bits 0–6 (`WIFEXITED`, `WEXITSTATUS`,
+    /// `WIFSIGNALED`, `WTERMSIG`).
+    pub fn wait_status(self) -> u32 {
+        match self {
+            Ended::Exited(code) => u32::from(code) << 8,
+            Ended::Killed(signal) => signal & 0x7f,
+        }
+    }
+
+    /// The status a shell shows (`$?`): the exit code, or 128 + the signal.
+    pub fn shell_status(self) -> u32 {
+        match self {
+            Ended::Exited(code) => u32::from(code),
+            Ended::Killed(signal) => 128 + signal,
+        }
+    }
+}
+
+/// Which children a `waitpid` waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitFor {
+    /// Any child (`pid` -1; process groups are not told apart yet, so 0 and
+    /// `-pgid` wait for any child too).
+    Any,
+    /// This child.
+    Pid(Pid),
+}
+
+/// An ended child that its parent has not waited for yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zombie {
+    /// Its parent.
+    pub ppid: Pid,
+    /// Its name.
+    pub name: String,
+    /// How it ended.
+    pub ended: Ended,
+}
+
 /// Where a process is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunState {
@@ -21,9 +76,9 @@ pub enum RunState {
     Running,
     /// Waiting for [`ProcessTable::wake`].
     Blocked,
-    /// Ended with this status (exit status, or 128 + signal); off the CPU,
-    /// waiting to be reaped.
-    Exited(u32),
+    /// Ended so; off the CPU, waiting to be reaped (then a zombie, if its
+    /// parent lives and has not waited for it yet).
+    Exited(Ended),
 }
 
 /// One process: identity, run state and the kernel's context for it.
@@ -45,6 +100,7 @@ pub struct ProcessEntry<T> {
 #[derive(Debug)]
 pub struct ProcessTable<T> {
     processes: BTreeMap<Pid, ProcessEntry<T>>,
+    zombies: BTreeMap<Pid, Zombie>,
     run_queue: VecDeque<Pid>,
     current: Option<Pid>,
     next_pid: Pid,
@@ -62,6 +118,7 @@ impl<T> ProcessTable<T> {
     pub const fn new() -> ProcessTable<T> {
         ProcessTable {
             processes: BTreeMap::new(),
+            zombies: BTreeMap::new(),
             run_queue: VecDeque::new(),
             current: None,
             next_pid: 1,
@@ -70,8 +127,12 @@ impl<T> ProcessTable<T> {
     }
 
     /// Add a ready process (at the end of the run queue) and return its pid;
-    /// the context back when the pids are exhausted.
+    /// the context back when the table is full ([`PROCESS_MAX`]) or the pids are
+    /// exhausted.
     pub fn spawn(&mut self, name: &str, ppid: Pid, context: T) -> Result<Pid, T> {
+        if self.processes.len() + self.zombies.len() >= PROCESS_MAX {
+            return Err(context);
+        }
         let pid = self.next_pid;
         let Some(next) = pid.checked_add(1) else {
             return Err(context);
@@ -117,7 +178,8 @@ impl<T> ProcessTable<T> {
     }
 
     /// Remove every exited process (they are off the CPU) and return them,
-    /// so the kernel frees their contexts.
+    /// so the kernel frees their contexts; one whose parent lives stays as a
+    /// zombie until the parent waits for it.
     pub fn reap(&mut self) -> Vec<ProcessEntry<T>> {
         let exited: Vec<Pid> = self
             .processes
@@ -125,10 +187,105 @@ impl<T> ProcessTable<T> {
             .filter(|p| matches!(p.state, RunState::Exited(_)))
             .map(|p| p.pid)
             .collect();
-        exited
+        let gone: Vec<ProcessEntry<T>> = exited
             .into_iter()
             .filter_map(|pid| self.processes.remove(&pid))
-            .collect()
+            .collect();
+        for p in &gone {
+            if let RunState::Exited(ended) = p.state {
+                if self.is_alive(p.ppid) {
+                    self.zombies.insert(
+                        p.pid,
+                        Zombie {
+                            ppid: p.ppid,
+                            name: p.name.clone(),
+                            ended,
+                        },
+                    );
+                }
+            }
+        }
+        gone
+    }
+
+    /// Whether `pid` is a process that has not ended.
+    pub fn is_alive(&self, pid: Pid) -> bool {
+        self.processes
+            .get(&pid)
+            .is_some_and(|p| !matches!(p.state, RunState::Exited(_)))
+    }
+
+    /// The zombies (ended children not waited for yet).
+    pub fn zombies(&self) -> impl Iterator<Item = (Pid, &Zombie)> + '_ {
+        self.zombies.iter().map(|(&pid, z)| (pid, z))
+    }
+
+    /// `waitpid` for `parent`: an ended child that `which` selects, with how it
+    /// ended — removed from the table when `take` (else only looked at);
+    /// `Ok(None)` when such children live but none has ended; `Err(())` when
+    /// `parent` has no such child (`ECHILD`). An ended child not reaped yet is
+    /// taken too (its context dropped here).
+    #[allow(clippy::result_unit_err)]
+    pub fn ended_child(
+        &mut self,
+        parent: Pid,
+        which: WaitFor,
+        take: bool,
+    ) -> Result<Option<(Pid, Ended)>, ()> {
+        let selected = |pid: Pid| match which {
+            WaitFor::Any => true,
+            WaitFor::Pid(p) => p == pid,
+        };
+        let zombie = self
+            .zombies
+            .iter()
+            .find(|(&pid, z)| z.ppid == parent && selected(pid))
+            .map(|(&pid, z)| (pid, z.ended));
+        if let Some((pid, ended)) = zombie {
+            if take {
+                self.zombies.remove(&pid);
+            }
+            return Ok(Some((pid, ended)));
+        }
+        let mut live = false;
+        let mut ended_now = None;
+        for p in self.processes.values() {
+            if p.ppid != parent || !selected(p.pid) {
+                continue;
+            }
+            match p.state {
+                RunState::Exited(ended) => {
+                    ended_now = Some((p.pid, ended));
+                    break;
+                }
+                _ => live = true,
+            }
+        }
+        if let Some((pid, ended)) = ended_now {
+            if take {
+                self.processes.remove(&pid);
+            }
+            return Ok(Some((pid, ended)));
+        }
+        if live {
+            Ok(None)
+        } else {
+            Err(())
+        }
+    }
+
+    /// `pid` ended: its live children get pid 1 as their parent (or none, when
+    /// pid 1 is gone or is `pid` itself), its zombies are forgotten. Returns its
+    /// parent, to be told (0: none).
+    fn orphan_children(&mut self, pid: Pid) -> Pid {
+        let init = if pid != 1 && self.is_alive(1) { 1 } else { 0 };
+        for p in self.processes.values_mut() {
+            if p.ppid == pid {
+                p.ppid = init;
+            }
+        }
+        self.zombies.retain(|_, z| z.ppid != pid);
+        self.processes.get(&pid).map_or(0, |p| p.ppid)
     }
 
     /// Put the next ready process on the CPU: it becomes current and
@@ -152,8 +309,9 @@ impl<T> ProcessTable<T> {
     }
 
     /// Take the current process off the CPU in `state` (`Ready` queues it
-    /// again at the end; `Exited` records a non-zero status as the first
-    /// failure) and return it. `Running` is not a state to leave in: it is
+    /// again at the end; `Exited` records a non-zero status of a process
+    /// without parent as the first failure and re-parents its children) and
+    /// return it. `Running` is not a state to leave in: it is
     /// taken as `Ready`.
     pub fn leave_cpu(&mut self, state: RunState) -> Option<&mut ProcessEntry<T>> {
         let pid = self.current.take()?;
@@ -163,7 +321,14 @@ impl<T> ProcessTable<T> {
         };
         match state {
             RunState::Ready => self.run_queue.push_back(pid),
-            RunState::Exited(status) => self.record_status(status),
+            RunState::Exited(ended) => {
+                // A child's status is its parent's business (waitpid); the
+                // machine's is that of the processes the kernel started.
+                if self.processes.get(&pid).is_some_and(|p| p.ppid == 0) {
+                    self.record_status(ended.shell_status());
+                }
+                self.orphan_children(pid);
+            }
             _ => {}
         }
         let p = self.processes.get_mut(&pid)?;
@@ -187,8 +352,9 @@ impl<T> ProcessTable<T> {
     /// End every live process that is off the CPU with `status` (the
     /// deadline: called from the idle context, so none is running) and return
     /// them. The run queue empties.
-    pub fn kill_all(&mut self, status: u32) -> Vec<&mut ProcessEntry<T>> {
+    pub fn kill_all(&mut self, ended: Ended) -> Vec<&mut ProcessEntry<T>> {
         self.run_queue.clear();
+        self.zombies.clear();
         let current = self.current;
         let mut victims: Vec<&mut ProcessEntry<T>> = self
             .processes
@@ -196,10 +362,12 @@ impl<T> ProcessTable<T> {
             .filter(|p| !matches!(p.state, RunState::Exited(_)) && Some(p.pid) != current)
             .collect();
         for p in victims.iter_mut() {
-            p.state = RunState::Exited(status);
+            p.state = RunState::Exited(ended);
+            // Nobody waits for them any more.
+            p.ppid = 0;
         }
         if !victims.is_empty() {
-            self.first_failure.get_or_insert(status);
+            self.first_failure.get_or_insert(ended.shell_status());
         }
         victims
     }

@@ -8,7 +8,7 @@
 //! One file per family: [`fs`] (files, directories, the console,
 //! `/proc/self/maps`), [`info`] (time, sleeps, `uname`, the host name), [`ids`]
 //! (ids, process groups, `umask`, `personality`, `ssyslog`), [`mem`] (`brk`, the
-//! mmap family, `getrlimit`/`setrlimit`). Every call returns a personality-neutral
+//! mmap family, `getrlimit`/`setrlimit`), [`proc`] (`fork`, `waitpid`). Every call returns a personality-neutral
 //! [`SyscallResult`]: `Return` with the value or the [`Errno`], `Exit`, or `Block`
 //! — the call found nothing to do yet and changed nothing, so the kernel can sleep
 //! the process "about to make this call" and simply run it again later
@@ -33,6 +33,7 @@ pub mod ids;
 pub mod info;
 pub mod mem;
 pub mod native;
+pub mod proc;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
@@ -40,10 +41,11 @@ use crate::console::Console;
 use crate::errno::Errno;
 use crate::file::OpenFiles;
 use crate::mm::SpaceAccess;
-use crate::process::ProcessState;
+use crate::process::{Ended, ProcessState, WaitFor};
 use crate::system::SystemState;
 use crate::user::UserMemory;
 use crate::vfs::Vfs;
+use alloc::boxed::Box;
 
 /// What a syscall asks the kernel to do next, in personality-neutral terms (the
 /// personality encodes it: [`native::encode`] for Phantom's `eax`/`edx`).
@@ -65,6 +67,8 @@ pub enum BlockOn {
     ConsoleInput,
     /// The monotonic clock reaching this many nanoseconds (a sleep).
     Deadline(u64),
+    /// One of the caller's children ending (`waitpid`).
+    Child,
 }
 
 impl SyscallResult {
@@ -180,6 +184,16 @@ pub trait SyscallContext {
     /// Borrow the caller's memory, its process state, the open files, the VFS and the
     /// console.
     fn parts(&mut self) -> Parts<'_, Self::Mem<'_>, Self::Term>;
+    /// `fork`: make a child that is a copy of the caller — its address space forked,
+    /// its registers as at this call, the call returning 0 in it — with Unix state
+    /// `state`, and return its pid. On failure `state` comes back with the errno
+    /// (`EAGAIN`: no room for a process; `ENOMEM`).
+    fn fork_process(&mut self, state: Box<ProcessState>)
+        -> Result<u32, (Errno, Box<ProcessState>)>;
+    /// `waitpid`'s look at the caller's children (see
+    /// [`crate::process::ProcessTable::ended_child`]): an ended one `which`
+    /// selects, removed when `take`; `None` while they all run; `ECHILD` without one.
+    fn ended_child(&mut self, which: WaitFor, take: bool) -> Result<Option<(u32, Ended)>, Errno>;
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! the sibling modules; a second personality (Linux's `int 0x80`) is another number
 //! table and encoder over the same handlers.
 
-use super::{fs, ids, info, mem, SyscallContext, SyscallResult};
+use super::{fs, ids, info, mem, proc, SyscallContext, SyscallResult};
 use crate::abi::nr;
 use crate::errno::Errno;
 use crate::user::{read_user_u32, UserMemory, UserPtr};
@@ -73,7 +73,9 @@ fn refused_for_kernel_memory<C: SyscallContext + ?Sized>(ctx: &C, nr: u32) -> bo
         | nr::SETRLIMIT
         | nr::OPEN
         | nr::CREAT
-        | nr::SETHOSTNAME => ctx.kernel_memory_low(),
+        | nr::SETHOSTNAME
+        | nr::FORK
+        | nr::VFORK => ctx.kernel_memory_low(),
         nr::MUNMAP => ctx.kernel_memory_critical(),
         _ => false,
     }
@@ -139,6 +141,9 @@ pub fn dispatch<C: SyscallContext + ?Sized>(
         nr::STAT | nr::LSTAT => fs::stat(ctx, UserPtr(a0), UserPtr(a1)),
         nr::IOCTL => fs::ioctl(ctx, a0, a1, UserPtr(a2), a3),
         nr::BRK => mem::brk(ctx, a0),
+        nr::FORK | nr::VFORK => proc::fork(ctx),
+        nr::WAITPID => return proc::waitpid(ctx, a0, UserPtr(a1), a2),
+        nr::WAIT => return proc::waitpid(ctx, u32::MAX, UserPtr(a0), 0),
         nr::MMAP => mem::mmap(
             ctx,
             crate::mm::MmapRequest {

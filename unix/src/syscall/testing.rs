@@ -20,9 +20,10 @@ use crate::errno::Errno;
 use crate::exec::{build_initial_stack, layout::STACK_TOP, setup_stack};
 use crate::file::{FdTable, OpenFiles};
 use crate::mm::ProcessMemory;
-use crate::process::ProcessState;
+use crate::process::{Ended, ProcessState, ProcessTable, RunState, WaitFor};
 use crate::system::SystemState;
 use crate::vfs::Vfs;
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use vm::emulated::EmulatedMachine;
 use vm::remap::Perms;
@@ -54,6 +55,9 @@ pub struct TestContext {
     pub monotonic_ns: u64,
     /// `CLOCK_REALTIME`, ns.
     pub realtime_ns: u64,
+    /// The caller's children (`fork`): their address spaces and Unix state until
+    /// they end ([`TestContext::end_child`]).
+    pub children: ProcessTable<Option<(AddressSpace, ProcessState)>>,
 }
 
 impl Default for TestContext {
@@ -118,6 +122,23 @@ impl TestContext {
             ppid: 0,
             monotonic_ns: 0,
             realtime_ns: 0,
+            children: {
+                // Pid 1 is the caller itself; children come after it.
+                let mut table = ProcessTable::new();
+                let _ = table.spawn("test", 0, None);
+                table
+            },
+        }
+    }
+
+    /// End child `pid` so (it must have been forked): its memory and descriptors
+    /// are released, and it waits for `waitpid` as an ended child.
+    pub fn end_child(&mut self, pid: u32, ended: Ended) {
+        let entry = self.children.get_mut(pid).unwrap();
+        entry.state = RunState::Exited(ended);
+        if let Some((space, mut state)) = entry.context.take() {
+            state.release(&mut self.files);
+            space.destroy(&mut self.ps, &mut self.machine);
         }
     }
 
@@ -169,10 +190,22 @@ impl TestContext {
 
     /// Release everything the address space holds and check no frame leaked.
     pub fn finish(mut self) {
+        while let Some(pid) = self.live_child() {
+            self.end_child(pid, Ended::Exited(0));
+        }
         self.process.release(&mut self.files);
         assert!(self.files.is_empty(), "open files left: {:?}", self.files);
         self.space.destroy(&mut self.ps, &mut self.machine);
         assert_eq!(self.machine.frames_in_use(), 0);
+    }
+}
+
+impl TestContext {
+    /// A forked child that has not ended.
+    fn live_child(&self) -> Option<u32> {
+        (self.pid + 1..)
+            .take(crate::process::PROCESS_MAX + 1)
+            .find(|&p| self.children.get(p).is_some_and(|e| e.context.is_some()))
     }
 }
 
@@ -202,5 +235,32 @@ impl SyscallContext for TestContext {
             system: &mut self.system,
             clock: &self.monotonic_ns,
         }
+    }
+
+    fn fork_process(
+        &mut self,
+        state: Box<ProcessState>,
+    ) -> Result<u32, (Errno, Box<ProcessState>)> {
+        let space = match self.space.fork(&mut self.ps, &mut self.machine) {
+            Ok(space) => space,
+            Err(e) => return Err((e.into(), state)),
+        };
+        match self
+            .children
+            .spawn("child", self.pid, Some((space, *state)))
+        {
+            Ok(pid) => Ok(pid),
+            Err(context) => {
+                let (space, state) = context.unwrap();
+                space.destroy(&mut self.ps, &mut self.machine);
+                Err((Errno::EAGAIN, Box::new(state)))
+            }
+        }
+    }
+
+    fn ended_child(&mut self, which: WaitFor, take: bool) -> Result<Option<(u32, Ended)>, Errno> {
+        self.children
+            .ended_child(self.pid, which, take)
+            .map_err(|()| Errno::ECHILD)
     }
 }

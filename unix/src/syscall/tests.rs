@@ -7,6 +7,7 @@ use super::*;
 use crate::abi::open_flags::*;
 use crate::abi::{dtype, mode, nr::*, Stat};
 use crate::console::ConsoleInput;
+use crate::process::Ended;
 use alloc::string::String;
 
 const BUF: u32 = Ctx::BUF;
@@ -45,7 +46,7 @@ fn ids_pagesize_exit_unknown() {
     assert_eq!(c.call(EXIT, &[u32::MAX]), SyscallResult::Exit(0xff));
     // Phantom's numbers this kernel does not implement yet, free numbers, and
     // numbers past every group: ENOSYS, with eax = -1.
-    for nr in [6, 11, 99, 102, 257, 276, 515, 521, 1024, 2048, u32::MAX] {
+    for nr in [6, 11, 99, 102, 259, 276, 515, 521, 1024, 2048, u32::MAX] {
         assert_eq!(c.fails(nr, &[1, 2, 3]), Errno::ENOSYS, "nr {nr}");
     }
     assert_eq!(c.call(999, &[]), SyscallResult::err(Errno::ENOSYS));
@@ -922,5 +923,76 @@ fn a_lowered_nofile_limit_is_enforced() {
     assert!(c.vfs.lookup(b"/tmp/not-created").is_err());
     assert_eq!(c.ok(CLOSE, &[4]), 0);
     assert_eq!(open(&mut c, b"/dev/null", O_RDONLY), Ok(4));
+    c.finish();
+}
+
+// ---------------------------------------------------------------- fork, waitpid
+
+#[test]
+fn fork_copies_state_and_shares_open_files() {
+    let mut c = ctx();
+    c.put(BUF, b"before");
+    let fd = open(&mut c, b"/boot/hello", O_RDONLY).unwrap();
+    let child = c.ok(FORK, &[]);
+    assert_eq!(child, 2);
+    let (space, state) = c.children.get(child).unwrap().context.as_ref().unwrap();
+    // The child's descriptors name the same open files (one more reference each).
+    let id = state.fds.get(fd).unwrap();
+    assert_eq!(c.process.fds.get(fd), Ok(id));
+    assert_eq!(c.files.get(id).unwrap().refs(), 2);
+    assert_eq!(state.pgid, Some(1), "same group as the parent");
+    assert!(space
+        .remap()
+        .iter()
+        .all(|r| r.mapping.kind != vm::remap::Kind::Anon || r.mapping.cow));
+    // The parent writes after the fork: the child's copy keeps what was there.
+    c.put(BUF, b"after!");
+    let (space, _) = c.children.get_mut(child).unwrap().context.as_mut().unwrap();
+    let mut seen = [0u8; 6];
+    space
+        .read_user(&mut c.ps, &mut c.machine, u64::from(BUF), &mut seen)
+        .unwrap();
+    assert_eq!(&seen, b"before");
+    assert_eq!(c.ok(VFORK, &[]), 3, "vfork is fork");
+    c.finish();
+}
+
+#[test]
+fn waitpid_reports_how_a_child_ended() {
+    let mut c = ctx();
+    assert_eq!(c.fails(WAITPID, &[u32::MAX, 0, 0]), Errno::ECHILD);
+    let a = c.ok(FORK, &[]);
+    let b = c.ok(FORK, &[]);
+    assert_eq!(c.ok(WAITPID, &[u32::MAX, BUF, 1]), 0, "WNOHANG: none ended");
+    assert_eq!(
+        c.call(WAITPID, &[a, BUF, 0]),
+        SyscallResult::Block(BlockOn::Child)
+    );
+    assert_eq!(c.fails(WAITPID, &[99, BUF, 0]), Errno::ECHILD);
+    assert_eq!(c.fails(WAITPID, &[a, BUF, 0x100]), Errno::EINVAL);
+    c.end_child(a, Ended::Killed(11));
+    // A bad status pointer: EFAULT, and the child is still there to wait for.
+    assert_eq!(c.fails(WAITPID, &[a, UNMAPPED, 0]), Errno::EFAULT);
+    assert_eq!(c.ok(WAITPID, &[u32::MAX, BUF, 0]), a);
+    assert_eq!(c.get(BUF, 4), 11u32.to_le_bytes(), "WTERMSIG 11");
+    assert_eq!(c.fails(WAITPID, &[a, BUF, 0]), Errno::ECHILD, "reaped once");
+    c.end_child(b, Ended::Exited(3));
+    assert_eq!(c.ok(WAIT, &[BUF]), b);
+    assert_eq!(c.get(BUF, 4), (3u32 << 8).to_le_bytes(), "WEXITSTATUS 3");
+    assert_eq!(c.fails(WAIT, &[0]), Errno::ECHILD);
+    c.finish();
+}
+
+#[test]
+fn fork_past_the_process_limit_is_eagain_and_leaks_nothing() {
+    let mut c = ctx();
+    let fd = open(&mut c, b"/boot/hello", O_RDONLY).unwrap();
+    let id = c.process.fds.get(fd).unwrap();
+    for _ in 1..crate::process::PROCESS_MAX {
+        c.ok(FORK, &[]);
+    }
+    let refs = c.files.get(id).unwrap().refs();
+    assert_eq!(c.fails(FORK, &[]), Errno::EAGAIN);
+    assert_eq!(c.files.get(id).unwrap().refs(), refs);
     c.finish();
 }

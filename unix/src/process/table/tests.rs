@@ -21,13 +21,17 @@ fn round_robin_block_wake_exit() {
     assert_eq!(t.run_next().unwrap().pid, b, "a is blocked: b again");
     assert!(t.wake(a));
     assert!(!t.wake(a), "waking a ready process changes nothing");
-    t.leave_cpu(RunState::Exited(3));
+    t.leave_cpu(RunState::Exited(Ended::Exited(4)));
     assert_eq!(t.run_next().unwrap().pid, a);
-    t.leave_cpu(RunState::Exited(0));
+    t.leave_cpu(RunState::Exited(Ended::Exited(3)));
     let reaped: Vec<Pid> = t.reap().into_iter().map(|p| p.pid).collect();
     assert_eq!(reaped, [a, b]);
     assert!(t.is_empty());
-    assert_eq!(t.shutdown_status(), 3, "the first non-zero status");
+    assert_eq!(
+        t.shutdown_status(),
+        3,
+        "the first non-zero status, not a child's"
+    );
     assert_eq!(t.take_shutdown_status(), 3);
     assert_eq!(t.shutdown_status(), 0, "taken: failures count anew");
 }
@@ -40,12 +44,16 @@ fn kill_all_ends_every_live_process() {
     }
     t.run_next();
     t.leave_cpu(RunState::Blocked);
-    let killed: Vec<Pid> = t.kill_all(137).into_iter().map(|p| p.pid).collect();
+    let killed: Vec<Pid> = t
+        .kill_all(Ended::Killed(9))
+        .into_iter()
+        .map(|p| p.pid)
+        .collect();
     assert_eq!(killed, [1, 2, 3]);
     assert!(t.run_next().is_none());
     assert_eq!(t.reap().len(), 3);
     assert_eq!(t.shutdown_status(), 137);
-    assert!(t.kill_all(9).is_empty());
+    assert!(t.kill_all(Ended::Killed(9)).is_empty());
 }
 
 #[derive(Debug, Clone)]
@@ -66,7 +74,7 @@ fn op() -> impl Strategy<Value = Op> {
             Just(RunState::Ready),
             Just(RunState::Blocked),
             Just(RunState::Running),
-            (0u32..3).prop_map(RunState::Exited),
+            (0u8..3).prop_map(|c| RunState::Exited(Ended::Exited(c))),
         ]
         .prop_map(Op::Leave),
         (0u32..12).prop_map(Op::Wake),
@@ -122,8 +130,8 @@ proptest! {
                         *m.state(pid).unwrap() = s;
                         match s {
                             RunState::Ready => m.queue.push_back(pid),
-                            RunState::Exited(st) if st != 0 => {
-                                m.failure.get_or_insert(st);
+                            RunState::Exited(e) if e.shell_status() != 0 => {
+                                m.failure.get_or_insert(e.shell_status());
                             }
                             _ => {}
                         }
@@ -138,17 +146,18 @@ proptest! {
                     }
                 }
                 Op::KillAll(st) => {
-                    let got: Vec<Pid> = t.kill_all(st).into_iter().map(|p| p.pid).collect();
+                    let got: Vec<Pid> =
+                        t.kill_all(Ended::Killed(st)).into_iter().map(|p| p.pid).collect();
                     let cur = m.current;
                     let mut want = Vec::new();
                     for p in m.procs.iter_mut() {
                         if !matches!(p.1, RunState::Exited(_)) && Some(p.0) != cur {
-                            p.1 = RunState::Exited(st);
+                            p.1 = RunState::Exited(Ended::Killed(st));
                             want.push(p.0);
                         }
                     }
                     if !want.is_empty() {
-                        m.failure.get_or_insert(st);
+                        m.failure.get_or_insert(128 + st);
                     }
                     m.queue.clear();
                     prop_assert_eq!(got, want);
@@ -183,4 +192,96 @@ fn exhausted_pids_give_the_context_back() {
     assert_eq!(t.spawn("last", 0, "a"), Ok(Pid::MAX - 1));
     assert_eq!(t.spawn("none", 0, "b"), Err("b"));
     assert_eq!(t.len(), 1);
+}
+
+/// Runs `pid` (which must be next in the queue) and ends it so.
+fn end(t: &mut ProcessTable<()>, pid: Pid, ended: Ended) {
+    while t.run_next().map(|p| p.pid) != Some(pid) {
+        t.leave_cpu(RunState::Ready);
+    }
+    t.leave_cpu(RunState::Exited(ended));
+}
+
+#[test]
+fn an_ended_child_waits_for_its_parent_as_a_zombie() {
+    let mut t: ProcessTable<()> = ProcessTable::new();
+    let parent = t.spawn("sh", 0, ()).unwrap();
+    let a = t.spawn("a", parent, ()).unwrap();
+    let b = t.spawn("b", parent, ()).unwrap();
+    assert_eq!(t.ended_child(parent, WaitFor::Any, true), Ok(None));
+    assert_eq!(
+        t.ended_child(a, WaitFor::Any, true),
+        Err(()),
+        "a has no child"
+    );
+    assert_eq!(t.ended_child(parent, WaitFor::Pid(99), true), Err(()));
+    end(&mut t, a, Ended::Killed(11));
+    assert_eq!(t.reap().len(), 1);
+    assert_eq!(t.zombies().count(), 1);
+    // Looking does not take; taking does, once.
+    let want = Some((a, Ended::Killed(11)));
+    assert_eq!(t.ended_child(parent, WaitFor::Any, false), Ok(want));
+    assert_eq!(t.ended_child(parent, WaitFor::Pid(a), true), Ok(want));
+    assert_eq!(t.ended_child(parent, WaitFor::Pid(a), true), Err(()));
+    // An ended child not reaped yet is found too.
+    end(&mut t, b, Ended::Exited(7));
+    assert_eq!(
+        t.ended_child(parent, WaitFor::Any, true),
+        Ok(Some((b, Ended::Exited(7))))
+    );
+    assert!(t.reap().is_empty());
+    assert_eq!(t.ended_child(parent, WaitFor::Any, true), Err(()));
+    assert_eq!(Ended::Exited(7).wait_status(), 7 << 8);
+    assert_eq!(Ended::Killed(11).wait_status(), 11);
+    assert_eq!(Ended::Killed(11).shell_status(), 139);
+    assert_eq!(
+        t.shutdown_status(),
+        0,
+        "children's statuses are the parent's"
+    );
+}
+
+#[test]
+fn orphans_go_to_pid_1_and_their_zombies_are_forgotten() {
+    let mut t: ProcessTable<()> = ProcessTable::new();
+    let init = t.spawn("init", 0, ()).unwrap();
+    let sh = t.spawn("sh", init, ()).unwrap();
+    let job = t.spawn("job", sh, ()).unwrap();
+    let done = t.spawn("done", sh, ()).unwrap();
+    end(&mut t, done, Ended::Exited(0));
+    t.reap();
+    assert_eq!(t.zombies().count(), 1);
+    end(&mut t, sh, Ended::Exited(0));
+    assert_eq!(t.get(job).unwrap().ppid, init);
+    assert_eq!(t.zombies().count(), 0, "nobody will wait for done");
+    t.reap();
+    assert_eq!(
+        t.ended_child(init, WaitFor::Any, true),
+        Ok(Some((sh, Ended::Exited(0))))
+    );
+    // init itself going leaves orphans without a parent: nobody waits, no zombie.
+    end(&mut t, init, Ended::Exited(0));
+    assert_eq!(t.get(job).unwrap().ppid, 0);
+    end(&mut t, job, Ended::Exited(0));
+    t.reap();
+    assert_eq!((t.len(), t.zombies().count()), (0, 0));
+}
+
+#[test]
+fn the_table_refuses_past_its_limit_zombies_included() {
+    let mut t: ProcessTable<()> = ProcessTable::new();
+    let parent = t.spawn("p", 0, ()).unwrap();
+    for _ in 1..PROCESS_MAX {
+        t.spawn("c", parent, ()).unwrap();
+    }
+    assert_eq!(t.spawn("one more", parent, ()), Err(()));
+    end(&mut t, 2, Ended::Exited(0));
+    t.reap();
+    assert_eq!(
+        t.spawn("one more", parent, ()),
+        Err(()),
+        "the zombie counts"
+    );
+    t.ended_child(parent, WaitFor::Pid(2), true).unwrap();
+    assert!(t.spawn("one more", parent, ()).is_ok());
 }

@@ -72,6 +72,12 @@ pub mod raw {
         split(unsafe { stub::__ulibc_sys_open(path as usize, flags as usize, mode as usize) })
     }
 
+    /// `waitpid(pid, status, options)`; `status` may be null.
+    pub unsafe fn waitpid(pid: i32, status: *mut u32, options: u32) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_waitpid(pid as usize, status as usize, options as usize) })
+    }
+
     /// `close(fd)`.
     pub fn close(fd: Fd) -> Result<u32, Errno> {
         // SAFETY: no pointer.
@@ -457,6 +463,42 @@ plain_calls! {
     sync() = __ulibc_sys_sync;
     /// `sleepmsec(msec)`: Phantom's millisecond sleep.
     sleepmsec(msec: u32) = __ulibc_sys_sleepmsec;
+}
+
+/// `fork()`: the child's pid in the parent, 0 in the child.
+pub fn fork() -> Result<u32, Errno> {
+    // SAFETY: no pointer.
+    split(unsafe { stub::__ulibc_sys_fork() })
+}
+
+/// How a child ended, decoded from a `waitpid` status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildEnd {
+    /// `_exit(code)` (`WIFEXITED`, `WEXITSTATUS`).
+    Exited(u8),
+    /// Killed by a signal (`WIFSIGNALED`, `WTERMSIG`).
+    Signaled(u32),
+}
+
+impl ChildEnd {
+    /// Decode a `waitpid` status.
+    pub fn from_status(status: u32) -> ChildEnd {
+        match status & 0x7f {
+            0 => ChildEnd::Exited((status >> 8) as u8),
+            signal => ChildEnd::Signaled(signal),
+        }
+    }
+}
+
+/// `waitpid(pid, options)`: the pid of an ended child (`pid` > 0: that one; -1:
+/// any) and how it ended; `Ok(None)` with `WNOHANG` when none has ended yet.
+pub fn waitpid(pid: i32, options: u32) -> Result<Option<(u32, ChildEnd)>, Errno> {
+    let mut status = 0u32;
+    // SAFETY: `status` is a writable `u32`.
+    match unsafe { raw::waitpid(pid, &mut status, options) }? {
+        0 => Ok(None),
+        child => Ok(Some((child, ChildEnd::from_status(status)))),
+    }
 }
 
 /// `readdir(fd)`: the next entry of the directory open at `fd`, `None` at the

@@ -179,6 +179,10 @@ stubs! {
     __ulibc_sys_mprotect = nr::MPROTECT, (addr, len, prot);
     /// `munmap(addr, len)`.
     __ulibc_sys_munmap = nr::MUNMAP, (addr, len);
+    /// `fork()`: the child's pid, 0 in the child.
+    __ulibc_sys_fork = nr::FORK, ();
+    /// `waitpid(pid, status, options)`.
+    __ulibc_sys_waitpid = nr::WAITPID, (pid, status, options);
 }
 
 // The generic stub: `__ulibc_syscall(nr, a0, …, a5)`. It turns the caller's
