@@ -30,3 +30,11 @@ fn a_fork_bomb_meets_the_limit_and_the_kernel_goes_on() {
     );
     assert_no_leak(&out);
 }
+
+#[test]
+fn pipes_carry_data_between_processes() {
+    let out = Boot::new().module("pipetest").run();
+    assert_status(&out, 0);
+    assert_all_tests_pass(&out, 1);
+    assert_no_leak(&out);
+}

@@ -9,6 +9,7 @@
 
 use crate::abi::open_flags as of;
 use crate::errno::Errno;
+use crate::pipe::{Pipe, PIPES_MAX};
 use crate::vfs::NodeId;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -69,6 +70,11 @@ pub struct OpenFiles {
     next: u32,
     snapshots: BTreeMap<u32, Vec<u8>>,
     snapshot_bytes: usize,
+    pipes: BTreeMap<u32, Pipe>,
+    next_pipe: u32,
+    /// Pipes changed since the kernel last looked (see
+    /// [`OpenFiles::take_pipe_events`]).
+    pipe_events: Vec<u32>,
 }
 
 impl OpenFiles {
@@ -151,7 +157,7 @@ impl OpenFiles {
     }
 
     /// One descriptor less refers to `id`; returns the description if that was the
-    /// last one (it is then gone).
+    /// last one (it is then gone, and with it its end of a pipe).
     pub fn release(&mut self, id: FileId) -> Option<OpenFile> {
         let f = self.files.get_mut(&id.0)?;
         f.refs = f.refs.saturating_sub(1);
@@ -159,9 +165,71 @@ impl OpenFiles {
             if let Some(d) = self.snapshots.remove(&id.0) {
                 self.snapshot_bytes = self.snapshot_bytes.saturating_sub(d.len());
             }
-            self.files.remove(&id.0)
+            let f = self.files.remove(&id.0)?;
+            if let NodeId::Pipe(n) = f.node {
+                self.close_pipe_end(n, f.readable);
+            }
+            Some(f)
         } else {
             None
+        }
+    }
+
+    /// A new pipe: its read end's and its write end's descriptions. `ENFILE` when
+    /// the system has [`PIPES_MAX`] pipes or no room for two descriptions.
+    pub fn create_pipe(&mut self) -> Result<(FileId, FileId), Errno> {
+        if self.pipes.len() >= PIPES_MAX || self.files.len() + 2 > OPEN_FILES_MAX {
+            return Err(Errno::ENFILE);
+        }
+        let mut n = self.next_pipe;
+        while self.pipes.contains_key(&n) {
+            n = n.wrapping_add(1);
+        }
+        self.next_pipe = n.wrapping_add(1);
+        self.pipes.insert(n, Pipe::new());
+        let read = self.insert(OpenFile::new(NodeId::Pipe(n), of::O_RDONLY))?;
+        let write = self.insert(OpenFile::new(NodeId::Pipe(n), of::O_WRONLY))?;
+        Ok((read, write))
+    }
+
+    /// Pipe `n`.
+    pub fn pipe(&self, n: u32) -> Option<&Pipe> {
+        self.pipes.get(&n)
+    }
+
+    /// Pipe `n`, to read or write it (the change is noted as an event).
+    pub fn pipe_mut(&mut self, n: u32) -> Option<&mut Pipe> {
+        if !self.pipe_events.contains(&n) {
+            self.pipe_events.push(n);
+        }
+        self.pipes.get_mut(&n)
+    }
+
+    /// Number of pipes.
+    pub fn pipes(&self) -> usize {
+        self.pipes.len()
+    }
+
+    /// The pipes that changed (data in or out, an end closed) since the last call:
+    /// whoever waits on them may go on.
+    pub fn take_pipe_events(&mut self) -> Vec<u32> {
+        core::mem::take(&mut self.pipe_events)
+    }
+
+    fn close_pipe_end(&mut self, n: u32, read_end: bool) {
+        let gone = match self.pipe_mut(n) {
+            Some(p) => {
+                if read_end {
+                    p.reader = false;
+                } else {
+                    p.writer = false;
+                }
+                !p.reader && !p.writer
+            }
+            None => false,
+        };
+        if gone {
+            self.pipes.remove(&n);
         }
     }
 }
@@ -225,6 +293,14 @@ impl FdTable {
         let fd = self.lowest_free(limit)?;
         self.slots[fd as usize] = Some(id);
         Ok(fd)
+    }
+
+    /// Make `fd` name `id` (the caller took the reference and emptied the slot);
+    /// an `fd` past [`FD_MAX`] is ignored (callers check it against the limit).
+    pub fn set(&mut self, fd: u32, id: FileId) {
+        if let Some(slot) = self.slots.get_mut(fd as usize) {
+            *slot = Some(id);
+        }
     }
 
     /// Remove descriptor `fd` and return what it referred to (the reference moves

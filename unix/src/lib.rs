@@ -9,6 +9,7 @@
 //! - [`exec`]: ELF32 validation and loading, the initial stack, the process layout.
 //! - [`vfs`]: path resolution and the file systems (`/dev`, `/boot`, `/tmp`).
 //! - [`file`](mod@file): open file descriptions and per-process fd tables.
+//! - [`pipe`]: pipe buffers (owned by the open file descriptions).
 //! - [`mm`]: process memory — `brk`, `mmap`/`munmap`/`mprotect`/`madvise`, resource
 //!   limits (the stack's guard), `/proc/self/maps`, SIGSEGV reasons.
 //! - [`process`]: [`process::ProcessState`], a process's plain-data Unix state.
@@ -69,6 +70,7 @@
 //!     SyscallResult::Return(r) => { let (eax, edx) = native::encode(r); /* iretq */ }
 //!     SyscallResult::Exit(status) => { /* close fds, destroy the space */ }
 //!     SyscallResult::Block(_) => { /* rewind to the lcall, sleep, retry later */ }
+//!     SyscallResult::Signal(_) => { /* the default action: end the process */ }
 //! }
 //! # let _ = (start, process, Tty::new(Vec::<u8>::new()));
 //! # space.destroy(&mut ps, &mut m);
@@ -89,6 +91,7 @@ pub mod errno;
 pub mod exec;
 pub mod file;
 pub mod mm;
+pub mod pipe;
 pub mod process;
 pub mod signal;
 pub mod syscall;

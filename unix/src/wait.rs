@@ -14,6 +14,8 @@ pub struct WaitQueues {
     console: Vec<u32>,
     /// Parents in `waitpid`.
     parents: Vec<u32>,
+    /// `(pipe, pid)`: readers of an empty pipe, writers of a full one.
+    pipes: Vec<(u32, u32)>,
     /// `(deadline, pid)`, earliest first.
     deadlines: BTreeSet<(u64, u32)>,
 }
@@ -31,6 +33,7 @@ impl WaitQueues {
         match on {
             BlockOn::ConsoleInput => self.console.push(pid),
             BlockOn::Child => self.parents.push(pid),
+            BlockOn::Pipe(n) => self.pipes.push((n, pid)),
             BlockOn::Deadline(at) => {
                 self.deadlines.insert((at, pid));
             }
@@ -47,6 +50,18 @@ impl WaitQueues {
         let before = self.parents.len();
         self.parents.retain(|&p| p != parent);
         self.parents.len() != before
+    }
+
+    /// Pipe `n` changed: everyone waiting on it, in the order they came.
+    pub fn pipe_changed(&mut self, n: u32) -> Vec<u32> {
+        let mut woken = Vec::new();
+        self.pipes.retain(|&(p, pid)| {
+            if p == n {
+                woken.push(pid);
+            }
+            p != n
+        });
+        woken
     }
 
     /// The clock reads `now_ns`: every sleeper whose deadline has passed, earliest
@@ -72,12 +87,13 @@ impl WaitQueues {
     pub fn remove(&mut self, pid: u32) {
         self.console.retain(|&p| p != pid);
         self.parents.retain(|&p| p != pid);
+        self.pipes.retain(|&(_, p)| p != pid);
         self.deadlines.retain(|&(_, p)| p != pid);
     }
 
     /// How many processes wait.
     pub fn len(&self) -> usize {
-        self.console.len() + self.parents.len() + self.deadlines.len()
+        self.console.len() + self.parents.len() + self.pipes.len() + self.deadlines.len()
     }
 
     /// True when nobody waits.

@@ -12,7 +12,7 @@ use unix::Errno;
 use vm::remap::Kind;
 
 /// The implemented calls, picked most often.
-const NUMBERS: [u32; 43] = [
+const NUMBERS: [u32; 48] = [
     nr::EXIT,
     nr::SSYSLOG,
     nr::GETPAGESIZE,
@@ -51,6 +51,11 @@ const NUMBERS: [u32; 43] = [
     nr::MADVISE,
     nr::GETRLIMIT,
     nr::SETRLIMIT,
+    nr::FORK,
+    nr::WAITPID,
+    nr::PIPE,
+    nr::DUP,
+    nr::DUP2,
     nr::MMAP,
     nr::MMAP,
     nr::MUNMAP,
@@ -144,7 +149,7 @@ proptest! {
                         prop_assert!(Errno::from_number(edx).is_some(), "errno {}", edx);
                     }
                 }
-                SyscallResult::Exit(_) | SyscallResult::Block(_) => {}
+                SyscallResult::Exit(_) | SyscallResult::Block(_) | SyscallResult::Signal(_) => {}
             }
             c.space.remap().check_invariants().map_err(TestCaseError::fail)?;
             guards_intact(&c)?;

@@ -52,6 +52,15 @@ pub struct UnixState {
 }
 
 impl UnixState {
+    /// The processes waiting on pipes that changed since the last look.
+    fn pipe_wakeups(&mut self) -> Vec<Pid> {
+        let mut woken = Vec::new();
+        for n in self.files.take_pipe_events() {
+            woken.extend(self.waiting.pipe_changed(n));
+        }
+        woken
+    }
+
     fn new() -> UnixState {
         // The RAM file system lives in the kernel heap: a quarter of it at
         // most, so filling /tmp is ENOSPC for the program, never a kernel out
@@ -233,10 +242,20 @@ pub fn syscall(frame: &TrapFrame) -> (u32, u32) {
             frame,
         };
         let result = native::dispatch_from_stack(&mut context, nr, esp);
+        let woken = match context.state.as_mut().and_then(|g| g.as_mut()) {
+            Some(state) => state.pipe_wakeups(),
+            None => Vec::new(),
+        };
         drop(context);
+        for other in woken {
+            process::wake(other);
+        }
         match result {
             SyscallResult::Return(r) => return native::encode(r),
             SyscallResult::Exit(status) => process::exit_current(Ended::Exited(status)),
+            SyscallResult::Signal(signal) => {
+                process::kill_current(signal, frame.rip, "raised by its system call")
+            }
             SyscallResult::Block(on) => {
                 with_unix(|state| state.waiting.park(pid, on));
                 process::block_current();
@@ -261,15 +280,19 @@ fn process_started(pid: Pid, memory: ProcessMemory) {
 /// Releases an ended process's Unix state (its descriptors) and wakes its
 /// parent `ppid` if it waits for a child.
 pub fn process_ended(pid: Pid, ppid: Pid) {
-    let wake_parent = with_unix(|state| {
+    let woken = with_unix(|state| {
         if let Some(mut process) = state.processes.remove(&pid) {
             process.release(&mut state.files);
         }
         state.waiting.remove(pid);
-        ppid != 0 && state.waiting.child_ended(ppid)
+        let mut woken = state.pipe_wakeups();
+        if ppid != 0 && state.waiting.child_ended(ppid) {
+            woken.push(ppid);
+        }
+        woken
     });
-    if wake_parent {
-        process::wake(ppid);
+    for other in woken {
+        process::wake(other);
     }
 }
 

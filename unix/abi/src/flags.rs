@@ -222,6 +222,8 @@ consts! {
     dtype: u8 {
         /// Unknown.
         DT_UNKNOWN = 0;
+        /// Pipe.
+        DT_FIFO = 1;
         /// Character device.
         DT_CHR = 2;
         /// Directory.

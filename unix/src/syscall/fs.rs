@@ -42,7 +42,7 @@ fn now_secs<C: SyscallContext + ?Sized>(ctx: &C) -> u32 {
 
 /// The pieces of `[addr, addr + len)`: at most [`CHUNK`] bytes, never crossing a
 /// `CHUNK` boundary (hence never a page boundary). Yields `(offset, length)`.
-fn chunks(addr: UserPtr, len: usize) -> impl Iterator<Item = (usize, usize)> {
+pub(super) fn chunks(addr: UserPtr, len: usize) -> impl Iterator<Item = (usize, usize)> {
     let mut done = 0usize;
     core::iter::from_fn(move || {
         if done >= len {
@@ -154,6 +154,7 @@ pub fn read<C: SyscallContext + ?Sized>(
                 partial(done, err)
             }
         },
+        NodeId::Pipe(n) => return super::pipes::read_pipe(&mut p, n, buf, count),
         NodeId::Null => Ok(0),
         NodeId::Zero => {
             let budget = Budget::start(p.clock);
@@ -224,6 +225,29 @@ pub fn write<C: SyscallContext + ?Sized>(
     fd: u32,
     buf: UserPtr,
     count: u32,
+) -> SyscallResult {
+    {
+        let mut p = ctx.parts();
+        match file_of(&p, fd) {
+            Ok((_, f)) if f.writable => {
+                if let NodeId::Pipe(n) = f.node {
+                    let count = count.min(MAX_RW_COUNT) as usize;
+                    return super::pipes::write_pipe(&mut p, n, buf, count);
+                }
+            }
+            Ok(_) => return SyscallResult::err(Errno::EBADF),
+            Err(e) => return SyscallResult::err(e),
+        }
+    }
+    write_file(ctx, fd, buf, count).into()
+}
+
+/// `write` to anything but a pipe.
+fn write_file<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    fd: u32,
+    buf: UserPtr,
+    count: u32,
 ) -> Result<u32, Errno> {
     let now = now_secs(ctx);
     let mut p = ctx.parts();
@@ -237,7 +261,7 @@ pub fn write<C: SyscallContext + ?Sized>(
         NodeId::Root | NodeId::DevDir | NodeId::BootDir | NodeId::ProcDir | NodeId::ProcSelf => {
             return Err(Errno::EISDIR)
         }
-        NodeId::Boot(_) | NodeId::ProcMaps => return Err(Errno::EBADF),
+        NodeId::Boot(_) | NodeId::ProcMaps | NodeId::Pipe(_) => return Err(Errno::EBADF),
         NodeId::Console | NodeId::Ram(_) => {}
     }
     if count == 0 {
@@ -299,7 +323,7 @@ pub fn lseek<C: SyscallContext + ?Sized>(
     let (id, f) = file_of(&p, fd)?;
     let kind = p.vfs.kind(f.node)?;
     let base = match (whence, kind) {
-        (_, NodeKind::CharDev) => return Err(Errno::ESPIPE),
+        (_, NodeKind::CharDev | NodeKind::Fifo) => return Err(Errno::ESPIPE),
         (seek::SEEK_SET, _) => 0i64,
         (seek::SEEK_CUR, _) => i64::try_from(f.offset).map_err(|_| Errno::EOVERFLOW)?,
         (seek::SEEK_END, NodeKind::File) if f.node == NodeId::ProcMaps => {

@@ -33,6 +33,7 @@ pub mod ids;
 pub mod info;
 pub mod mem;
 pub mod native;
+pub mod pipes;
 pub mod proc;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -58,6 +59,9 @@ pub enum SyscallResult {
     /// Nothing to do yet and nothing changed: sleep until the event, then run the
     /// same call again (rewind to the gate call, registers as at entry).
     Block(BlockOn),
+    /// The call raised this signal for the caller, whose action is the default
+    /// one: the process ends, killed by it (`SIGPIPE` on a pipe without reader).
+    Signal(u32),
 }
 
 /// What a blocked call waits for.
@@ -69,6 +73,8 @@ pub enum BlockOn {
     Deadline(u64),
     /// One of the caller's children ending (`waitpid`).
     Child,
+    /// A change to this pipe (data, room, an end closed).
+    Pipe(u32),
 }
 
 impl SyscallResult {

@@ -5,7 +5,7 @@
 //! the sibling modules; a second personality (Linux's `int 0x80`) is another number
 //! table and encoder over the same handlers.
 
-use super::{fs, ids, info, mem, proc, SyscallContext, SyscallResult};
+use super::{fs, ids, info, mem, pipes, proc, SyscallContext, SyscallResult};
 use crate::abi::nr;
 use crate::errno::Errno;
 use crate::user::{read_user_u32, UserMemory, UserPtr};
@@ -75,7 +75,10 @@ fn refused_for_kernel_memory<C: SyscallContext + ?Sized>(ctx: &C, nr: u32) -> bo
         | nr::CREAT
         | nr::SETHOSTNAME
         | nr::FORK
-        | nr::VFORK => ctx.kernel_memory_low(),
+        | nr::VFORK
+        | nr::PIPE
+        | nr::DUP
+        | nr::DUP2 => ctx.kernel_memory_low(),
         nr::MUNMAP => ctx.kernel_memory_critical(),
         _ => false,
     }
@@ -133,7 +136,10 @@ pub fn dispatch<C: SyscallContext + ?Sized>(
         nr::CREAT => fs::creat(ctx, UserPtr(a0), a1),
         nr::CLOSE => fs::close(ctx, a0),
         nr::READ => return fs::read(ctx, a0, UserPtr(a1), a2),
-        nr::WRITE => fs::write(ctx, a0, UserPtr(a1), a2),
+        nr::WRITE => return fs::write(ctx, a0, UserPtr(a1), a2),
+        nr::PIPE => pipes::pipe(ctx, UserPtr(a0)),
+        nr::DUP => pipes::dup(ctx, a0),
+        nr::DUP2 => pipes::dup2(ctx, a0, a1),
         nr::LSEEK => fs::lseek(ctx, a0, a1 as i32, a2),
         nr::GETDENTS => fs::getdents(ctx, a0, UserPtr(a1), a2),
         nr::READDIR => fs::readdir(ctx, a0, UserPtr(a1)),

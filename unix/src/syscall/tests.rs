@@ -996,3 +996,92 @@ fn fork_past_the_process_limit_is_eagain_and_leaks_nothing() {
     assert_eq!(c.files.get(id).unwrap().refs(), refs);
     c.finish();
 }
+
+// ---------------------------------------------------------------- pipe, dup, dup2
+
+#[test]
+fn pipe_moves_bytes_blocks_and_ends() {
+    let mut c = ctx();
+    c.ok(PIPE, &[BUF]);
+    let fds = c.get(BUF, 8);
+    let (r, w) = (
+        u32::from_le_bytes(fds[..4].try_into().unwrap()),
+        u32::from_le_bytes(fds[4..].try_into().unwrap()),
+    );
+    assert_eq!((r, w), (3, 4));
+    let out = BUF + 0x100;
+    assert_eq!(
+        c.call(READ, &[r, out, 16]),
+        SyscallResult::Block(BlockOn::Pipe(0)),
+        "empty: the reader waits"
+    );
+    c.put(BUF + 0x200, b"abcdef");
+    assert_eq!(c.ok(WRITE, &[w, BUF + 0x200, 6]), 6);
+    assert_eq!(c.files.take_pipe_events(), [0], "the write is an event");
+    assert_eq!(c.ok(READ, &[r, out, 4]), 4);
+    assert_eq!(c.get(out, 4), b"abcd");
+    assert_eq!(c.fails(WRITE, &[r, BUF, 1]), Errno::EBADF);
+    assert_eq!(c.fails(LSEEK, &[r, 0, 0]), Errno::ESPIPE);
+    // A bad destination: EFAULT, and the bytes stay in the pipe.
+    assert_eq!(c.fails(READ, &[r, UNMAPPED, 2]), Errno::EFAULT);
+    // The writer goes: what is left, then end of file.
+    c.ok(CLOSE, &[w]);
+    assert_eq!(c.ok(READ, &[r, out, 16]), 2);
+    assert_eq!(c.ok(READ, &[r, out, 16]), 0);
+    c.ok(CLOSE, &[r]);
+    assert_eq!(c.files.pipes(), 0, "both ends closed: the pipe is gone");
+    c.finish();
+}
+
+#[test]
+fn a_full_pipe_blocks_atomic_writes_and_a_lone_writer_gets_sigpipe() {
+    let mut c = ctx();
+    c.ok(PIPE, &[BUF]);
+    let (r, w) = (3, 4);
+    // Fill it from the read-write scratch buffer, 16 pages at a time.
+    let mut filled = 0;
+    while filled < crate::pipe::PIPE_CAPACITY {
+        match c.call(WRITE, &[w, BUF, Ctx::BUF_PAGES * 4096]) {
+            SyscallResult::Return(Ok(n)) => filled += n as usize,
+            other => panic!("{other:?} after {filled}"),
+        }
+    }
+    assert_eq!(
+        c.call(WRITE, &[w, BUF, 1]),
+        SyscallResult::Block(BlockOn::Pipe(0))
+    );
+    c.ok(READ, &[r, BUF, 100]);
+    assert_eq!(
+        c.ok(WRITE, &[w, BUF, 100]),
+        100,
+        "an atomic write that fits"
+    );
+    assert_eq!(
+        c.call(WRITE, &[w, BUF, 101]),
+        SyscallResult::Block(BlockOn::Pipe(0))
+    );
+    c.ok(CLOSE, &[r]);
+    assert_eq!(
+        c.call(WRITE, &[w, BUF, 1]),
+        SyscallResult::Signal(crate::abi::signal::SIGPIPE)
+    );
+    c.finish();
+}
+
+#[test]
+fn dup_and_dup2_share_the_open_file() {
+    let mut c = ctx();
+    let fd = open(&mut c, b"/boot/hello", O_RDONLY).unwrap();
+    let d = c.ok(DUP, &[fd]);
+    assert_eq!(d, fd + 1);
+    c.ok(READ, &[d, BUF, 2]);
+    assert_eq!(c.ok(LSEEK, &[fd, 0, 1]), 2, "one offset for both");
+    assert_eq!(c.ok(DUP2, &[fd, 10]), 10);
+    assert_eq!(c.ok(DUP2, &[fd, fd]), fd);
+    assert_eq!(c.ok(DUP2, &[fd, 1]), 1, "replaces stdout");
+    let id = c.process.fds.get(fd).unwrap();
+    assert_eq!(c.files.get(id).unwrap().refs(), 4);
+    assert_eq!(c.fails(DUP2, &[fd, 64]), Errno::EBADF);
+    assert_eq!(c.fails(DUP, &[40]), Errno::EBADF);
+    c.finish();
+}

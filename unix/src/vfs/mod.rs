@@ -53,6 +53,9 @@ pub enum NodeId {
     ProcSelf,
     /// `/proc/self/maps`: the caller's address space (a snapshot taken at `open`).
     ProcMaps,
+    /// A pipe (no name: made by `pipe`), by its number in
+    /// [`crate::file::OpenFiles`].
+    Pipe(u32),
 }
 
 /// The type of a node.
@@ -64,6 +67,8 @@ pub enum NodeKind {
     File,
     /// A character device.
     CharDev,
+    /// A pipe.
+    Fifo,
 }
 
 impl NodeKind {
@@ -73,6 +78,7 @@ impl NodeKind {
             NodeKind::Dir => dtype::DT_DIR,
             NodeKind::File => dtype::DT_REG,
             NodeKind::CharDev => dtype::DT_CHR,
+            NodeKind::Fifo => dtype::DT_FIFO,
         }
     }
 }
@@ -95,6 +101,7 @@ mod dev {
     pub const BOOTFS: u32 = 3;
     pub const RAMFS: u32 = 4;
     pub const PROCFS: u32 = 5;
+    pub const PIPEFS: u32 = 6;
 }
 
 /// Inode number of the first boot file.
@@ -186,6 +193,7 @@ impl Vfs {
             | NodeId::ProcSelf => NodeKind::Dir,
             NodeId::Console | NodeId::Null | NodeId::Zero => NodeKind::CharDev,
             NodeId::ProcMaps => NodeKind::File,
+            NodeId::Pipe(_) => NodeKind::Fifo,
             NodeId::Boot(i) => {
                 self.boot.get(i as usize).ok_or(Errno::ENOENT)?;
                 NodeKind::File
@@ -453,6 +461,13 @@ impl Vfs {
             NodeId::Console => chr(4, 0o620, 5, 1),
             NodeId::Null => chr(5, 0o666, 1, 3),
             NodeId::Zero => chr(6, 0o666, 1, 5),
+            NodeId::Pipe(n) => Stat {
+                st_dev: dev::PIPEFS,
+                st_ino: n,
+                st_mode: (mode::S_IFIFO | 0o600) as u16,
+                st_nlink: 1,
+                ..Stat::default()
+            },
             NodeId::Boot(i) => {
                 let f = self.boot.get(i as usize).ok_or(Errno::ENOENT)?;
                 file(dev::BOOTFS, BOOT_INO_BASE + i, 0o555, f.data.len() as u64)

@@ -78,6 +78,12 @@ pub mod raw {
         split(unsafe { stub::__ulibc_sys_waitpid(pid as usize, status as usize, options as usize) })
     }
 
+    /// `pipe(fds)`.
+    pub unsafe fn pipe(fds: *mut [u32; 2]) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_pipe(fds as usize) })
+    }
+
     /// `close(fd)`.
     pub fn close(fd: Fd) -> Result<u32, Errno> {
         // SAFETY: no pointer.
@@ -469,6 +475,26 @@ plain_calls! {
 pub fn fork() -> Result<u32, Errno> {
     // SAFETY: no pointer.
     split(unsafe { stub::__ulibc_sys_fork() })
+}
+
+/// `pipe()`: (read end, write end).
+pub fn pipe() -> Result<(Fd, Fd), Errno> {
+    let mut fds = [0u32; 2];
+    // SAFETY: `fds` is a writable pair of words.
+    unsafe { raw::pipe(&mut fds) }?;
+    Ok((fds[0] as Fd, fds[1] as Fd))
+}
+
+/// `dup(fd)`: a new descriptor for the same open file.
+pub fn dup(fd: Fd) -> Result<Fd, Errno> {
+    // SAFETY: no pointer.
+    split(unsafe { stub::__ulibc_sys_dup(fd as usize) }).map(|v| v as Fd)
+}
+
+/// `dup2(fd, to)`: `to` now names `fd`'s open file.
+pub fn dup2(fd: Fd, to: Fd) -> Result<Fd, Errno> {
+    // SAFETY: no pointer.
+    split(unsafe { stub::__ulibc_sys_dup2(fd as usize, to as usize) }).map(|v| v as Fd)
 }
 
 /// How a child ended, decoded from a `waitpid` status.

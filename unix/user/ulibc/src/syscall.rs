@@ -183,6 +183,12 @@ stubs! {
     __ulibc_sys_fork = nr::FORK, ();
     /// `waitpid(pid, status, options)`.
     __ulibc_sys_waitpid = nr::WAITPID, (pid, status, options);
+    /// `pipe(fds)`.
+    __ulibc_sys_pipe = nr::PIPE, (fds);
+    /// `dup(fd)`.
+    __ulibc_sys_dup = nr::DUP, (fd);
+    /// `dup2(fd, to)`.
+    __ulibc_sys_dup2 = nr::DUP2, (fd, to);
 }
 
 // The generic stub: `__ulibc_syscall(nr, a0, …, a5)`. It turns the caller's

@@ -1,0 +1,159 @@
+//! Pipes and descriptor duplication: `pipe`, reads and writes of a pipe's ends
+//! (called from [`super::fs::read`] / [`super::fs::write`]), `dup`, `dup2`.
+
+use super::fs::{chunks, CHUNK};
+use super::{BlockOn, Budget, Parts, SyscallContext, SyscallResult};
+use crate::abi::signal::SIGPIPE;
+use crate::errno::Errno;
+use crate::user::{copy_from_user, copy_to_user, copy_to_user_partial, UserMemory, UserPtr};
+
+/// `pipe(int fds[2])`: a new pipe; `fds[0]` its read end, `fds[1]` its write end
+/// (the two lowest free descriptors). `EMFILE` without two free descriptors,
+/// `ENFILE` at the system's pipe limit, `EFAULT` for a bad `fds` (nothing made).
+pub fn pipe<C: SyscallContext + ?Sized>(ctx: &mut C, fds: UserPtr) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let limit = p.process.fd_limit();
+    // Check the array first: a failed copy afterwards would leak the pipe.
+    copy_to_user(&mut p.mem, fds, &[0; 8])?;
+    let (read, write) = p.files.create_pipe()?;
+    let installed = p.process.fds.install(read, limit).and_then(|r| {
+        p.process
+            .fds
+            .install(write, limit)
+            .map(|w| (r, w))
+            .inspect_err(|_| {
+                let _ = p.process.fds.remove(r);
+            })
+    });
+    let (r, w) = match installed {
+        Ok(fds) => fds,
+        Err(e) => {
+            p.files.release(read);
+            p.files.release(write);
+            return Err(e);
+        }
+    };
+    let mut pair = [0u8; 8];
+    pair[..4].copy_from_slice(&r.to_le_bytes());
+    pair[4..].copy_from_slice(&w.to_le_bytes());
+    copy_to_user(&mut p.mem, fds, &pair)?;
+    Ok(0)
+}
+
+/// `read` of pipe `n`'s read end: what is there, up to `count`; 0 (end of file)
+/// when it is empty and its write end is closed; blocks while it is empty.
+pub fn read_pipe<M: UserMemory, T: ?Sized>(
+    p: &mut Parts<'_, M, T>,
+    n: u32,
+    buf: UserPtr,
+    count: usize,
+) -> SyscallResult {
+    let Some(pipe) = p.files.pipe(n) else {
+        return SyscallResult::err(Errno::EBADF);
+    };
+    if pipe.is_empty() {
+        return if pipe.writer {
+            SyscallResult::Block(BlockOn::Pipe(n))
+        } else {
+            SyscallResult::ok(0)
+        };
+    }
+    let (a, b) = pipe.peek(count);
+    let (mut done, mut err) = copy_to_user_partial(&mut p.mem, buf, a);
+    if err.is_none() && !b.is_empty() {
+        let (d, e) = match buf.offset(done as u64) {
+            Some(at) => copy_to_user_partial(&mut p.mem, at, b),
+            None => (0, Some(Errno::EFAULT)),
+        };
+        done += d;
+        err = e;
+    }
+    if let Some(pipe) = p.files.pipe_mut(n) {
+        pipe.consume(done);
+    }
+    match err {
+        Some(e) if done == 0 => SyscallResult::err(e),
+        _ => SyscallResult::ok(done as u32),
+    }
+}
+
+/// `write` to pipe `n`'s write end: `SIGPIPE` (the default action ends the
+/// writer) when its read end is closed; an atomic write (≤ `PIPE_BUF`) waits
+/// until it fits whole, a bigger one puts in what fits; blocks while nothing
+/// fits.
+pub fn write_pipe<M: UserMemory, T: ?Sized>(
+    p: &mut Parts<'_, M, T>,
+    n: u32,
+    buf: UserPtr,
+    count: usize,
+) -> SyscallResult {
+    let Some(pipe) = p.files.pipe(n) else {
+        return SyscallResult::err(Errno::EBADF);
+    };
+    if !pipe.reader {
+        return SyscallResult::Signal(SIGPIPE);
+    }
+    if count == 0 {
+        return SyscallResult::ok(0);
+    }
+    let fits = pipe.writable_now(count);
+    if fits == 0 {
+        return SyscallResult::Block(BlockOn::Pipe(n));
+    }
+    let budget = Budget::start(p.clock);
+    let mut bounce = [0u8; CHUNK];
+    let mut done = 0usize;
+    let mut err = None;
+    for (off, len) in chunks(buf, fits) {
+        if budget.spent(p.clock, done) {
+            break;
+        }
+        let piece = &mut bounce[..len];
+        let at = buf.offset(off as u64).ok_or(Errno::EFAULT);
+        if let Err(e) = at.and_then(|at| copy_from_user(&mut p.mem, at, piece)) {
+            err = Some(e);
+            break;
+        }
+        if p.files.pipe_mut(n).is_some_and(|pipe| pipe.push(piece)) {
+            done += len;
+        } else {
+            err = Some(Errno::ENOMEM);
+            break;
+        }
+    }
+    match err {
+        Some(e) if done == 0 => SyscallResult::err(e),
+        _ => SyscallResult::ok(done as u32),
+    }
+}
+
+/// `dup(fd)`: the lowest free descriptor, naming the same open file.
+pub fn dup<C: SyscallContext + ?Sized>(ctx: &mut C, fd: u32) -> Result<u32, Errno> {
+    let p = ctx.parts();
+    let id = p.process.fds.get(fd)?;
+    let limit = p.process.fd_limit();
+    p.files.add_ref(id)?;
+    p.process.fds.install(id, limit).inspect_err(|_| {
+        p.files.release(id);
+    })
+}
+
+/// `dup2(fd, to)`: `to` names the same open file as `fd` (closing what `to` named
+/// first); `to == fd` only checks `fd`. `EBADF` for a bad `fd` or a `to` past the
+/// descriptor limit.
+pub fn dup2<C: SyscallContext + ?Sized>(ctx: &mut C, fd: u32, to: u32) -> Result<u32, Errno> {
+    let p = ctx.parts();
+    let id = p.process.fds.get(fd)?;
+    if to as usize >= p.process.fd_limit() {
+        return Err(Errno::EBADF);
+    }
+    if to == fd {
+        return Ok(to);
+    }
+    p.files.add_ref(id)?;
+    if let Ok(old) = p.process.fds.remove(to) {
+        p.files.release(old);
+    }
+    p.process.fds.set(to, id);
+    Ok(to)
+}
