@@ -8,8 +8,9 @@ KERNEL_TARGET := x86_64-unknown-none
 
 # `make run` knobs:
 #   MODULES   boot modules, one quoted spec each: MODULES="'echo a b' /path/prog"
-#             (default: `init` and the shell `sh` at a terminal; without one,
-#             `init` and a short demo that ends by itself)
+#             (default: none, and `init=/bin/init` from the root file system,
+#             which starts the shell on the console; without a terminal, the
+#             shell runs the demo script /etc/demo.sh and the machine stops)
 #   APPEND    kernel command line:                APPEND='log=debug'
 #   QEMUFLAGS more `cargo xtask qemu` flags:       QEMUFLAGS='--kvm --timeout 30'
 MODULES   ?=
@@ -28,13 +29,12 @@ build: setup
 
 # Boots the kernel (building it first); with a terminal, the keyboard goes to
 # the serial console. Exits with the kernel's shutdown status.
-DEMO_MODULES := init hello "echo phantom-unix runs Unix programs from boot modules"
-
 run: setup
-	@if [ -n "$(MODULES)" ]; then modules="$(MODULES)"; \
-	elif [ -t 0 ]; then modules="init sh"; \
-	else echo "make run: no terminal: booting a demo that ends by itself"; modules='$(DEMO_MODULES)'; fi; \
-	eval "$(CARGO) xtask qemu $(if $(APPEND),--append '$(APPEND)') $(QEMUFLAGS) -- $$modules"
+	@if [ -n "$(MODULES)" ]; then init=""; modules="$(MODULES)"; \
+	elif [ -t 0 ]; then init="init=/bin/init"; modules=""; \
+	else echo "make run: no terminal: the shell runs /etc/demo.sh, then the machine stops"; \
+		init=""; modules="'init /etc/demo.sh'"; fi; \
+	eval "$(CARGO) xtask qemu --append '$$init $(APPEND)' $(QEMUFLAGS) -- $$modules"
 
 # Host unit tests of the default members, the kernel's and ulibc's host unit
 # tests, then the QEMU integration tests against a freshly built image (TCG).

@@ -2,7 +2,7 @@
 //! `-icount shift=0,sleep=off`, where the TSC counts guest instructions) and
 //! wall-clock (TCG, or KVM with `--kvm`) — once running the in-kernel cases
 //! (`bench=<mode>`) and once running the ring-3 benchmark programs
-//! (`syscallbench`, `faultbench`, `sbrkbench`, `stackbench`), and writes the figures as
+//! (`syscallbench`, `faultbench`, `sbrkbench`, `stackbench`, `forkbench`), and writes the figures as
 //! `bench/results/bench.json` and `bench/results/bench.svg`, with Linux's
 //! figures on the same QEMU beside ours.
 //!
@@ -52,7 +52,13 @@ fn parse_args() -> Result<Args, String> {
 }
 
 /// The ring-3 benchmark programs (unix/user), each given the mode.
-const USER_BENCHMARKS: [&str; 4] = ["syscallbench", "faultbench", "sbrkbench", "stackbench"];
+const USER_BENCHMARKS: [&str; 5] = [
+    "syscallbench",
+    "faultbench",
+    "sbrkbench",
+    "stackbench",
+    "forkbench",
+];
 
 /// What one benchmark boot runs: the in-kernel cases, or user programs.
 #[derive(Clone, Copy)]

@@ -101,6 +101,31 @@ pub const REFERENCES: &[Reference] = &[
         goal_fraction: 0.5,
     },
     Reference {
+        name: "fork_exit_wait_1MiB",
+        linux_instructions: 366_000.0,
+        goal_fraction: 0.25,
+    },
+    Reference {
+        name: "fork_exit_wait_64MiB",
+        linux_instructions: 6_830_000.0,
+        goal_fraction: 0.05,
+    },
+    Reference {
+        name: "fork_exit_wait_1GiB",
+        linux_instructions: 103_700_000.0,
+        goal_fraction: 0.05,
+    },
+    Reference {
+        name: "pipe_round_trip",
+        linux_instructions: 13_200.0,
+        goal_fraction: 0.5,
+    },
+    Reference {
+        name: "pipe_64MiB",
+        linux_instructions: 224_000_000.0,
+        goal_fraction: f64::NAN,
+    },
+    Reference {
         name: "trap_round_trip",
         linux_instructions: f64::NAN,
         goal_fraction: f64::NAN,

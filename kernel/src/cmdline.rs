@@ -8,7 +8,9 @@
 //! benchmarks, reporting guest instructions or nanoseconds, then shut down),
 //! `timeout=<seconds>` (kill every process still running that long after
 //! boot — SIGKILL, status 137 — and shut down), `nonce=<1–32 letters and
-//! digits>` (ends every machine line the kernel prints; see `json`).
+//! digits>` (ends every machine line the kernel prints; see `json`),
+//! `init=/PATH` (start that program of the root file system after the boot
+//! modules).
 //! Anything else is reported back as a warning, never fatal.
 
 use alloc::string::{String, ToString};
@@ -89,6 +91,9 @@ pub struct KernelOptions {
     pub timeout_seconds: Option<u64>,
     /// The boot's nonce for machine lines.
     pub nonce: Option<String>,
+    /// `init=PATH`: a program of the root file system to start as a process
+    /// (after the boot modules), with argv `[PATH]`.
+    pub init: Option<String>,
     /// Words that were not understood, with the reason.
     pub warnings: Vec<String>,
 }
@@ -102,6 +107,7 @@ impl Default for KernelOptions {
             timeout_seconds: None,
             bench: None,
             nonce: None,
+            init: None,
             warnings: Vec::new(),
         }
     }
@@ -162,6 +168,12 @@ impl KernelOptions {
                     "nonce: expected 1 to {} letters and digits",
                     crate::json::NONCE_MAX
                 )),
+                "init" if value.starts_with('/') && value.len() <= 255 => {
+                    options.init = Some(value.to_string())
+                }
+                "init" => options
+                    .warnings
+                    .push(alloc::format!("init={value}: expected an absolute path")),
                 "bench" => match value {
                     "icount" => options.bench = Some(BenchMode::Icount),
                     "wall" => options.bench = Some(BenchMode::Wall),
@@ -213,6 +225,14 @@ mod tests {
         let o = KernelOptions::parse("/build/kernel log=warn");
         assert_eq!(o.log_level, LevelFilter::Warn);
         assert!(o.warnings.is_empty());
+    }
+
+    #[test]
+    fn init_takes_an_absolute_path() {
+        let o = KernelOptions::parse("init=/bin/init");
+        assert_eq!(o.init.as_deref(), Some("/bin/init"));
+        let o = KernelOptions::parse("init=bin/init init=");
+        assert_eq!((o.init, o.warnings.len()), (None, 2));
     }
 
     #[test]

@@ -100,6 +100,13 @@ impl Boot {
         self
     }
 
+    /// Pass the root file system's initramfs (`/bin/<every program>`,
+    /// `/etc/motd`) as the last module, as `cargo xtask qemu` does.
+    pub fn root_fs(mut self) -> Self {
+        self.opts.initramfs = Some(xtask::initramfs_path());
+        self
+    }
+
     /// Bytes typed on the serial console after boot (then end of input).
     pub fn input(mut self, bytes: &[u8]) -> Self {
         self.opts.input = bytes.to_vec();

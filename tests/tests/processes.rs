@@ -38,3 +38,53 @@ fn pipes_carry_data_between_processes() {
     assert_all_tests_pass(&out, 1);
     assert_no_leak(&out);
 }
+
+#[test]
+fn the_shell_runs_pipelines_of_programs_from_the_root_file_system() {
+    let out = Boot::new()
+        .root_fs()
+        .module("sh -c echo hi | cat | wc -c ; echo one two > /tmp/f ; wc -w < /tmp/f ; nosuch ; echo st $? ; guard-test null ; echo st $?")
+        .run();
+    assert_status(&out, 0);
+    let console = tests::console(&out);
+    let initramfs = out.event("initramfs").expect("the initramfs was unpacked");
+    assert!(initramfs["added"].as_u64().unwrap_or(0) > 10, "{initramfs}");
+    for want in [
+        "\n3\n",
+        "\n2\n",
+        "sh: nosuch: command not found\n",
+        "st 127\n",
+        "Segmentation fault\n",
+        "st 139\n",
+    ] {
+        assert!(console.contains(want), "{want:?} missing\n{}", out.report());
+    }
+    assert_no_leak(&out);
+}
+
+#[test]
+fn init_from_the_root_file_system_runs_the_demo_and_shuts_down() {
+    let out = Boot::new().root_fs().module("init /etc/demo.sh").run();
+    assert_status(&out, 0);
+    let console = tests::console(&out);
+    assert!(
+        console.contains("init: the shell ended"),
+        "{}",
+        out.report()
+    );
+    assert!(console.contains("\nhello\n"), "{}", out.report());
+    assert_no_leak(&out);
+    // And `init=` starts it from the root file system itself (no module).
+    let out = Boot::new()
+        .root_fs()
+        .with(|o| o.append = "init=/bin/nosuch".into())
+        .run();
+    let refused = out.events("exec_error");
+    assert!(
+        refused
+            .iter()
+            .any(|e| e["name"] == "/bin/nosuch" && e["errno"] == 2),
+        "{}",
+        out.report()
+    );
+}

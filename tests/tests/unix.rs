@@ -13,9 +13,12 @@ fn program(name: &str) -> PathBuf {
     xtask::user_programs_dir().join(name)
 }
 
+/// The exit status of the last process named `name` to end (a forked child
+/// has its parent's name, and ends first).
 fn exit_status(out: &RunOutcome, name: &str) -> u64 {
     exits(out)
         .into_iter()
+        .rev()
         .find(|(n, _)| n == name)
         .unwrap_or_else(|| panic!("no exit event for {name}\n{}", out.report()))
         .1

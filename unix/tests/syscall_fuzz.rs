@@ -12,7 +12,7 @@ use unix::Errno;
 use vm::remap::Kind;
 
 /// The implemented calls, picked most often.
-const NUMBERS: [u32; 48] = [
+const NUMBERS: [u32; 49] = [
     nr::EXIT,
     nr::SSYSLOG,
     nr::GETPAGESIZE,
@@ -52,6 +52,7 @@ const NUMBERS: [u32; 48] = [
     nr::GETRLIMIT,
     nr::SETRLIMIT,
     nr::FORK,
+    nr::EXECVE,
     nr::WAITPID,
     nr::PIPE,
     nr::DUP,

@@ -44,6 +44,8 @@ OPTIONS (qemu):
     --bios PATH        use this firmware image
     --qemu-arg ARG     pass ARG to QEMU as is (repeatable)
     --quiet            do not echo the console; print only the verdict
+    --no-initramfs     do not pass the root file system's initramfs (by
+                       default the last module: /bin with every program)
 
 EXIT STATUS (qemu):
     the kernel's shutdown status (0 ok, 1 ktest failed, 2 kernel exception,
@@ -93,6 +95,8 @@ pub struct QemuArgs {
     pub qemu_args: Vec<String>,
     /// `--quiet`.
     pub quiet: bool,
+    /// `--no-initramfs`.
+    pub no_initramfs: bool,
     /// Module specs, `"path args…"` each.
     pub modules: Vec<String>,
 }
@@ -150,6 +154,7 @@ fn parse_qemu(args: &[String]) -> Result<QemuArgs> {
             "--icount" => q.icount = true,
             "--no-build" => q.no_build = true,
             "--quiet" | "-q" => q.quiet = true,
+            "--no-initramfs" => q.no_initramfs = true,
             "--seabios" => q.firmware = Some(Firmware::SeaBios),
             "--qboot" => q.firmware = Some(Firmware::Qboot),
             "--bios" => q.firmware = Some(Firmware::Path(val(flag)?.into())),
@@ -207,6 +212,7 @@ impl QemuArgs {
             gdb: self.gdb,
             cpu: self.cpu.clone(),
             extra_args: self.qemu_args.clone(),
+            initramfs: (!self.no_initramfs).then(crate::image::initramfs_path),
             ..RunOptions::default()
         };
         if let Some(m) = self.memory_mib {

@@ -132,10 +132,67 @@ pub fn build_user_programs(quiet: bool) -> Result<PathBuf> {
     Ok(user_programs_dir())
 }
 
-/// Build everything a boot needs: the user programs, then the kernel.
-/// Returns the kernel's path.
+/// Where `cargo xtask build` writes the initramfs.
+pub fn initramfs_path() -> PathBuf {
+    target_dir().join("initramfs.cpio")
+}
+
+/// The text of `/etc/motd`.
+const MOTD: &str = "phantom-unix: Unix processes in a remapped persistent page space.\n\
+Programs are in /bin; try: ls /bin, echo hi | wc -c, cat /proc/self/maps, help\n";
+
+/// `/etc/demo.sh`: what `make run` shows without a terminal.
+const DEMO: &str = "echo '$ echo hi | cat | wc -c'
+echo hi | cat | wc -c
+echo '$ ls /bin | wc -l'
+ls /bin | wc -l
+echo '$ echo hello > /tmp/greeting; cat < /tmp/greeting'
+echo hello > /tmp/greeting; cat < /tmp/greeting
+echo '$ guard-test null   # a program killed by SIGSEGV at the null guard'
+guard-test null
+echo status $?
+echo '$ forktest | wc -l'
+forktest | wc -l
+";
+
+/// Write the initramfs (a `newc` cpio archive the kernel unpacks into its root
+/// file system): `/bin/<every user program>` (mode 0755) and `/etc/motd`.
+pub fn build_initramfs() -> Result<PathBuf> {
+    let dir = user_programs_dir();
+    let mut programs: Vec<(String, Vec<u8>)> = Vec::new();
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| Error::Io(format!("reading {}", dir.display()), e))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !path.is_file() || name.contains('.') {
+            continue;
+        }
+        let bytes = std::fs::read(&path)
+            .map_err(|e| Error::Io(format!("reading {}", path.display()), e))?;
+        if bytes.starts_with(b"\x7fELF") {
+            programs.push((format!("bin/{name}"), bytes));
+        }
+    }
+    programs.sort();
+    let mut list: Vec<(&[u8], u32, &[u8])> = vec![(b"bin", 0o40755, b""), (b"etc", 0o40755, b"")];
+    for (name, bytes) in &programs {
+        list.push((name.as_bytes(), 0o100755, bytes));
+    }
+    list.push((b"etc/motd", 0o100644, MOTD.as_bytes()));
+    list.push((b"etc/demo.sh", 0o100644, DEMO.as_bytes()));
+    let archive = unix::vfs::cpio::build(&list);
+    let out = initramfs_path();
+    std::fs::write(&out, archive)
+        .map_err(|e| Error::Io(format!("writing {}", out.display()), e))?;
+    Ok(out)
+}
+
+/// Build everything a boot needs: the user programs and the initramfs of
+/// them, then the kernel. Returns the kernel's path.
 pub fn build(quiet: bool) -> Result<PathBuf> {
     build_user_programs(quiet)?;
+    build_initramfs()?;
     build_kernel(quiet)
 }
 

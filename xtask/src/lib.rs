@@ -25,7 +25,8 @@ pub mod serial;
 
 pub use error::{Error, Result};
 pub use image::{
-    build, build_kernel, build_user_programs, kernel_path, user_programs_dir, workspace_root,
+    build, build_initramfs, build_kernel, build_user_programs, initramfs_path, kernel_path,
+    user_programs_dir, workspace_root,
 };
 pub use modules::{Module, ModuleResolver};
 pub use outcome::{

@@ -93,6 +93,9 @@ pub struct RunOptions {
     pub qemu: PathBuf,
     /// More QEMU arguments, appended last (disks, tracing, …).
     pub extra_args: Vec<String>,
+    /// The root file system's initramfs (a `newc` cpio archive), passed as the
+    /// last module; `None`: no root file system beyond the kernel's own.
+    pub initramfs: Option<PathBuf>,
 }
 
 impl Default for RunOptions {
@@ -114,6 +117,7 @@ impl Default for RunOptions {
             firmware: Firmware::Auto,
             qemu: PathBuf::from(QEMU),
             extra_args: Vec::new(),
+            initramfs: None,
         }
     }
 }
@@ -336,7 +340,14 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
             ))
         })?;
     }
-    let modules = opts.resolver.resolve_all(&opts.modules)?;
+    let mut modules = opts.resolver.resolve_all(&opts.modules)?;
+    if let Some(archive) = &opts.initramfs {
+        modules.push(ModuleResolver { programs_dir: None }.resolve(
+            archive.to_str().ok_or_else(|| {
+                Error::Module(format!("path {} is not valid UTF-8", archive.display()))
+            })?,
+        )?);
+    }
     let initrd = initrd_arg(&modules);
     let bios = opts.bios();
     // The boot's nonce: the kernel ends each of its machine lines with it, and

@@ -131,7 +131,7 @@ extern "C" fn kernel_entry(magic: u32, info_addr: u32) -> ! {
     let deadline = options
         .timeout_seconds
         .map(|s| s.saturating_mul(1_000_000_000));
-    let status = userland::run_modules(&boot.modules, deadline);
+    let status = userland::run_modules(&boot.modules, options.init.as_deref(), deadline);
     shutdown::shutdown(status)
 }
 

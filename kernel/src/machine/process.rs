@@ -62,6 +62,17 @@ pub fn spawn(
     user_esp: u32,
 ) -> Result<Pid, AddressSpace> {
     let frame = TrapFrame {
+        rip: u64::from(entry),
+        rsp: u64::from(user_esp),
+        ..user_frame_template()
+    };
+    // Boot modules have no parent.
+    spawn_thread(name, 0, space, frame, FpuState::initial())
+}
+
+/// The registers a process starts with in ring 3 (rip and rsp to fill in).
+fn user_frame_template() -> TrapFrame {
+    TrapFrame {
         r15: 0,
         r14: 0,
         r13: 0,
@@ -79,14 +90,12 @@ pub fn spawn(
         rax: 0,
         vector: 0,
         error_code: 0,
-        rip: u64::from(entry),
+        rip: 0,
         cs: u64::from(gdt::USER_CODE32),
         rflags: 0x202,
-        rsp: u64::from(user_esp),
+        rsp: 0,
         ss: u64::from(gdt::USER_DATA),
-    };
-    // Boot modules have no parent.
-    spawn_thread(name, 0, space, frame, FpuState::initial())
+    }
 }
 
 /// Creates a ready process, child of `ppid`, that enters ring 3 with `frame`
@@ -273,6 +282,30 @@ pub fn ended_child(
     take: bool,
 ) -> Result<Option<(Pid, Ended)>, ()> {
     with_table(|t| t.ended_child(parent, which, take))
+}
+
+/// Makes the current process, in a syscall whose registers are `frame`, start
+/// over in ring 3 at `entry` with stack pointer `esp` (an `execve`): every
+/// other register cleared, the FPU state a new process's.
+pub fn restart_current(frame: &mut TrapFrame, entry: u32, esp: u32) {
+    *frame = TrapFrame {
+        rip: u64::from(entry),
+        rsp: u64::from(esp),
+        rflags: 0x202,
+        ..user_frame_template()
+    };
+    FpuState::initial().restore();
+}
+
+/// Renames the current process (its program changed).
+pub fn rename_current(name: &str) {
+    with_table(|t| {
+        if let Some(pid) = t.current().map(|p| p.pid) {
+            if let Some(p) = t.get_mut(pid) {
+                p.name = name.into();
+            }
+        }
+    });
 }
 
 /// The parent of process `pid` (0 for a boot module).

@@ -13,12 +13,13 @@ use super::trap::TrapFrame;
 use super::{cpu, heap, memory, serial, timer, vmm};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
+use alloc::string::String;
 use alloc::vec::Vec;
 use kernel::json::JsonLine;
 use kernel::multiboot::Module;
 use spin::{Mutex, MutexGuard};
 use unix::console::{ConsoleOutput, Tty};
-use unix::exec::{self, BootCommand, PersistentImage};
+use unix::exec::{self, BootCommand, PersistentImage, ProcessStart};
 use unix::file::{FdTable, OpenFiles};
 use unix::mm::{ProcessMemory, SpaceAccess};
 use unix::process::{Ended, ProcessState, WaitFor};
@@ -136,8 +137,9 @@ impl UserMemory for CurrentUser {
 struct Context<'f> {
     pid: Pid,
     state: Option<MutexGuard<'static, Option<UnixState>>>,
-    /// The caller's registers at the gate (what a `fork` copies).
-    frame: &'f TrapFrame,
+    /// The caller's registers at the gate (what a `fork` copies, what an
+    /// `execve` restarts).
+    frame: &'f mut TrapFrame,
 }
 
 impl Context<'_> {
@@ -221,6 +223,37 @@ impl SyscallContext for Context<'_> {
         }
     }
 
+    fn replace_image(
+        &mut self,
+        name: &[u8],
+        image: &[u8],
+        argv: &[&[u8]],
+        envp: &[&[u8]],
+    ) -> Result<ProcessStart, Errno> {
+        let mut space = vmm::new_address_space().map_err(Errno::from)?;
+        let loaded = cpu::without_interrupts(|| {
+            let mut vmm = vmm::VMM.lock();
+            let ps = &mut vmm.persistent;
+            memory::with_machine(|m| {
+                let mut us = UserSpace::new(&mut space, ps, m);
+                exec::exec(image, argv, envp, &mut us)
+            })
+        });
+        let start = match loaded {
+            Ok(start) => start,
+            Err(e) => {
+                vmm::destroy(space);
+                return Err(e.errno());
+            }
+        };
+        if let Some(old) = vmm::activate(space) {
+            vmm::destroy(old);
+        }
+        process::restart_current(self.frame, start.entry, start.esp);
+        process::rename_current(&String::from_utf8_lossy(name));
+        Ok(start)
+    }
+
     fn ended_child(&mut self, which: WaitFor, take: bool) -> Result<Option<(u32, Ended)>, Errno> {
         process::ended_child(self.pid, which, take).map_err(|()| Errno::ECHILD)
     }
@@ -230,7 +263,7 @@ impl SyscallContext for Context<'_> {
 /// the user stack at `esp`); returns `(eax, edx)`. A call that must wait
 /// blocks the process and runs again from the start when woken: it changed
 /// nothing, so the process is "about to make this call" meanwhile.
-pub fn syscall(frame: &TrapFrame) -> (u32, u32) {
+pub fn syscall(frame: &mut TrapFrame) -> (u32, u32) {
     let (nr, esp) = (frame.rax as u32, frame.rsp as u32);
     let Some(pid) = process::current_pid() else {
         return (u32::MAX, unix::Errno::ESRCH.number());
@@ -239,7 +272,7 @@ pub fn syscall(frame: &TrapFrame) -> (u32, u32) {
         let mut context = Context {
             pid,
             state: None,
-            frame,
+            frame: &mut *frame,
         };
         let result = native::dispatch_from_stack(&mut context, nr, esp);
         let woken = match context.state.as_mut().and_then(|g| g.as_mut()) {
@@ -429,6 +462,78 @@ fn start_module(index: usize, module: &Module) {
     }
 }
 
+/// Unpacks a boot module that is a `newc` cpio archive into the root file
+/// system (`/bin`, `/etc`, …) and reports it as `{"event":"initramfs",…}`.
+fn unpack_initramfs(index: usize, bytes: &'static [u8]) {
+    let (done, error) = with_unix(|state| state.vfs.unpack_initramfs(bytes));
+    if let Some(e) = &error {
+        log::error!("module {index}: initramfs: {e} (the files before it are there)");
+    }
+    let why = error.map(|e| alloc::format!("{e}")).unwrap_or_default();
+    serial::write_line(
+        &JsonLine::new("event", "initramfs")
+            .u64("module", index as u64)
+            .u64("added", done.added as u64)
+            .u64("skipped", done.skipped as u64)
+            .str("error", &why)
+            .finish(),
+    );
+}
+
+/// Starts `path` of the root file system as a process with argv `[path]` (the
+/// command line's `init=`); reports an `exec_error` when it cannot.
+fn start_init(path: &str) {
+    let report = |error: &dyn core::fmt::Display, errno: unix::Errno| {
+        log::error!("init {path}: cannot execute: {error}");
+        serial::write_line(
+            &JsonLine::new("event", "exec_error")
+                .str("name", path)
+                .u64("errno", u64::from(errno.number()))
+                .str("error", errno.name())
+                .str("reason", &alloc::format!("{error}"))
+                .finish(),
+        );
+    };
+    let image = with_unix(|state| {
+        let node = state.vfs.lookup(path.as_bytes())?;
+        let data = state.vfs.file_data(node)?;
+        let mut copy = Vec::new();
+        copy.try_reserve_exact(data.len())
+            .map_err(|_| unix::Errno::ENOMEM)?;
+        copy.extend_from_slice(data);
+        Ok::<_, unix::Errno>(copy)
+    });
+    let image = match image {
+        Ok(image) => image,
+        Err(errno) => return report(&"not in the root file system", errno),
+    };
+    let mut space = match vmm::new_address_space() {
+        Ok(space) => space,
+        Err(e) => return report(&e, unix::Errno::ENOMEM),
+    };
+    let started = cpu::without_interrupts(|| {
+        let mut vmm = vmm::VMM.lock();
+        let ps = &mut vmm.persistent;
+        memory::with_machine(|m| {
+            let mut us = UserSpace::new(&mut space, ps, m);
+            exec::exec(&image[..], &[path.as_bytes()], &[], &mut us)
+        })
+    });
+    match started {
+        Ok(start) => {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let memory = ProcessMemory::new(&start);
+            if spawn(name, space, start.entry, start.esp, memory).is_none() {
+                report(&"no kernel stack for a new process", unix::Errno::ENOMEM);
+            }
+        }
+        Err(e) => {
+            vmm::destroy(space);
+            report(&e, e.errno());
+        }
+    }
+}
+
 /// Creates a process with console descriptors and the memory state
 /// `memory`; `None` (the address space destroyed) when no kernel stack can be
 /// had.
@@ -458,10 +563,18 @@ pub fn spawn(
 /// At the end it reports `{"event":"frames","free_frames":…,"at_start":…}`:
 /// with every process gone, every frame they used (pages, page tables) must
 /// be free again.
-pub fn run_modules(modules: &[Module], deadline: Option<u64>) -> u32 {
+pub fn run_modules(modules: &[Module], init: Option<&str>, deadline: Option<u64>) -> u32 {
     let free_at_start = memory::free_frames();
     for (index, module) in modules.iter().enumerate() {
-        start_module(index, module);
+        let bytes = module_bytes(module);
+        if unix::vfs::cpio::is_cpio(bytes) {
+            unpack_initramfs(index, bytes);
+        } else {
+            start_module(index, module);
+        }
+    }
+    if let Some(path) = init {
+        start_init(path);
     }
     let status = process::run_until_all_exit(deadline);
     let free_at_end = memory::free_frames();

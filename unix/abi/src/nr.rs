@@ -248,6 +248,9 @@ syscalls! {
         CLOCK_GETTIME = 23, "clock_gettime", 2;
         /// On the number Phantom's file group leaves commented out.
         GETDENTS = 97, "getdents", 3;
+        /// On the number Phantom's processes group leaves free between `kill`
+        /// and `umask`.
+        EXECVE = 262, "execve", 3;
         /// After Phantom's signal calls, in the processes group.
         GETRLIMIT = 274, "getrlimit", 2;
         /// After `getrlimit`.

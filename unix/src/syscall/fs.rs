@@ -139,7 +139,9 @@ pub fn read<C: SyscallContext + ?Sized>(
         NodeId::Root | NodeId::DevDir | NodeId::BootDir | NodeId::ProcDir | NodeId::ProcSelf => {
             Err(Errno::EISDIR)
         }
-        NodeId::Ram(_) if p.vfs.kind(f.node) == Ok(NodeKind::Dir) => Err(Errno::EISDIR),
+        NodeId::Ram(_) | NodeId::Init(_) if p.vfs.kind(f.node) == Ok(NodeKind::Dir) => {
+            Err(Errno::EISDIR)
+        }
         _ if count == 0 => Ok(0),
         NodeId::Console => match p.console.input() {
             ConsoleInput::Empty => return SyscallResult::Block(BlockOn::ConsoleInput),
@@ -186,7 +188,7 @@ pub fn read<C: SyscallContext + ?Sized>(
             p.files.set_offset(id, f.offset + done as u64);
             partial(done, err)
         }
-        NodeId::Boot(_) | NodeId::Ram(_) => match p.vfs.file_data(f.node) {
+        NodeId::Boot(_) | NodeId::Ram(_) | NodeId::Init(_) => match p.vfs.file_data(f.node) {
             Err(e) => Err(e),
             Ok(data) => {
                 let start = usize::try_from(f.offset)
@@ -261,7 +263,9 @@ fn write_file<C: SyscallContext + ?Sized>(
         NodeId::Root | NodeId::DevDir | NodeId::BootDir | NodeId::ProcDir | NodeId::ProcSelf => {
             return Err(Errno::EISDIR)
         }
-        NodeId::Boot(_) | NodeId::ProcMaps | NodeId::Pipe(_) => return Err(Errno::EBADF),
+        NodeId::Boot(_) | NodeId::ProcMaps | NodeId::Pipe(_) | NodeId::Init(_) => {
+            return Err(Errno::EBADF)
+        }
         NodeId::Console | NodeId::Ram(_) => {}
     }
     if count == 0 {

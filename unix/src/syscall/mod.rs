@@ -40,6 +40,7 @@ pub mod testing;
 
 use crate::console::Console;
 use crate::errno::Errno;
+use crate::exec::ProcessStart;
 use crate::file::OpenFiles;
 use crate::mm::SpaceAccess;
 use crate::process::{Ended, ProcessState, WaitFor};
@@ -196,6 +197,18 @@ pub trait SyscallContext {
     /// (`EAGAIN`: no room for a process; `ENOMEM`).
     fn fork_process(&mut self, state: Box<ProcessState>)
         -> Result<u32, (Errno, Box<ProcessState>)>;
+    /// `execve`'s machine part: load `image` (an executable's bytes) with `argv`
+    /// and `envp` into a new address space and, only when that worked, make it
+    /// the caller's (the old one is released), restart the caller at the new
+    /// program's entry with its start frame, and name it `name`. On error the
+    /// caller's image is untouched.
+    fn replace_image(
+        &mut self,
+        name: &[u8],
+        image: &[u8],
+        argv: &[&[u8]],
+        envp: &[&[u8]],
+    ) -> Result<ProcessStart, Errno>;
     /// `waitpid`'s look at the caller's children (see
     /// [`crate::process::ProcessTable::ended_child`]): an ended one `which`
     /// selects, removed when `take`; `None` while they all run; `ECHILD` without one.

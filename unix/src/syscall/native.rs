@@ -76,6 +76,7 @@ fn refused_for_kernel_memory<C: SyscallContext + ?Sized>(ctx: &C, nr: u32) -> bo
         | nr::SETHOSTNAME
         | nr::FORK
         | nr::VFORK
+        | nr::EXECVE
         | nr::PIPE
         | nr::DUP
         | nr::DUP2 => ctx.kernel_memory_low(),
@@ -148,6 +149,7 @@ pub fn dispatch<C: SyscallContext + ?Sized>(
         nr::IOCTL => fs::ioctl(ctx, a0, a1, UserPtr(a2), a3),
         nr::BRK => mem::brk(ctx, a0),
         nr::FORK | nr::VFORK => proc::fork(ctx),
+        nr::EXECVE => proc::execve(ctx, UserPtr(a0), UserPtr(a1), UserPtr(a2)),
         nr::WAITPID => return proc::waitpid(ctx, a0, UserPtr(a1), a2),
         nr::WAIT => return proc::waitpid(ctx, u32::MAX, UserPtr(a0), 0),
         nr::MMAP => mem::mmap(

@@ -58,6 +58,8 @@ pub struct TestContext {
     /// The caller's children (`fork`): their address spaces and Unix state until
     /// they end ([`TestContext::end_child`]).
     pub children: ProcessTable<Option<(AddressSpace, ProcessState)>>,
+    /// The entry point of the last image `execve` loaded.
+    pub exec_entry: Option<u32>,
 }
 
 impl Default for TestContext {
@@ -122,6 +124,7 @@ impl TestContext {
             ppid: 0,
             monotonic_ns: 0,
             realtime_ns: 0,
+            exec_entry: None,
             children: {
                 // Pid 1 is the caller itself; children come after it.
                 let mut table = ProcessTable::new();
@@ -254,6 +257,34 @@ impl SyscallContext for TestContext {
                 let (space, state) = context.unwrap();
                 space.destroy(&mut self.ps, &mut self.machine);
                 Err((Errno::EAGAIN, Box::new(state)))
+            }
+        }
+    }
+
+    fn replace_image(
+        &mut self,
+        _name: &[u8],
+        image: &[u8],
+        argv: &[&[u8]],
+        envp: &[&[u8]],
+    ) -> Result<crate::exec::ProcessStart, Errno> {
+        let mut space = AddressSpace::new(&mut self.machine, &[0; vm::KERNEL_ENTRIES]).unwrap();
+        let loaded = crate::exec::exec(
+            image,
+            argv,
+            envp,
+            &mut UserSpace::new(&mut space, &mut self.ps, &mut self.machine),
+        );
+        match loaded {
+            Ok(start) => {
+                let old = core::mem::replace(&mut self.space, space);
+                old.destroy(&mut self.ps, &mut self.machine);
+                self.exec_entry = Some(start.entry);
+                Ok(start)
+            }
+            Err(e) => {
+                space.destroy(&mut self.ps, &mut self.machine);
+                Err(e.errno())
             }
         }
     }

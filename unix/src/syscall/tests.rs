@@ -1085,3 +1085,67 @@ fn dup_and_dup2_share_the_open_file() {
     assert_eq!(c.fails(DUP, &[40]), Errno::EBADF);
     c.finish();
 }
+
+// ---------------------------------------------------------------- execve
+
+/// Put a NULL-terminated array of strings at `at` (strings after it); returns `at`.
+fn put_strings(c: &mut Ctx, at: u32, strings: &[&[u8]]) -> u32 {
+    let mut s = at + 4 * (strings.len() as u32 + 1);
+    for (i, text) in strings.iter().enumerate() {
+        c.put(at + 4 * i as u32, &s.to_le_bytes());
+        c.put_cstr(s, text);
+        s += text.len() as u32 + 1;
+    }
+    c.put(at + 4 * strings.len() as u32, &0u32.to_le_bytes());
+    at
+}
+
+#[test]
+fn execve_replaces_the_image_only_when_the_new_one_loads() {
+    let mut c = ctx();
+    let elf: &'static [u8] = crate::exec::builder::ElfBuilder::minimal().build().leak();
+    c.vfs.add_boot_file("prog", elf).unwrap();
+    let argv = put_strings(&mut c, BUF + 0x800, &[b"prog", b"arg"]);
+    let envp = put_strings(&mut c, BUF + 0xc00, &[b"PATH=/bin"]);
+    let path = |c: &mut Ctx, p: &[u8]| c.put_cstr(BUF + 0x400, p);
+    // Errors leave the caller as it was.
+    let before = c.space.remap().clone();
+    let p = path(&mut c, b"/nope");
+    assert_eq!(c.fails(EXECVE, &[p, argv, envp]), Errno::ENOENT);
+    let p = path(&mut c, b"/boot");
+    assert_eq!(c.fails(EXECVE, &[p, argv, envp]), Errno::EACCES);
+    let p = path(&mut c, b"/boot/hello");
+    assert_eq!(c.fails(EXECVE, &[p, argv, envp]), Errno::ENOEXEC);
+    assert_eq!(open(&mut c, b"/tmp/x", O_CREAT | O_WRONLY), Ok(3));
+    let p = path(&mut c, b"/tmp/x");
+    assert_eq!(
+        c.fails(EXECVE, &[p, argv, envp]),
+        Errno::EACCES,
+        "mode 0644"
+    );
+    let p = path(&mut c, b"/boot/prog");
+    assert_eq!(c.fails(EXECVE, &[p, UNMAPPED, envp]), Errno::EFAULT);
+    let bad = put_strings(&mut c, BUF + 0x1000, &[b"prog"]);
+    c.put(bad + 4, &UNMAPPED.to_le_bytes());
+    assert_eq!(c.fails(EXECVE, &[p, bad, envp]), Errno::EFAULT);
+    assert_eq!(c.space.remap(), &before);
+    assert_eq!(c.exec_entry, None);
+    // Too much: E2BIG.
+    let big = BUF + 0x2000;
+    c.put(big, &[b'x'; 0x4000]);
+    c.put(big + 0x4000, &[0]);
+    let many: Vec<u32> = core::iter::repeat_n(big, 9).chain([0]).collect();
+    for (i, p) in many.iter().enumerate() {
+        c.put(BUF + 0x7000 + 4 * i as u32, &p.to_le_bytes());
+    }
+    let p = path(&mut c, b"/boot/prog");
+    assert_eq!(c.fails(EXECVE, &[p, BUF + 0x7000, envp]), Errno::E2BIG);
+    // Success: a new image, a new memory state, the descriptors stay.
+    c.process.memory.brk += 0x1000;
+    assert_eq!(c.ok(EXECVE, &[p, argv, 0]), 0);
+    assert!(c.exec_entry.is_some());
+    assert_ne!(c.space.remap(), &before);
+    assert_eq!(c.process.memory.brk, c.process.memory.brk_base);
+    assert!(c.process.fds.get(3).is_ok());
+    c.finish();
+}

@@ -20,6 +20,8 @@
 //! `ENOENT`. Device reads and writes are done by the syscall layer (they need the
 //! console and user memory); the VFS stores and describes.
 
+pub mod cpio;
+pub mod initfs;
 pub mod ramfs;
 
 use crate::abi::{dtype, mode, open_flags as of, Stat, NAME_MAX, PATH_MAX};
@@ -53,6 +55,9 @@ pub enum NodeId {
     ProcSelf,
     /// `/proc/self/maps`: the caller's address space (a snapshot taken at `open`).
     ProcMaps,
+    /// A file or directory of the root file system's initramfs tree (never 0:
+    /// its root is [`NodeId::Root`]).
+    Init(u32),
     /// A pipe (no name: made by `pipe`), by its number in
     /// [`crate::file::OpenFiles`].
     Pipe(u32),
@@ -104,6 +109,8 @@ mod dev {
     pub const PIPEFS: u32 = 6;
 }
 
+/// Inode number of the root file system's first initramfs node.
+const INIT_INO_BASE: u32 = 0x10_0000;
 /// Inode number of the first boot file.
 const BOOT_INO_BASE: u32 = 0x1000;
 /// Most boot files.
@@ -133,6 +140,7 @@ struct Walk<'p> {
 pub struct Vfs {
     boot: Vec<BootFile>,
     ram: Ramfs,
+    init: initfs::Initfs,
 }
 
 impl Vfs {
@@ -146,12 +154,25 @@ impl Vfs {
         Vfs {
             boot: Vec::new(),
             ram: Ramfs::new(limits),
+            init: initfs::Initfs::default(),
         }
     }
 
     /// The RAM file system.
     pub fn ramfs(&self) -> &Ramfs {
         &self.ram
+    }
+
+    /// Unpack an initramfs (a `newc` cpio archive in memory that lives for the
+    /// whole run) into the root file system: `/bin`, `/etc`, … beside the
+    /// kernel's own directories (entries under `dev`, `boot`, `tmp`, `proc` are
+    /// skipped).
+    pub fn unpack_initramfs(
+        &mut self,
+        archive: &'static [u8],
+    ) -> (initfs::Unpacked, Option<cpio::CpioError>) {
+        self.init
+            .unpack(archive, &[b"dev", b"boot", b"tmp", b"proc"])
     }
 
     /// Make `data` readable as `/boot/<name>`. `EEXIST` if the name is taken,
@@ -194,6 +215,11 @@ impl Vfs {
             NodeId::Console | NodeId::Null | NodeId::Zero => NodeKind::CharDev,
             NodeId::ProcMaps => NodeKind::File,
             NodeId::Pipe(_) => NodeKind::Fifo,
+            NodeId::Init(i) => match self.init.node(i) {
+                Some(n) if n.dir => NodeKind::Dir,
+                Some(_) => NodeKind::File,
+                None => return Err(Errno::ENOENT),
+            },
             NodeId::Boot(i) => {
                 self.boot.get(i as usize).ok_or(Errno::ENOENT)?;
                 NodeKind::File
@@ -221,6 +247,10 @@ impl Vfs {
             NodeId::Boot(_) => NodeId::BootDir,
             NodeId::ProcMaps => NodeId::ProcSelf,
             NodeId::ProcSelf => NodeId::ProcDir,
+            NodeId::Init(i) => match self.init.node(i).map(|n| n.parent) {
+                Some(p) if p != 0 => NodeId::Init(p),
+                _ => NodeId::Root,
+            },
             _ => NodeId::Root,
         }
     }
@@ -233,8 +263,17 @@ impl Vfs {
                 b"boot" => Ok(NodeId::BootDir),
                 b"tmp" => Ok(NodeId::Ram(RAM_ROOT)),
                 b"proc" => Ok(NodeId::ProcDir),
-                _ => Err(Errno::ENOENT),
+                _ => self
+                    .init
+                    .child(0, name)
+                    .map(NodeId::Init)
+                    .ok_or(Errno::ENOENT),
             },
+            NodeId::Init(i) if self.init.node(i).is_some_and(|n| n.dir) => self
+                .init
+                .child(i, name)
+                .map(NodeId::Init)
+                .ok_or(Errno::ENOENT),
             NodeId::ProcDir => match name {
                 b"self" => Ok(NodeId::ProcSelf),
                 _ => Err(Errno::ENOENT),
@@ -357,7 +396,7 @@ impl Vfs {
             return Err(Errno::EISDIR);
         }
         let truncate = flags & of::O_TRUNC != 0 && kind == NodeKind::File;
-        if matches!(node, NodeId::Boot(_)) && (writing || truncate) {
+        if matches!(node, NodeId::Boot(_) | NodeId::Init(_)) && (writing || truncate) {
             return Err(Errno::EROFS);
         }
         if node == NodeId::ProcMaps && (writing || truncate) {
@@ -399,6 +438,11 @@ impl Vfs {
                 .map(|f| f.data)
                 .ok_or(Errno::ENOENT),
             NodeId::Ram(ino) => self.ram.data(ino),
+            NodeId::Init(i) => match self.init.node(i) {
+                Some(n) if !n.dir => Ok(n.data),
+                Some(_) => Err(Errno::EISDIR),
+                None => Err(Errno::ENOENT),
+            },
             _ => Err(if self.is_dir(node) {
                 Errno::EISDIR
             } else {
@@ -417,7 +461,7 @@ impl Vfs {
     ) -> Result<usize, Errno> {
         match node {
             NodeId::Ram(ino) => self.ram.write_at(ino, offset, data, now),
-            NodeId::Boot(_) => Err(Errno::EROFS),
+            NodeId::Boot(_) | NodeId::Init(_) => Err(Errno::EROFS),
             _ => Err(if self.is_dir(node) {
                 Errno::EISDIR
             } else {
@@ -461,6 +505,14 @@ impl Vfs {
             NodeId::Console => chr(4, 0o620, 5, 1),
             NodeId::Null => chr(5, 0o666, 1, 3),
             NodeId::Zero => chr(6, 0o666, 1, 5),
+            NodeId::Init(i) => {
+                let n = self.init.node(i).ok_or(Errno::ENOENT)?;
+                if n.dir {
+                    dir(dev::ROOTFS, INIT_INO_BASE + i, n.perm, 2)
+                } else {
+                    file(dev::ROOTFS, INIT_INO_BASE + i, n.perm, n.data.len() as u64)
+                }
+            }
             NodeId::Pipe(n) => Stat {
                 st_dev: dev::PIPEFS,
                 st_ino: n,
@@ -530,15 +582,25 @@ impl Vfs {
         let Ok(i) = usize::try_from(index - 2) else {
             return Ok(None);
         };
+        let init_entry = |dir: u32, i: usize| {
+            self.init.children(dir).nth(i).map(|(c, n)| DirEntry {
+                ino: INIT_INO_BASE + c,
+                name: n.name.as_slice(),
+                dtype: if n.dir { dtype::DT_DIR } else { dtype::DT_REG },
+            })
+        };
+        const ROOT_FIXED: [(&[u8], NodeId); 4] = [
+            (b"boot", NodeId::BootDir),
+            (b"dev", NodeId::DevDir),
+            (b"proc", NodeId::ProcDir),
+            (b"tmp", NodeId::Ram(RAM_ROOT)),
+        ];
         Ok(match dir {
-            NodeId::Root => [
-                (&b"boot"[..], NodeId::BootDir),
-                (b"dev", NodeId::DevDir),
-                (b"proc", NodeId::ProcDir),
-                (b"tmp", NodeId::Ram(RAM_ROOT)),
-            ]
-            .get(i)
-            .map(|&(n, node)| fixed(n, node)),
+            NodeId::Root => match ROOT_FIXED.get(i) {
+                Some(&(n, node)) => Some(fixed(n, node)),
+                None => init_entry(0, i - ROOT_FIXED.len()),
+            },
+            NodeId::Init(d) => init_entry(d, i),
             NodeId::DevDir => [
                 (&b"console"[..], NodeId::Console),
                 (b"null", NodeId::Null),

@@ -199,13 +199,18 @@ impl PersistentSpace {
     }
 
     /// Whether every page of `[base, base + pages)` of a window reads as zeros
-    /// (stores nothing, and shows nothing of a frozen layer below).
+    /// (stores nothing, and shows nothing of a frozen layer below). A window never
+    /// forked is checked as [`PersistentSpace::all_zero`] does; the caller that
+    /// knows it was not forked (its range is not copy-on-write) calls that.
+    pub fn shows_only_zeros(&self, base: Ppn, pages: u64) -> bool {
+        let mut zero = true;
+        let walked = self.for_each_shown(base, pages, |_, _, _| zero = false);
+        walked.is_ok() && zero
+    }
+
+    /// Whether every page of `[base, base + pages)` of a window never forked is
+    /// Zero (stores nothing).
     pub fn all_zero(&self, base: Ppn, pages: u64) -> bool {
-        if !self.layers.is_empty() && self.is_layered(base) {
-            let mut zero = true;
-            let walked = self.for_each_shown(base, pages, |_, _, _| zero = false);
-            return walked.is_ok() && zero;
-        }
         // A few pages (one `sbrk`, one stack page): direct lookups beat a tree walk.
         if pages <= 4 {
             return (base..base.saturating_add(pages)).all(|p| self.pages.get(p) == 0);

@@ -4,6 +4,16 @@
 
 use super::*;
 
+/// Whether window pages `[base, base + pages)` next to range `r` read as zeros: a
+/// forked (copy-on-write) range's window may show a frozen layer's pages.
+fn reads_zero(ps: &PersistentSpace, r: &Range, base: Ppn, pages: u64) -> bool {
+    if r.mapping.cow {
+        ps.shows_only_zeros(base, pages)
+    } else {
+        ps.all_zero(base, pages)
+    }
+}
+
 impl AddressSpace {
     /// The private range starting exactly at `start`.
     fn private_range_at(&self, start: Vpn) -> Result<(Range, Ppn, u64), VmError> {
@@ -47,7 +57,7 @@ impl AddressSpace {
         if new_base_end > ws + wl {
             return Err(VmError::WindowFull { start });
         }
-        if !ps.all_zero(r.mapping.base + r.pages, extra) {
+        if !reads_zero(ps, &r, r.mapping.base + r.pages, extra) {
             return Err(VmError::Inconsistent(PersistError::NotZero(
                 r.mapping.base + r.pages,
             )));
@@ -94,7 +104,7 @@ impl AddressSpace {
                 if new_pages_base + extra > ws + wl {
                     return Err(VmError::WindowFull { start });
                 }
-                if !ps.all_zero(new_pages_base, extra) {
+                if !reads_zero(ps, r, new_pages_base, extra) {
                     return Err(VmError::Inconsistent(PersistError::NotZero(new_pages_base)));
                 }
                 Ok(())
@@ -159,7 +169,7 @@ impl AddressSpace {
         if new_base < ws {
             return Err(VmError::WindowFull { start });
         }
-        if !ps.all_zero(new_base, extra) {
+        if !reads_zero(ps, r, new_base, extra) {
             return Err(VmError::Inconsistent(PersistError::NotZero(new_base)));
         }
         Ok(())

@@ -78,6 +78,17 @@ pub mod raw {
         split(unsafe { stub::__ulibc_sys_waitpid(pid as usize, status as usize, options as usize) })
     }
 
+    /// `execve(path, argv, envp)`: NUL-terminated strings, NULL-terminated
+    /// arrays (either may be null: empty). Returns only on failure.
+    pub unsafe fn execve(
+        path: *const u8,
+        argv: *const *const u8,
+        envp: *const *const u8,
+    ) -> Result<u32, Errno> {
+        // SAFETY: per the caller.
+        split(unsafe { stub::__ulibc_sys_execve(path as usize, argv as usize, envp as usize) })
+    }
+
     /// `pipe(fds)`.
     pub unsafe fn pipe(fds: *mut [u32; 2]) -> Result<u32, Errno> {
         // SAFETY: per the caller.
@@ -475,6 +486,61 @@ plain_calls! {
 pub fn fork() -> Result<u32, Errno> {
     // SAFETY: no pointer.
     split(unsafe { stub::__ulibc_sys_fork() })
+}
+
+/// Most arguments and environment strings [`execve`] passes.
+pub const EXEC_ARGS_MAX: usize = 256;
+/// Most bytes of them, NULs included.
+pub const EXEC_BYTES_MAX: usize = 16 * 1024;
+
+/// `execve(path, argv, envp)`: replaces the program; returns only the error.
+/// `ENAMETOOLONG`/`E2BIG` when the strings do not fit ulibc's buffers
+/// ([`EXEC_ARGS_MAX`], [`EXEC_BYTES_MAX`]).
+pub fn execve(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Errno {
+    let mut bytes = [0u8; EXEC_BYTES_MAX];
+    let mut used = 0usize;
+    let mut ptrs = [core::ptr::null::<u8>(); EXEC_ARGS_MAX + 2];
+    let base = bytes.as_mut_ptr();
+    // Copy `s` and a NUL into `bytes`; its address.
+    let mut store = |s: &[u8]| -> Option<*const u8> {
+        if s.contains(&0) || used + s.len() + 1 > EXEC_BYTES_MAX {
+            return None;
+        }
+        // SAFETY: `used + s.len() + 1 <= EXEC_BYTES_MAX`: inside `bytes`.
+        let at = unsafe { base.add(used) };
+        // SAFETY: as above; `s` does not overlap `bytes`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(s.as_ptr(), at, s.len());
+            at.add(s.len()).write(0);
+        }
+        used += s.len() + 1;
+        Some(at.cast_const())
+    };
+    let Some(path) = store(path) else {
+        return Errno::ENAMETOOLONG;
+    };
+    if argv.len() + envp.len() > EXEC_ARGS_MAX {
+        return Errno::E2BIG;
+    }
+    for (i, a) in argv.iter().enumerate() {
+        match store(a) {
+            Some(p) => ptrs[i] = p,
+            None => return Errno::E2BIG,
+        }
+    }
+    let env_at = argv.len() + 1;
+    for (i, e) in envp.iter().enumerate() {
+        match store(e) {
+            Some(p) => ptrs[env_at + i] = p,
+            None => return Errno::E2BIG,
+        }
+    }
+    // SAFETY: every pointer names a NUL-terminated string in `bytes`; both
+    // arrays end with a null pointer.
+    match unsafe { raw::execve(path, ptrs.as_ptr(), ptrs[env_at..].as_ptr()) } {
+        Err(e) => e,
+        Ok(_) => Errno::EINVAL,
+    }
 }
 
 /// `pipe()`: (read end, write end).

@@ -185,6 +185,8 @@ stubs! {
     __ulibc_sys_waitpid = nr::WAITPID, (pid, status, options);
     /// `pipe(fds)`.
     __ulibc_sys_pipe = nr::PIPE, (fds);
+    /// `execve(path, argv, envp)`.
+    __ulibc_sys_execve = nr::EXECVE, (path, argv, envp);
     /// `dup(fd)`.
     __ulibc_sys_dup = nr::DUP, (fd);
     /// `dup2(fd, to)`.

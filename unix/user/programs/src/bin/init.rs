@@ -1,28 +1,21 @@
-//! `init`: the first process. It prints a banner (the system's `uname` and
-//! its pid), lists `/boot` with `getdents` (name, type, size), and exits 0
-//! (starting the shell needs fork and exec, which are not there yet).
+//! `init`: the first process of the root file system (`init=/bin/init` on the
+//! kernel command line). It prints a banner (the system's `uname` and its
+//! pid) and `/etc/motd`, runs the shell `/bin/sh` on the console (with init's
+//! own arguments, so `init FILE` runs a script), reaps every orphan that
+//! comes to it meanwhile, and exits 0 when the shell has ended (the kernel
+//! then shuts down); a shell killed by a signal is reported and gives status
+//! 1.
 
 #![no_std]
 #![no_main]
 
-use ulibc::fs::read_dir;
 use ulibc::prelude::*;
-use ulibc::string::format_array;
-use ulibc::sys;
+use ulibc::sys::{self, ChildEnd};
 use ulibc::types::field_bytes;
 
 ulibc::entry!(main);
 
-fn kind(d: u8) -> &'static str {
-    match d {
-        DT_REG => "file",
-        DT_DIR => "dir",
-        DT_CHR => "chr",
-        _ => "?",
-    }
-}
-
-fn main(_args: Args) -> i32 {
+fn main(args: Args) -> i32 {
     let pid = sys::getpid().unwrap_or(0);
     match sys::uname() {
         Ok(u) => println!(
@@ -35,45 +28,42 @@ fn main(_args: Args) -> i32 {
         ),
         Err(e) => println!("init: phantom-unix — pid {pid} (uname: {e})"),
     }
-    let dir = match read_dir(c"/boot") {
-        Ok(d) => d,
+    if let Ok(motd) = File::open_read(c"/etc/motd") {
+        let mut buf = [0u8; 1024];
+        while let Ok(n @ 1..) = motd.read(&mut buf) {
+            print!("{}", Bytes(&buf[..n]));
+        }
+    }
+    let mut argv: [&[u8]; 16] = [b"sh"; 16];
+    let mut argc = 1;
+    for a in args.iter().skip(1).take(15) {
+        argv[argc] = a.to_bytes();
+        argc += 1;
+    }
+    let shell = match sys::fork() {
+        Ok(0) => {
+            let e = sys::execve(b"/bin/sh", &argv[..argc], &[b"PATH=/bin", b"HOME=/tmp"]);
+            eprintln!("init: cannot run /bin/sh: {e}");
+            sys::_exit(127)
+        }
+        Ok(child) => child,
         Err(e) => {
-            eprintln!("init: /boot: {e}");
+            eprintln!("init: fork: {e}");
             return 1;
         }
     };
-    println!("init: /boot:");
     let mut status = 0;
-    let mut count = 0;
-    for entry in dir {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("init: reading /boot: {e}");
-                status = 1;
-                break;
-            }
-        };
-        if entry.name() == b"." || entry.name() == b".." {
-            continue;
-        }
-        count += 1;
-        let path = format_array::<300>(format_args!("/boot/{}", Bytes(entry.name())));
-        let size = ulibc::string::with_cstr(path.as_bytes(), sys::stat);
-        match size {
-            Ok(st) => println!(
-                "  {:<24} {:<4} {:>9} bytes",
-                Bytes(entry.name()),
-                kind(entry.kind),
-                st.st_size
-            ),
-            Err(e) => println!(
-                "  {:<24} {:<4} (stat: {e})",
-                Bytes(entry.name()),
-                kind(entry.kind)
-            ),
+    loop {
+        match sys::waitpid(-1, 0) {
+            Ok(Some((child, end))) if child == shell => match end {
+                ChildEnd::Exited(_) => println!("init: the shell ended; shutting down"),
+                ChildEnd::Signaled(signal) => {
+                    eprintln!("init: the shell was killed by signal {signal}");
+                    status = 1;
+                }
+            },
+            Ok(_) => {}
+            Err(_) => return status,
         }
     }
-    println!("init: {count} entries; done");
-    status
 }

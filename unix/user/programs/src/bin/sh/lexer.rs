@@ -1,12 +1,23 @@
 //! The lexer: a line split into words — blanks, quotes, backslashes, `$?` and
-//! `$$`, `;` and comments.
+//! `$$`, `;`, the operators `|`, `<`, `>`, `>>`, `2>&1`, and comments.
 
 use super::*;
-/// One token of a line: a word (a range of the words buffer) or `;`.
-#[derive(Clone, Copy)]
+/// One token of a line: a word (a range of the words buffer), `;` or an
+/// operator.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Token {
     Word(u16, u16),
     Semicolon,
+    /// `|`.
+    Pipe,
+    /// `<` (the next word is the file).
+    From,
+    /// `>`.
+    To,
+    /// `>>`.
+    Append,
+    /// `2>&1`.
+    ErrToOut,
 }
 
 /// Why a line could not be split.
@@ -84,6 +95,32 @@ impl Words {
                         }
                         self.push_token(Token::Semicolon)?;
                     }
+                }
+                b'|' | b'<' | b'>' => {
+                    if let Some(start) = word.take() {
+                        // `2>&1` is one operator when `2` stands alone.
+                        if b == b'>'
+                            && self.len - start == 1
+                            && self.buf[start] == b'2'
+                            && line.get(i..i + 2) == Some(b"&1")
+                        {
+                            self.len = start;
+                            self.push_token(Token::ErrToOut)?;
+                            i += 2;
+                            continue;
+                        }
+                        self.end_word(start)?;
+                    }
+                    let t = match b {
+                        b'|' => Token::Pipe,
+                        b'<' => Token::From,
+                        _ if line.get(i) == Some(&b'>') => {
+                            i += 1;
+                            Token::Append
+                        }
+                        _ => Token::To,
+                    };
+                    self.push_token(t)?;
                 }
                 b'#' if word.is_none() => {
                     i = line.len();
@@ -164,6 +201,11 @@ impl Words {
                 self.buf.get(s..s + l).unwrap_or(&[])
             }
             Token::Semicolon => b";",
+            Token::Pipe => b"|",
+            Token::From => b"<",
+            Token::To => b">",
+            Token::Append => b">>",
+            Token::ErrToOut => b"2>&1",
         }
     }
 }

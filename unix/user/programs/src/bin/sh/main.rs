@@ -1,7 +1,7 @@
-//! `sh [-c COMMAND… | FILE]`: a small shell. There is no fork/exec yet, so
-//! every command is a builtin: `help`, `echo`, `cat`, `ls`, `stat`, `cd`,
-//! `pwd`, `write`, `uname`, `pid`, `maps`, `mem`, `date`, `time`, `true`,
-//! `false`, `exit` (`help` describes them).
+//! `sh [-c COMMAND… | FILE]`: a small shell. Builtins (`help`, `echo`, `cat`,
+//! `ls`, `stat`, `cd`, `pwd`, `write`, `uname`, `pid`, `maps`, `mem`, `date`,
+//! `time`, `true`, `false`, `exit`: `help` describes them) and the programs of
+//! `/bin` (or a path), in pipelines with redirections (see `pipeline`).
 //!
 //! Input: with no argument, lines from stdin (the console, with the kernel's
 //! canonical line editing), a `$ ` prompt before each when stdin is a
@@ -14,8 +14,9 @@
 //! Lines: words split on blanks; `'…'` quotes literally, `"…"` too except
 //! for `\"`, `\\`, `\$` and `$?`; a backslash outside quotes takes the next
 //! byte literally; `$?` is the last status and `$$` the shell's pid (not in
-//! single quotes); `;` separates commands; `#` at the start of a word begins
-//! a comment. Lines longer than [`LINE`] bytes are read to their end and
+//! single quotes); `;` separates commands; `|` joins them into a pipeline;
+//! `<`, `>`, `>>` and `2>&1` redirect; `#` at the start of a word begins a
+//! comment. Lines longer than [`LINE`] bytes are read to their end and
 //! refused with a message. Paths are relative to the shell's own current
 //! directory (`cd`; `/tmp` at start, the writable one — the kernel has no
 //! `chdir`), `.` and `..` resolved by the shell.
@@ -50,6 +51,7 @@ pub(crate) const HOME: &[u8] = b"/tmp";
 mod builtins;
 mod input;
 mod lexer;
+mod pipeline;
 
 use builtins::BUILTINS;
 use input::*;
@@ -178,34 +180,11 @@ impl Shell {
                 }
             };
             rest = rest.get(used..).unwrap_or(&[]);
-            let mut argv: [&[u8]; MAX_WORDS] = [&[]; MAX_WORDS];
-            let mut argc = 0;
-            for &t in words.tokens.iter().take(words.count) {
-                if let Token::Word(..) = t {
-                    argv[argc] = words.word(t);
-                    argc += 1;
-                }
-            }
-            if argc > 0 {
-                self.status = self.run(&argv[..argc]);
+            if words.count > 0 {
+                self.status = self.run_command(words);
             }
             if self.exit.is_some() || used == 0 {
                 return;
-            }
-        }
-    }
-
-    /// Runs one command.
-    pub(crate) fn run(&mut self, argv: &[&[u8]]) -> i32 {
-        let name = argv[0];
-        match BUILTINS.iter().find(|b| b.0.as_bytes() == name) {
-            Some(b) => (b.3)(self, argv),
-            None => {
-                eprintln!(
-                    "sh: {}: command not found (no fork/exec yet: other programs run only as boot modules; try help)",
-                    Bytes(name)
-                );
-                127
             }
         }
     }
@@ -294,7 +273,7 @@ fn main(args: Args) -> i32 {
         None => {
             let interactive = sys::isatty(STDIN);
             if interactive {
-                println!("phantom-unix sh — builtins only; type help");
+                println!("phantom-unix sh — builtins and /bin; type help");
             }
             session(&mut sh, &mut words, STDIN, interactive)
         }
