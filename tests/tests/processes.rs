@@ -88,3 +88,11 @@ fn init_from_the_root_file_system_runs_the_demo_and_shuts_down() {
         out.report()
     );
 }
+
+#[test]
+fn a_fork_of_64_mib_copies_no_page_by_the_kernels_counters() {
+    let out = Boot::new().module("forkcost").run();
+    assert_status(&out, 0);
+    assert_all_tests_pass(&out, 1);
+    assert_no_leak(&out);
+}

@@ -134,6 +134,12 @@ pub fn init(boot: &BootInfo) -> MemorySummary {
 }
 
 /// Frames free right now.
+/// Frames the allocator manages in all.
+pub fn total_frames() -> u64 {
+    cpu::without_interrupts(|| FRAMES.lock().as_ref().map_or(0, |f| f.total_frames()))
+}
+
+/// Frames free.
 pub fn free_frames() -> u64 {
     cpu::without_interrupts(|| FRAMES.lock().as_ref().map_or(0, |f| f.free_frames()))
 }

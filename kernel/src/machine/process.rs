@@ -308,6 +308,11 @@ pub fn rename_current(name: &str) {
     });
 }
 
+/// Number of processes (zombies included).
+pub fn count() -> usize {
+    with_table(|t| t.len() + t.zombies().count())
+}
+
 /// The parent of process `pid` (0 for a boot module).
 pub fn parent_of(pid: Pid) -> Option<Pid> {
     with_table(|t| t.get(pid).map(|p| p.ppid))

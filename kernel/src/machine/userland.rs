@@ -254,6 +254,32 @@ impl SyscallContext for Context<'_> {
         Ok(start)
     }
 
+    fn memory_info(&self) -> unix::system::MemInfo {
+        let (resident_pages, frames_held, (forked_windows, frozen_layers)) =
+            cpu::without_interrupts(|| {
+                let vmm = vmm::VMM.lock();
+                let ps = &vmm.persistent;
+                (ps.resident_pages(), ps.frames_held(), ps.layer_count())
+            });
+        let (heap_used, heap_total) = heap::usage();
+        let [minor, zero_filled, cow_copied, cow_taken_over, _] = vmm::FAULTS.snapshot();
+        unix::system::MemInfo {
+            frames_total: memory::total_frames(),
+            frames_free: memory::free_frames(),
+            resident_pages: resident_pages as u64,
+            frames_held: frames_held as u64,
+            forked_windows: forked_windows as u64,
+            frozen_layers: frozen_layers as u64,
+            heap_used: heap_used as u64,
+            heap_total: heap_total as u64,
+            processes: process::count() as u64,
+            faults_minor: minor,
+            faults_zero_filled: zero_filled,
+            faults_cow_copied: cow_copied,
+            faults_cow_taken_over: cow_taken_over,
+        }
+    }
+
     fn ended_child(&mut self, which: WaitFor, take: bool) -> Result<Option<(u32, Ended)>, Errno> {
         process::ended_child(self.pid, which, take).map_err(|()| Errno::ECHILD)
     }

@@ -79,14 +79,21 @@ pub fn open<C: SyscallContext + ?Sized>(
     mode: u32,
 ) -> Result<u32, Errno> {
     let now = now_secs(ctx);
+    let node = {
+        let mut p = ctx.parts();
+        let path = read_user_cstring(&mut p.mem, path, PATH_MAX)?;
+        // Fail before any side effect (O_CREAT, O_TRUNC) if no descriptor is free.
+        let fd_limit = p.process.fd_limit();
+        p.process.fds.lowest_free(fd_limit)?;
+        p.vfs.open(&path, flags, mode & !p.process.umask, now)?
+    };
+    let meminfo = (node == NodeId::ProcMeminfo).then(|| ctx.memory_info().text());
     let mut p = ctx.parts();
-    let path = read_user_cstring(&mut p.mem, path, PATH_MAX)?;
-    // Fail before any side effect (O_CREAT, O_TRUNC) if no descriptor is free.
     let fd_limit = p.process.fd_limit();
-    p.process.fds.lowest_free(fd_limit)?;
-    let node = p.vfs.open(&path, flags, mode & !p.process.umask, now)?;
     let file = OpenFile::new(node, flags);
-    let id = if node == NodeId::ProcMaps {
+    let id = if let Some(text) = meminfo {
+        p.files.insert_with_data(file, text)?
+    } else if node == NodeId::ProcMaps {
         let memory = &p.process.memory;
         let text = p
             .mem
@@ -178,7 +185,7 @@ pub fn read<C: SyscallContext + ?Sized>(
             }
             partial(done, err)
         }
-        NodeId::ProcMaps => {
+        NodeId::ProcMaps | NodeId::ProcMeminfo => {
             let data = p.files.data(id).unwrap_or(&[]);
             let start = usize::try_from(f.offset)
                 .unwrap_or(usize::MAX)
@@ -263,9 +270,11 @@ fn write_file<C: SyscallContext + ?Sized>(
         NodeId::Root | NodeId::DevDir | NodeId::BootDir | NodeId::ProcDir | NodeId::ProcSelf => {
             return Err(Errno::EISDIR)
         }
-        NodeId::Boot(_) | NodeId::ProcMaps | NodeId::Pipe(_) | NodeId::Init(_) => {
-            return Err(Errno::EBADF)
-        }
+        NodeId::Boot(_)
+        | NodeId::ProcMaps
+        | NodeId::ProcMeminfo
+        | NodeId::Pipe(_)
+        | NodeId::Init(_) => return Err(Errno::EBADF),
         NodeId::Console | NodeId::Ram(_) => {}
     }
     if count == 0 {

@@ -209,6 +209,8 @@ pub trait SyscallContext {
         argv: &[&[u8]],
         envp: &[&[u8]],
     ) -> Result<ProcessStart, Errno>;
+    /// The system's memory figures, for `/proc/meminfo`.
+    fn memory_info(&self) -> crate::system::MemInfo;
     /// `waitpid`'s look at the caller's children (see
     /// [`crate::process::ProcessTable::ended_child`]): an ended one `which`
     /// selects, removed when `take`; `None` while they all run; `ECHILD` without one.

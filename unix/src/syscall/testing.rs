@@ -289,6 +289,20 @@ impl SyscallContext for TestContext {
         }
     }
 
+    fn memory_info(&self) -> crate::system::MemInfo {
+        let (forked_windows, frozen_layers) = self.ps.layer_count();
+        crate::system::MemInfo {
+            frames_total: self.machine.frames.total_frames(),
+            frames_free: self.machine.frames.free_frames(),
+            resident_pages: self.ps.resident_pages() as u64,
+            frames_held: self.ps.frames_held() as u64,
+            forked_windows: forked_windows as u64,
+            frozen_layers: frozen_layers as u64,
+            processes: self.children.len() as u64,
+            ..Default::default()
+        }
+    }
+
     fn ended_child(&mut self, which: WaitFor, take: bool) -> Result<Option<(u32, Ended)>, Errno> {
         self.children
             .ended_child(self.pid, which, take)

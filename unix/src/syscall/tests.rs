@@ -685,7 +685,7 @@ fn proc_self_maps() {
     assert_eq!(open(&mut c, b"/proc/other", O_RDONLY), Err(Errno::ENOENT));
     // Directories.
     for (path, names) in [
-        (&b"/proc"[..], &[&b"."[..], b"..", b"self"][..]),
+        (&b"/proc"[..], &[&b"."[..], b"..", b"meminfo", b"self"][..]),
         (b"/proc/self/", &[b".", b"..", b"maps"]),
         (b"/", &[b".", b"..", b"boot", b"dev", b"proc", b"tmp"]),
     ] {
@@ -1147,5 +1147,25 @@ fn execve_replaces_the_image_only_when_the_new_one_loads() {
     assert_ne!(c.space.remap(), &before);
     assert_eq!(c.process.memory.brk, c.process.memory.brk_base);
     assert!(c.process.fds.get(3).is_ok());
+    c.finish();
+}
+
+#[test]
+fn proc_meminfo_is_a_read_only_snapshot() {
+    let mut c = ctx();
+    assert_eq!(open(&mut c, b"/proc/meminfo", O_RDWR), Err(Errno::EACCES));
+    let fd = open(&mut c, b"/proc/meminfo", O_RDONLY).unwrap();
+    let n = c.ok(READ, &[fd, BUF, 4096]) as usize;
+    let text = String::from_utf8(c.get(BUF, n)).unwrap();
+    for name in [
+        "MemTotal:",
+        "MemFree:",
+        "ResidentPages:",
+        "FrozenLayers:",
+        "FaultsCowCopy:",
+    ] {
+        assert!(text.contains(name), "{name} in {text}");
+    }
+    assert!(text.contains("MemTotal:        16384 kB"), "{text}");
     c.finish();
 }

@@ -55,6 +55,8 @@ pub enum NodeId {
     ProcSelf,
     /// `/proc/self/maps`: the caller's address space (a snapshot taken at `open`).
     ProcMaps,
+    /// `/proc/meminfo`: the system's memory (a snapshot taken at `open`).
+    ProcMeminfo,
     /// A file or directory of the root file system's initramfs tree (never 0:
     /// its root is [`NodeId::Root`]).
     Init(u32),
@@ -213,7 +215,7 @@ impl Vfs {
             | NodeId::ProcDir
             | NodeId::ProcSelf => NodeKind::Dir,
             NodeId::Console | NodeId::Null | NodeId::Zero => NodeKind::CharDev,
-            NodeId::ProcMaps => NodeKind::File,
+            NodeId::ProcMaps | NodeId::ProcMeminfo => NodeKind::File,
             NodeId::Pipe(_) => NodeKind::Fifo,
             NodeId::Init(i) => match self.init.node(i) {
                 Some(n) if n.dir => NodeKind::Dir,
@@ -246,7 +248,7 @@ impl Vfs {
             NodeId::Console | NodeId::Null | NodeId::Zero => NodeId::DevDir,
             NodeId::Boot(_) => NodeId::BootDir,
             NodeId::ProcMaps => NodeId::ProcSelf,
-            NodeId::ProcSelf => NodeId::ProcDir,
+            NodeId::ProcSelf | NodeId::ProcMeminfo => NodeId::ProcDir,
             NodeId::Init(i) => match self.init.node(i).map(|n| n.parent) {
                 Some(p) if p != 0 => NodeId::Init(p),
                 _ => NodeId::Root,
@@ -276,6 +278,7 @@ impl Vfs {
                 .ok_or(Errno::ENOENT),
             NodeId::ProcDir => match name {
                 b"self" => Ok(NodeId::ProcSelf),
+                b"meminfo" => Ok(NodeId::ProcMeminfo),
                 _ => Err(Errno::ENOENT),
             },
             NodeId::ProcSelf => match name {
@@ -399,7 +402,7 @@ impl Vfs {
         if matches!(node, NodeId::Boot(_) | NodeId::Init(_)) && (writing || truncate) {
             return Err(Errno::EROFS);
         }
-        if node == NodeId::ProcMaps && (writing || truncate) {
+        if matches!(node, NodeId::ProcMaps | NodeId::ProcMeminfo) && (writing || truncate) {
             return Err(Errno::EACCES);
         }
         if let (true, NodeId::Ram(ino)) = (truncate, node) {
@@ -499,6 +502,7 @@ impl Vfs {
             NodeId::Root => dir(dev::ROOTFS, 1, 0o755, 6),
             NodeId::ProcDir => dir(dev::PROCFS, 7, 0o555, 3),
             NodeId::ProcSelf => dir(dev::PROCFS, 8, 0o555, 2),
+            NodeId::ProcMeminfo => file(dev::PROCFS, 10, 0o444, 0),
             NodeId::ProcMaps => file(dev::PROCFS, 9, 0o444, 0),
             NodeId::DevDir => dir(dev::DEVFS, 2, 0o755, 2),
             NodeId::BootDir => dir(dev::BOOTFS, 3, 0o555, 2),
@@ -608,9 +612,12 @@ impl Vfs {
             ]
             .get(i)
             .map(|&(n, node)| fixed(n, node)),
-            NodeId::ProcDir => [(&b"self"[..], NodeId::ProcSelf)]
-                .get(i)
-                .map(|&(n, node)| fixed(n, node)),
+            NodeId::ProcDir => [
+                (&b"meminfo"[..], NodeId::ProcMeminfo),
+                (b"self", NodeId::ProcSelf),
+            ]
+            .get(i)
+            .map(|&(n, node)| fixed(n, node)),
             NodeId::ProcSelf => [(&b"maps"[..], NodeId::ProcMaps)]
                 .get(i)
                 .map(|&(n, node)| fixed(n, node)),

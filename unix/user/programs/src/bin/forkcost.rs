@@ -1,0 +1,136 @@
+//! `forkcost`: what a fork does to memory, read from the kernel's counters in
+//! `/proc/meminfo`. With 64 MiB touched, a fork whose child exits at once
+//! copies no page, makes no page resident and takes (almost) no fault — the
+//! few are the two stacks' first writes, whatever the size; a child that
+//! writes 100 pages copies about 100; and after it, the parent writes all
+//! 64 MiB again without a single copy (it takes its pages over). One line per
+//! check, then `{"test":"forkcost",…}`.
+
+#![no_std]
+#![no_main]
+
+use programs::Checker;
+use ulibc::prelude::*;
+use ulibc::sys::{self, ChildEnd};
+
+ulibc::entry!(main);
+
+const TOUCHED: usize = 64 << 20;
+const PAGES: usize = TOUCHED / 4096;
+
+/// (resident pages, all faults, COW copies) from `/proc/meminfo`.
+fn counters() -> Option<(u64, u64, u64)> {
+    let f = File::open_read(c"/proc/meminfo").ok()?;
+    let mut buf = [0u8; 2048];
+    let n = f.read_full(&mut buf).ok()?;
+    let field = |name: &[u8]| -> Option<u64> {
+        let text = &buf[..n];
+        let at = text.windows(name.len()).position(|w| w == name)? + name.len();
+        let rest = &text[at..];
+        let digits: &[u8] = rest
+            .iter()
+            .position(|b| b.is_ascii_digit())
+            .map(|s| &rest[s..])?;
+        let end = digits
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(digits.len());
+        ulibc::string::parse_u64(&digits[..end])
+    };
+    let faults = field(b"FaultsMinor:")?
+        + field(b"FaultsZeroFill:")?
+        + field(b"FaultsCowCopy:")?
+        + field(b"FaultsCowTakeOver:")?;
+    Some((field(b"ResidentPages:")?, faults, field(b"FaultsCowCopy:")?))
+}
+
+fn fork_and(child: impl FnOnce()) -> Option<ChildEnd> {
+    match sys::fork() {
+        Ok(0) => {
+            child();
+            sys::_exit(0)
+        }
+        Ok(pid) => sys::waitpid(pid as i32, 0).ok().flatten().map(|(_, e)| e),
+        Err(_) => None,
+    }
+}
+
+fn main(_args: Args) -> i32 {
+    let mut c = Checker::new("forkcost");
+    let Ok(region) = sys::mmap_anon(TOUCHED, 3) else {
+        c.check(
+            "mmap 64 MiB",
+            false,
+            format_args!("{}", ulibc::errno::errno()),
+        );
+        return c.finish();
+    };
+    for i in 0..PAGES {
+        // SAFETY: inside the mapping just made.
+        unsafe { region.add(i * 4096).write_volatile(i as u8) };
+    }
+    // Warm up: the first fork's own faults (this code, its stack) out of the way.
+    let _ = fork_and(|| {});
+    let before = counters();
+    let end = fork_and(|| {});
+    let after = counters();
+    c.check(
+        "the child exited",
+        end == Some(ChildEnd::Exited(0)),
+        format_args!("{end:?}"),
+    );
+    match (before, after) {
+        (Some(b), Some(a)) => {
+            c.check(
+                "fork + exit with 64 MiB touched: no page copied",
+                a.2 - b.2 <= 4,
+                format_args!("{} copies", a.2 - b.2),
+            );
+            c.check(
+                "no page made resident, a few faults (stacks), not 16384",
+                a.0.abs_diff(b.0) <= 8 && a.1 - b.1 <= 16,
+                format_args!("resident {} -> {}, {} faults", b.0, a.0, a.1 - b.1),
+            );
+        }
+        other => {
+            c.check("/proc/meminfo", false, format_args!("{other:?}"));
+        }
+    }
+    let before = counters();
+    let end = fork_and(|| {
+        for i in 0..100 {
+            // SAFETY: the child's copy of the mapping.
+            unsafe { region.add(i * 4096).write_volatile(0xcc) };
+        }
+    });
+    let after = counters();
+    let copies = match (before, after) {
+        (Some(b), Some(a)) => a.2 - b.2,
+        _ => 0,
+    };
+    c.check(
+        "a child writing 100 pages copies about 100",
+        end == Some(ChildEnd::Exited(0)) && (100..=110).contains(&copies),
+        format_args!("{copies} copies"),
+    );
+    let before = counters();
+    let mut intact = true;
+    for i in 0..PAGES {
+        // SAFETY: inside the mapping.
+        unsafe {
+            intact &= region.add(i * 4096).read_volatile() == i as u8;
+            region.add(i * 4096).write_volatile(0x11);
+        }
+    }
+    let after = counters();
+    let copies = match (before, after) {
+        (Some(b), Some(a)) => a.2 - b.2,
+        _ => u64::MAX,
+    };
+    c.check(
+        "then the parent rewrites all 64 MiB without a copy, its data intact",
+        intact && copies <= 4,
+        format_args!("{copies} copies, intact {intact}"),
+    );
+    c.finish()
+}
