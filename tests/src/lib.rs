@@ -107,6 +107,12 @@ impl Boot {
         self
     }
 
+    /// Bytes typed on the serial console once it has shown `text`.
+    pub fn input_when(mut self, text: &str, bytes: &[u8]) -> Self {
+        self.opts.input_when.push((text.into(), bytes.to_vec()));
+        self
+    }
+
     /// Bytes typed on the serial console after boot (then end of input).
     pub fn input(mut self, bytes: &[u8]) -> Self {
         self.opts.input = bytes.to_vec();

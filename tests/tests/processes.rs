@@ -96,3 +96,24 @@ fn a_fork_of_64_mib_copies_no_page_by_the_kernels_counters() {
     assert_all_tests_pass(&out, 1);
     assert_no_leak(&out);
 }
+
+#[test]
+fn ctrl_c_ends_the_foreground_job_and_not_the_shell() {
+    let out = Boot::new()
+        .root_fs()
+        .module("sh")
+        .input(b"spin\n")
+        .input_when("spin: spinning", b"\x03")
+        .input_when("$ ", b"echo after $?\nkill -9 $$\n")
+        .run();
+    let console = tests::console(&out);
+    assert!(console.contains("^C"), "{}", out.report());
+    assert!(
+        console.contains("after 130"),
+        "spin ended by SIGINT\n{}",
+        out.report()
+    );
+    // The shell ignores SIGINT, not SIGKILL: it dies of its own `kill -9 $$`.
+    assert_status(&out, 137);
+    assert_no_leak(&out);
+}

@@ -57,6 +57,28 @@ pub trait Console {
     fn termios(&self) -> Termios {
         Termios::console()
     }
+    /// The foreground process group (`TIOCGPGRP`; 0: none set): the one Ctrl-C
+    /// and Ctrl-\ signal.
+    fn foreground(&self) -> u32;
+    /// Make `pgid` the foreground process group (`TIOCSPGRP`).
+    fn set_foreground(&mut self, pgid: u32);
+}
+
+/// What one byte of input did (see [`Tty::receive`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// Nothing anyone waits for (an edit, an echo).
+    Nothing,
+    /// A line (or end of file) is ready: wake the readers.
+    LineReady,
+    /// Ctrl-C or Ctrl-\: send this signal to the foreground process group
+    /// `pgid` (the line being edited is dropped).
+    Signal {
+        /// `SIGINT` or `SIGQUIT`.
+        signal: u32,
+        /// The foreground group (0: none set, nobody is signalled).
+        pgid: u32,
+    },
 }
 
 /// Where a [`Tty`] sends output and echo: the serial port.
@@ -136,6 +158,11 @@ impl LineDiscipline {
             }
         }
         true
+    }
+
+    /// Drop the line being edited (Ctrl-C).
+    pub fn discard_line(&mut self) {
+        self.edit.clear();
     }
 
     /// One byte from the serial port; `echo` receives what to show. Returns `true`
@@ -261,6 +288,8 @@ pub struct Tty<O> {
     pub out: O,
     /// What `TIOCGWINSZ` reports.
     pub winsize: Winsize,
+    /// The foreground process group (0: none).
+    pub foreground: u32,
 }
 
 impl<O: ConsoleOutput> Tty<O> {
@@ -270,13 +299,33 @@ impl<O: ConsoleOutput> Tty<O> {
             ldisc: LineDiscipline::new(),
             out,
             winsize: Winsize::CONSOLE,
+            foreground: 0,
         }
     }
 
-    /// One byte from the serial port; returns `true` when readers should be woken.
-    pub fn receive(&mut self, byte: u8) -> bool {
+    /// One byte from the serial port: an edit, a completed line, or Ctrl-C
+    /// (`^C`: `SIGINT`) / Ctrl-\ (`^\`: `SIGQUIT`) for the foreground group,
+    /// which drops the line being edited.
+    pub fn receive(&mut self, byte: u8) -> Received {
+        let signal = match byte {
+            0x03 => Some((crate::abi::signal::SIGINT, &b"^C\n"[..])),
+            0x1c => Some((crate::abi::signal::SIGQUIT, &b"^\\\n"[..])),
+            _ => None,
+        };
+        if let Some((signal, echo)) = signal {
+            self.ldisc.discard_line();
+            self.out.write_bytes(echo);
+            return Received::Signal {
+                signal,
+                pgid: self.foreground,
+            };
+        }
         let out = &mut self.out;
-        self.ldisc.receive(byte, &mut |b: &[u8]| out.write_bytes(b))
+        if self.ldisc.receive(byte, &mut |b: &[u8]| out.write_bytes(b)) {
+            Received::LineReady
+        } else {
+            Received::Nothing
+        }
     }
 }
 
@@ -293,6 +342,12 @@ impl<O: ConsoleOutput> Console for Tty<O> {
     fn winsize(&self) -> Winsize {
         self.winsize
     }
+    fn foreground(&self) -> u32 {
+        self.foreground
+    }
+    fn set_foreground(&mut self, pgid: u32) {
+        self.foreground = pgid;
+    }
 }
 
 #[cfg(test)]
@@ -302,9 +357,37 @@ mod tests {
     fn feed(t: &mut Tty<Vec<u8>>, bytes: &[u8]) -> bool {
         let mut woke = false;
         for &b in bytes {
-            woke |= t.receive(b);
+            woke |= t.receive(b) == Received::LineReady;
         }
         woke
+    }
+
+    #[test]
+    fn ctrl_c_drops_the_line_and_signals_the_foreground_group() {
+        let mut t = Tty::new(Vec::new());
+        feed(&mut t, b"half a line");
+        assert_eq!(
+            t.receive(0x03),
+            Received::Signal {
+                signal: crate::abi::signal::SIGINT,
+                pgid: 0
+            }
+        );
+        t.set_foreground(7);
+        assert_eq!(
+            t.receive(0x1c),
+            Received::Signal {
+                signal: crate::abi::signal::SIGQUIT,
+                pgid: 7
+            }
+        );
+        assert!(feed(&mut t, b"next\n"));
+        assert_eq!(
+            read(&mut t, 64).unwrap(),
+            b"next\n",
+            "the half line is gone"
+        );
+        assert!(t.out.windows(3).any(|w| w == b"^C\n"));
     }
 
     fn read(t: &mut Tty<Vec<u8>>, n: usize) -> Option<Vec<u8>> {

@@ -1,6 +1,7 @@
-//! Signals, as far as the kernel raises them today: which signal a CPU
-//! exception in ring 3 raises, a signal's name, and the exit status of a
-//! process it kills. The numbers are Phantom's (BSD's), from the one ABI.
+//! Signals: which signal a CPU exception in ring 3 raises, a signal's name,
+//! the exit status of a process it kills, and what a signal does to a process
+//! (its default action, or ignored: a process sets either with `signal`; there
+//! are no handlers yet). The numbers are Phantom's (BSD's), from the one ABI.
 
 use crate::abi::signal::{self, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
 
@@ -24,6 +25,27 @@ pub fn name(signal: u32) -> &'static str {
         .iter()
         .find(|&&(_, value)| value == u64::from(signal))
         .map_or("SIG?", |&(name, _)| name)
+}
+
+/// The highest signal number.
+pub const SIGNAL_MAX: u32 = 31;
+
+/// Whether `signal`'s default action is to do nothing: `SIGCHLD`, `SIGURG`,
+/// `SIGWINCH`, `SIGINFO`, `SIGCONT`, and the stop signals (stopping is not
+/// supported: a stop signal is ignored).
+pub fn ignored_by_default(signal: u32) -> bool {
+    use crate::abi::signal::*;
+    matches!(
+        signal,
+        SIGCHLD | SIGURG | SIGWINCH | SIGINFO | SIGCONT | SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU
+    )
+}
+
+/// Whether `signal` ends a process whose ignored set is `ignored` (bit `n` for
+/// signal `n`). `SIGKILL` always does.
+pub fn terminates(signal: u32, ignored: u32) -> bool {
+    let bit = 1u32.checked_shl(signal).unwrap_or(0);
+    signal == crate::abi::signal::SIGKILL || !(ignored_by_default(signal) || ignored & bit != 0)
 }
 
 /// The exit status of a process killed by `signal`, as a shell shows it.

@@ -83,6 +83,10 @@ pub struct RunOptions {
     /// Bytes typed on the serial console (when not interactive), then end of
     /// input. QEMU hands them to the guest's UART as it accepts them.
     pub input: Vec<u8>,
+    /// More bytes to type, each once the console has shown its text (in
+    /// order: the second waits for the first): e.g. a Ctrl-C once a program
+    /// says it runs.
+    pub input_when: Vec<(String, Vec<u8>)>,
     /// Wait for gdb: `-s -S` (gdb on localhost:1234, CPU halted at start).
     pub gdb: bool,
     /// `-cpu MODEL` (TCG only; KVM always uses `host,-arch-capabilities`).
@@ -112,6 +116,7 @@ impl Default for RunOptions {
             echo: false,
             interactive: false,
             input: Vec::new(),
+            input_when: Vec::new(),
             gdb: false,
             cpu: None,
             firmware: Firmware::Auto,
@@ -373,7 +378,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         .stderr(Stdio::piped())
         .stdin(if opts.interactive {
             Stdio::inherit()
-        } else if !opts.input.is_empty() {
+        } else if !opts.input.is_empty() || !opts.input_when.is_empty() {
             Stdio::piped()
         } else {
             Stdio::null()
@@ -384,14 +389,28 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         _ => Error::Io(format!("starting {}", qemu.display()), e),
     })?;
 
+    // What to type: the input at once, then each triggered piece; a thread,
+    // so a guest that never reads cannot block the runner. The pipe closes
+    // (end of input) when everything was typed.
+    let (typing, to_type) = mpsc::channel::<Vec<u8>>();
     if let Some(mut stdin) = child.stdin.take() {
-        let input = opts.input.clone();
-        // A thread, so a guest that never reads cannot block the runner;
-        // dropping the pipe afterwards is the end of input.
         thread::spawn(move || {
-            let _ = stdin.write_all(&input);
+            for bytes in to_type {
+                if stdin
+                    .write_all(&bytes)
+                    .and_then(|()| stdin.flush())
+                    .is_err()
+                {
+                    break;
+                }
+            }
         });
     }
+    let _ = typing.send(opts.input.clone());
+    let mut pending_input = opts.input_when.clone().into_iter();
+    let mut next_input = pending_input.next();
+    let mut typing = (next_input.is_some()).then_some(typing);
+    let mut console_text = String::new();
 
     // Set after the spawn, so QEMU keeps the default SIGINT disposition.
     let _sigint = opts.interactive.then(IgnoreSigint::new);
@@ -429,6 +448,25 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         }
         match rx.recv_timeout(deadline - now) {
             Ok(Msg::Out(chunk)) => {
+                if let Some((text, bytes)) = &next_input {
+                    console_text.push_str(&String::from_utf8_lossy(&chunk));
+                    if console_text.contains(text.as_str()) {
+                        if let Some(t) = &typing {
+                            let _ = t.send(bytes.clone());
+                        }
+                        console_text.clear();
+                        next_input = pending_input.next();
+                        if next_input.is_none() {
+                            typing = None;
+                        }
+                    } else if console_text.len() > 1 << 16 {
+                        let cut = console_text.len() - text.len();
+                        let cut = (cut..console_text.len())
+                            .find(|&i| console_text.is_char_boundary(i))
+                            .unwrap_or(0);
+                        console_text.drain(..cut);
+                    }
+                }
                 for v in parser.feed(&chunk) {
                     if let Some(s) = serial::shutdown_status(&v, Some(&nonce)) {
                         status = Some(s as i32);

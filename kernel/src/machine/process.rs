@@ -211,6 +211,11 @@ fn kill_all(ended: Ended) {
 /// `ppid` if it waits for a child).
 fn report_exit(pid: Pid, ppid: Pid, name: &str, ended: Ended) {
     super::userland::process_ended(pid, ppid);
+    exit_line(pid, name, ended);
+}
+
+/// The `{"event":"exit"…}` line.
+pub fn exit_line(pid: Pid, name: &str, ended: Ended) {
     serial::write_line(
         &JsonLine::new("event", "exit")
             .u64("pid", u64::from(pid))
@@ -306,6 +311,39 @@ pub fn rename_current(name: &str) {
             }
         }
     });
+}
+
+/// Ends process `pid`, which is not on the CPU, so (a signal from another
+/// process or the console): its address space is destroyed here; returns its
+/// parent and name for the caller to release its Unix state and report it.
+/// `None` when it is the current process, has ended or does not exist.
+pub fn end_other(pid: Pid, ended: Ended) -> Option<(Pid, String)> {
+    let (ppid, name, space) = with_table(|t| {
+        let p = t.end(pid, ended)?;
+        Some((p.ppid, p.name.clone(), p.context.space.take()))
+    })?;
+    if let Some(space) = space {
+        vmm::destroy(space);
+    }
+    Some((ppid, name))
+}
+
+/// A signal that ends the current process at its next return to ring 3 (the
+/// console's Ctrl-C arrives in an interrupt while it runs); 0: none.
+static PENDING_KILL: AtomicU32 = AtomicU32::new(0);
+
+/// Ends the current process with `signal` when it next returns to ring 3.
+pub fn kill_current_later(signal: u32) {
+    PENDING_KILL.store(signal, Ordering::Relaxed);
+}
+
+/// At a return to ring 3 from an interrupt: the kill [`kill_current_later`]
+/// asked for, if any.
+pub fn deliver_pending_kill() {
+    let signal = PENDING_KILL.swap(0, Ordering::Relaxed);
+    if signal != 0 && current_pid().is_some() {
+        kill_current(signal, 0, "signalled from the console");
+    }
 }
 
 /// Number of processes (zombies included).

@@ -268,6 +268,9 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         v if v < IRQ_BASE => fatal_exception(frame, ""),
         v if v < IRQ_BASE + 16 => {
             timer::handle_irq((v - IRQ_BASE) as u8);
+            if frame.is_user_mode() {
+                process::deliver_pending_kill();
+            }
             if v == IRQ_BASE && frame.is_user_mode() {
                 process::preempt();
             }

@@ -18,12 +18,12 @@ use alloc::vec::Vec;
 use kernel::json::JsonLine;
 use kernel::multiboot::Module;
 use spin::{Mutex, MutexGuard};
-use unix::console::{ConsoleOutput, Tty};
+use unix::console::{ConsoleOutput, Received, Tty};
 use unix::exec::{self, BootCommand, PersistentImage, ProcessStart};
 use unix::file::{FdTable, OpenFiles};
 use unix::mm::{ProcessMemory, SpaceAccess};
 use unix::process::{Ended, ProcessState, WaitFor};
-use unix::syscall::{native, Parts, SyscallContext, SyscallResult};
+use unix::syscall::{native, Parts, ProcessInfo, SyscallContext, SyscallResult};
 use unix::system::SystemState;
 use unix::user::{Fault, UserMemory, UserPtr};
 use unix::vfs::{RamfsLimits, Vfs};
@@ -53,6 +53,44 @@ pub struct UnixState {
 }
 
 impl UnixState {
+    /// Releases the Unix state of ended process `pid` (its descriptors) and
+    /// returns whom that wakes: its parent `ppid` if it waits for a child, the
+    /// processes waiting on pipes it held.
+    fn process_gone(&mut self, pid: Pid, ppid: Pid) -> Vec<Pid> {
+        if let Some(mut process) = self.processes.remove(&pid) {
+            process.release(&mut self.files);
+        }
+        self.waiting.remove(pid);
+        let mut woken = self.pipe_wakeups();
+        if ppid != 0 && self.waiting.child_ended(ppid) {
+            woken.push(ppid);
+        }
+        woken
+    }
+
+    /// Every live process as `kill` sees it.
+    fn process_list(&self) -> Vec<ProcessInfo> {
+        self.processes
+            .iter()
+            .map(|(&pid, p)| ProcessInfo {
+                pid,
+                pgid: p.pgid.unwrap_or(pid),
+                ignored: p.ignored,
+            })
+            .collect()
+    }
+
+    /// Ends process `pid` (not the current one) so; returns whom that wakes.
+    fn end_process(&mut self, pid: Pid, ended: Ended) -> Vec<Pid> {
+        let Some((ppid, name)) = process::end_other(pid, ended) else {
+            return Vec::new();
+        };
+        log::warn!("pid {pid} ({name}) ended: {ended:?}");
+        let woken = self.process_gone(pid, ppid);
+        process::exit_line(pid, &name, ended);
+        woken
+    }
+
     /// The processes waiting on pipes that changed since the last look.
     fn pipe_wakeups(&mut self) -> Vec<Pid> {
         let mut woken = Vec::new();
@@ -254,6 +292,17 @@ impl SyscallContext for Context<'_> {
         Ok(start)
     }
 
+    fn process_list(&mut self) -> Vec<ProcessInfo> {
+        self.unix().process_list()
+    }
+
+    fn end_process(&mut self, pid: u32, ended: Ended) {
+        let woken = self.unix().end_process(pid, ended);
+        for other in woken {
+            process::wake(other);
+        }
+    }
+
     fn memory_info(&self) -> unix::system::MemInfo {
         let (resident_pages, frames_held, (forked_windows, frozen_layers)) =
             cpu::without_interrupts(|| {
@@ -339,18 +388,7 @@ fn process_started(pid: Pid, memory: ProcessMemory) {
 /// Releases an ended process's Unix state (its descriptors) and wakes its
 /// parent `ppid` if it waits for a child.
 pub fn process_ended(pid: Pid, ppid: Pid) {
-    let woken = with_unix(|state| {
-        if let Some(mut process) = state.processes.remove(&pid) {
-            process.release(&mut state.files);
-        }
-        state.waiting.remove(pid);
-        let mut woken = state.pipe_wakeups();
-        if ppid != 0 && state.waiting.child_ended(ppid) {
-            woken.push(ppid);
-        }
-        woken
-    });
-    for other in woken {
+    for other in with_unix(|state| state.process_gone(pid, ppid)) {
         process::wake(other);
     }
 }
@@ -358,11 +396,23 @@ pub fn process_ended(pid: Pid, ppid: Pid) {
 /// Serial input: one byte into the line discipline; a completed line wakes
 /// the readers.
 pub fn console_input(byte: u8) {
-    let woken = with_unix(|state| {
-        if state.tty.receive(byte) {
-            state.waiting.console_ready()
-        } else {
-            Vec::new()
+    let current = process::current_pid();
+    let woken = with_unix(|state| match state.tty.receive(byte) {
+        Received::LineReady => state.waiting.console_ready(),
+        Received::Nothing | Received::Signal { pgid: 0, .. } => Vec::new(),
+        Received::Signal { signal, pgid } => {
+            let mut woken = Vec::new();
+            for p in state.process_list() {
+                if p.pgid != pgid || !unix::signal::terminates(signal, p.ignored) {
+                    continue;
+                }
+                if Some(p.pid) == current {
+                    process::kill_current_later(signal);
+                } else {
+                    woken.extend(state.end_process(p.pid, Ended::Killed(signal)));
+                }
+            }
+            woken
         }
     });
     for pid in woken {

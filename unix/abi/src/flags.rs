@@ -337,16 +337,23 @@ pub mod ioc {
 
 /// `ioctl` requests the kernel serves (BSD-encoded, BSD's numbers; extensions).
 pub mod ioctl {
-    use super::ioc::ior;
+    use super::ioc::{ior, iow};
     use crate::layout::{Termios, Winsize};
 
     /// `TIOCGETA`: get the terminal attributes (`struct termios`, BSD's 44 bytes).
     pub const TIOCGETA: u32 = ior(b't', 19, Termios::SIZE);
     /// `TIOCGWINSZ`: get the window size (`struct winsize`).
     pub const TIOCGWINSZ: u32 = ior(b't', 104, Winsize::SIZE);
+    /// `TIOCSPGRP`: make the `int` process group at `data` the console's
+    /// foreground group (the one Ctrl-C signals).
+    pub const TIOCSPGRP: u32 = iow(b't', 118, 4);
+    /// `TIOCGPGRP`: store the console's foreground group (`int`; 0: none).
+    pub const TIOCGPGRP: u32 = ior(b't', 119, 4);
     /// Every request, by name (for generated consumers).
     pub const ALL: &[(&str, u64)] = &[
         ("TIOCGETA", TIOCGETA as u64),
         ("TIOCGWINSZ", TIOCGWINSZ as u64),
+        ("TIOCSPGRP", TIOCSPGRP as u64),
+        ("TIOCGPGRP", TIOCGPGRP as u64),
     ];
 }

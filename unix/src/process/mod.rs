@@ -29,6 +29,9 @@ pub struct ProcessState {
     /// The deadline (monotonic ns) of the sleep the process is in, fixed when the
     /// sleep began, so the re-run call knows when to return.
     pub sleep_until: Option<u64>,
+    /// The signals it ignores (`signal(sig, SIG_IGN)`): bit `n` for signal `n`.
+    /// Kept across `fork` and `execve`.
+    pub ignored: u32,
 }
 
 /// The file-creation mask of a new process.
@@ -56,6 +59,7 @@ impl ProcessState {
             pgid: None,
             personality: 0,
             sleep_until: None,
+            ignored: 0,
         }
     }
 
@@ -78,6 +82,7 @@ impl ProcessState {
             pgid: Some(self.pgid.unwrap_or(pid)),
             personality: self.personality,
             sleep_until: None,
+            ignored: self.ignored,
         })
     }
 

@@ -336,6 +336,25 @@ impl<T> ProcessTable<T> {
         Some(p)
     }
 
+    /// End a live process that is off the CPU (a signal from another process,
+    /// or from the console) so, as [`ProcessTable::leave_cpu`] with `Exited`
+    /// would: its status counts for the shutdown if it has no parent, its
+    /// children are re-parented. Returns it (its context is the kernel's to
+    /// free); `None` for the current process, an ended one or an unknown pid.
+    pub fn end(&mut self, pid: Pid, ended: Ended) -> Option<&mut ProcessEntry<T>> {
+        if self.current == Some(pid) || !self.is_alive(pid) {
+            return None;
+        }
+        if self.processes.get(&pid).is_some_and(|p| p.ppid == 0) {
+            self.record_status(ended.shell_status());
+        }
+        self.orphan_children(pid);
+        self.run_queue.retain(|&p| p != pid);
+        let p = self.processes.get_mut(&pid)?;
+        p.state = RunState::Exited(ended);
+        Some(p)
+    }
+
     /// Make a blocked process ready again (at the end of the run queue).
     /// Anything else is unchanged. Returns whether it woke.
     pub fn wake(&mut self, pid: Pid) -> bool {

@@ -24,7 +24,8 @@ use crate::errno::Errno;
 use crate::file::{FileId, OpenFile};
 use crate::mm::SpaceAccess;
 use crate::user::{
-    copy_from_user, copy_to_user, copy_to_user_partial, read_user_cstring, write_val, UserPtr,
+    copy_from_user, copy_to_user, copy_to_user_partial, read_user_cstring, read_user_u32,
+    write_val, UserPtr,
 };
 use crate::vfs::{NodeId, NodeKind};
 use alloc::vec::Vec;
@@ -445,7 +446,8 @@ pub fn stat<C: SyscallContext + ?Sized>(
 }
 
 /// `ioctl(fd, request, data, len)` (Phantom's four arguments, BSD-encoded
-/// requests): `TIOCGETA` and `TIOCGWINSZ` on the console; `ENOTTY` for any other
+/// requests): `TIOCGETA`, `TIOCGWINSZ`, `TIOCSPGRP` (a positive group, else
+/// `EINVAL`) and `TIOCGPGRP` on the console; `ENOTTY` for any other
 /// request or file. `len` is the size of the caller's buffer at `data`: smaller than
 /// the request's parameter is `EINVAL`.
 pub fn ioctl<C: SyscallContext + ?Sized>(
@@ -460,7 +462,10 @@ pub fn ioctl<C: SyscallContext + ?Sized>(
     if f.node != NodeId::Console {
         return Err(Errno::ENOTTY);
     }
-    if !matches!(request, io::TIOCGETA | io::TIOCGWINSZ) {
+    if !matches!(
+        request,
+        io::TIOCGETA | io::TIOCGWINSZ | io::TIOCSPGRP | io::TIOCGPGRP
+    ) {
         return Err(Errno::ENOTTY);
     }
     if (len as usize) < ioc::parm_len(request) {
@@ -468,7 +473,15 @@ pub fn ioctl<C: SyscallContext + ?Sized>(
     }
     match request {
         io::TIOCGETA => write_val(&mut p.mem, data, &p.console.termios())?,
-        _ => write_val(&mut p.mem, data, &p.console.winsize())?,
+        io::TIOCGWINSZ => write_val(&mut p.mem, data, &p.console.winsize())?,
+        io::TIOCGPGRP => copy_to_user(&mut p.mem, data, &p.console.foreground().to_le_bytes())?,
+        _ => {
+            let pgid = read_user_u32(&mut p.mem, data)?;
+            if pgid == 0 || (pgid as i32) < 0 {
+                return Err(Errno::EINVAL);
+            }
+            p.console.set_foreground(pgid);
+        }
     }
     Ok(0)
 }

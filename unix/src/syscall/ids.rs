@@ -59,14 +59,17 @@ fn own_pgid<C: SyscallContext + ?Sized>(ctx: &mut C) -> u32 {
     ctx.parts().process.pgid.unwrap_or(pid)
 }
 
-/// `getpgid(pid)`: 0 or the caller's pid → the caller's group; another process is
-/// `ESRCH` (processes see only themselves until fork gives them relatives).
+/// `getpgid(pid)`: 0 or the caller's pid → the caller's group; another live
+/// process → its group; else `ESRCH`.
 pub fn getpgid<C: SyscallContext + ?Sized>(ctx: &mut C, pid: u32) -> Result<u32, Errno> {
     if pid == 0 || pid == ctx.pid() {
-        Ok(own_pgid(ctx))
-    } else {
-        Err(Errno::ESRCH)
+        return Ok(own_pgid(ctx));
     }
+    ctx.process_list()
+        .into_iter()
+        .find(|p| p.pid == pid)
+        .map(|p| p.pgid)
+        .ok_or(Errno::ESRCH)
 }
 
 /// `getpgrp()`.
@@ -75,8 +78,9 @@ pub fn getpgrp<C: SyscallContext + ?Sized>(ctx: &mut C) -> Result<u32, Errno> {
 }
 
 /// `setpgid(pid, pgid)`: the caller (pid 0 or its own) may lead its own group
-/// (pgid 0 or its pid); another group does not exist (`EPERM`), another process is
-/// `ESRCH`; a negative pgid is `EINVAL`.
+/// (pgid 0 or its pid) or join a group that exists (a process's group: how a
+/// shell puts a pipeline's stages in one job); a group nobody is in is
+/// `EPERM`, another process `ESRCH`, a negative pgid `EINVAL`.
 pub fn setpgid<C: SyscallContext + ?Sized>(ctx: &mut C, pid: u32, pgid: u32) -> Result<u32, Errno> {
     let me = ctx.pid();
     if (pgid as i32) < 0 {
@@ -85,10 +89,11 @@ pub fn setpgid<C: SyscallContext + ?Sized>(ctx: &mut C, pid: u32, pgid: u32) -> 
     if pid != 0 && pid != me {
         return Err(Errno::ESRCH);
     }
-    if pgid != 0 && pgid != me {
+    let target = if pgid == 0 { me } else { pgid };
+    if target != me && !ctx.process_list().iter().any(|p| p.pgid == target) {
         return Err(Errno::EPERM);
     }
-    ctx.parts().process.pgid = Some(me);
+    ctx.parts().process.pgid = Some(target);
     Ok(0)
 }
 

@@ -156,6 +156,17 @@ pub struct Parts<'a, M, C: ?Sized> {
     pub clock: &'a dyn Clock,
 }
 
+/// A live process as `kill` and process groups see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessInfo {
+    /// Its pid.
+    pub pid: u32,
+    /// Its process group.
+    pub pgid: u32,
+    /// The signals it ignores (bit `n` for signal `n`).
+    pub ignored: u32,
+}
+
 /// Everything a syscall may use, provided by the kernel for the calling process
 /// (host tests: [`testing::TestContext`]).
 pub trait SyscallContext {
@@ -209,6 +220,11 @@ pub trait SyscallContext {
         argv: &[&[u8]],
         envp: &[&[u8]],
     ) -> Result<ProcessStart, Errno>;
+    /// Every live process (not the ended ones), the caller included.
+    fn process_list(&mut self) -> alloc::vec::Vec<ProcessInfo>;
+    /// End process `pid` (not the caller) so, now: as if it had exited, its
+    /// memory and descriptors released and its parent told.
+    fn end_process(&mut self, pid: u32, ended: Ended);
     /// The system's memory figures, for `/proc/meminfo`.
     fn memory_info(&self) -> crate::system::MemInfo;
     /// `waitpid`'s look at the caller's children (see

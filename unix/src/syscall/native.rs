@@ -151,6 +151,8 @@ pub fn dispatch<C: SyscallContext + ?Sized>(
         nr::FORK | nr::VFORK => proc::fork(ctx),
         nr::EXECVE => proc::execve(ctx, UserPtr(a0), UserPtr(a1), UserPtr(a2)),
         nr::WAITPID => return proc::waitpid(ctx, a0, UserPtr(a1), a2),
+        nr::KILL => return proc::kill(ctx, a0, a1),
+        nr::SIGNAL => proc::signal(ctx, a0, a1),
         nr::WAIT => return proc::waitpid(ctx, u32::MAX, UserPtr(a0), 0),
         nr::MMAP => mem::mmap(
             ctx,

@@ -289,6 +289,29 @@ impl SyscallContext for TestContext {
         }
     }
 
+    fn process_list(&mut self) -> Vec<super::ProcessInfo> {
+        let me = super::ProcessInfo {
+            pid: self.pid,
+            pgid: self.process.pgid.unwrap_or(self.pid),
+            ignored: self.process.ignored,
+        };
+        let children = (self.pid + 1..)
+            .take(crate::process::PROCESS_MAX + 1)
+            .filter_map(|pid| {
+                let (_, state) = self.children.get(pid)?.context.as_ref()?;
+                Some(super::ProcessInfo {
+                    pid,
+                    pgid: state.pgid.unwrap_or(pid),
+                    ignored: state.ignored,
+                })
+            });
+        core::iter::once(me).chain(children).collect()
+    }
+
+    fn end_process(&mut self, pid: u32, ended: Ended) {
+        self.end_child(pid, ended);
+    }
+
     fn memory_info(&self) -> crate::system::MemInfo {
         let (forked_windows, frozen_layers) = self.ps.layer_count();
         crate::system::MemInfo {

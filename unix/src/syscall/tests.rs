@@ -1169,3 +1169,45 @@ fn proc_meminfo_is_a_read_only_snapshot() {
     assert!(text.contains("MemTotal:        16384 kB"), "{text}");
     c.finish();
 }
+
+// ---------------------------------------------------------------- kill, signal
+
+#[test]
+fn kill_ends_children_unless_they_ignore_and_signal_sets_ignore() {
+    use crate::abi::signal::{SIGCHLD, SIGINT, SIGKILL, SIGTERM};
+    let mut c = ctx();
+    let a = c.ok(FORK, &[]);
+    let b = c.ok(FORK, &[]);
+    assert_eq!(c.fails(KILL, &[99, SIGTERM]), Errno::ESRCH);
+    assert_eq!(c.fails(KILL, &[a, 32]), Errno::EINVAL);
+    assert_eq!(c.ok(KILL, &[a, 0]), 0, "0 only checks");
+    // b ignores SIGINT; both get it.
+    c.children
+        .get_mut(b)
+        .unwrap()
+        .context
+        .as_mut()
+        .unwrap()
+        .1
+        .ignored |= 1 << SIGINT;
+    // The caller is in the group too: it ignores SIGINT, as a shell does.
+    assert_eq!(c.ok(SIGNAL, &[SIGINT, 1]), 0);
+    assert_eq!(c.ok(KILL, &[0, SIGINT]), 0, "the caller's group");
+    assert_eq!(c.ok(WAITPID, &[a, BUF, 1]), a, "a was killed");
+    assert_eq!(c.get(BUF, 4), SIGINT.to_le_bytes());
+    assert_eq!(c.ok(WAITPID, &[b, BUF, 1]), 0, "b ignores SIGINT");
+    assert_eq!(c.ok(KILL, &[b, SIGCHLD]), 0, "ignored by default");
+    assert_eq!(c.ok(WAITPID, &[b, BUF, 1]), 0);
+    assert_eq!(c.ok(KILL, &[b, SIGKILL]), 0);
+    assert_eq!(c.ok(WAITPID, &[b, BUF, 0]), b);
+    // signal(): SIG_IGN / SIG_DFL, the old one back; SIGKILL and handlers refused.
+    assert_eq!(c.ok(SIGNAL, &[SIGTERM, 1]), 0);
+    assert_eq!(c.ok(SIGNAL, &[SIGTERM, 0]), 1);
+    assert_eq!(c.fails(SIGNAL, &[SIGKILL, 1]), Errno::EINVAL);
+    assert_eq!(c.fails(SIGNAL, &[SIGTERM, 0x0804_8000]), Errno::EINVAL);
+    // The caller itself: the call raises the signal.
+    assert_eq!(c.call(KILL, &[1, SIGTERM]), SyscallResult::Signal(SIGTERM));
+    c.ok(SIGNAL, &[SIGTERM, 1]);
+    assert_eq!(c.ok(KILL, &[1, SIGTERM]), 0, "ignored now");
+    c.finish();
+}

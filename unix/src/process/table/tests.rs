@@ -285,3 +285,20 @@ fn the_table_refuses_past_its_limit_zombies_included() {
     t.ended_child(parent, WaitFor::Pid(2), true).unwrap();
     assert!(t.spawn("one more", parent, ()).is_ok());
 }
+
+#[test]
+fn end_kills_a_process_off_the_cpu_only() {
+    let mut t: ProcessTable<()> = ProcessTable::new();
+    let a = t.spawn("a", 0, ()).unwrap();
+    let b = t.spawn("b", a, ()).unwrap();
+    let c = t.spawn("c", b, ()).unwrap();
+    assert_eq!(t.run_next().unwrap().pid, a);
+    assert!(t.end(a, Ended::Killed(2)).is_none(), "a is on the CPU");
+    assert_eq!(t.end(b, Ended::Killed(2)).unwrap().pid, b);
+    assert!(t.end(b, Ended::Killed(2)).is_none(), "already ended");
+    assert_eq!(t.get(c).unwrap().ppid, a, "b's child goes to pid 1");
+    assert_eq!(t.shutdown_status(), 0, "b had a parent");
+    t.leave_cpu(RunState::Ready);
+    assert_eq!(t.run_next().unwrap().pid, c, "b left the run queue");
+    assert_eq!(t.end(99, Ended::Killed(9)).map(|p| p.pid), None);
+}

@@ -52,6 +52,8 @@ pub(crate) fn errno_lock() -> std::sync::MutexGuard<'static, ()> {
 }
 pub use crt0::{Args, atexit, env, exit, getenv};
 pub use errno::Errno;
+/// The ABI definitions (`phantom-abi`), for the name tables (`signal::ALL`, …).
+pub use phantom_abi as abi;
 
 /// What most programs need: `use ulibc::prelude::*;`.
 pub mod prelude {

@@ -543,6 +543,61 @@ pub fn execve(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Errno {
     }
 }
 
+/// `kill(pid, sig)`: `pid` > 0 a process, 0 the caller's group, -1 all but
+/// pid 1 and the caller, < -1 the group `-pid`.
+pub fn kill(pid: i32, sig: u32) -> Result<(), Errno> {
+    // SAFETY: no pointer.
+    split(unsafe { stub::__ulibc_sys_kill(pid as usize, sig as usize) }).map(drop)
+}
+
+/// What a process does with a signal: its default action, or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// `SIG_DFL`.
+    Default,
+    /// `SIG_IGN`.
+    Ignore,
+}
+
+/// `signal(sig, disposition)`: the previous disposition.
+pub fn signal(sig: u32, disposition: Disposition) -> Result<Disposition, Errno> {
+    let handler = match disposition {
+        Disposition::Default => 0,
+        Disposition::Ignore => 1,
+    };
+    // SAFETY: no pointer (0 and 1 are not handler addresses).
+    let old = split(unsafe { stub::__ulibc_sys_signal(sig as usize, handler) })?;
+    Ok(if old == 1 {
+        Disposition::Ignore
+    } else {
+        Disposition::Default
+    })
+}
+
+/// `tcsetpgrp(fd, pgid)` (`ioctl TIOCSPGRP`): make `pgid` the terminal's
+/// foreground group (the one Ctrl-C signals).
+pub fn tcsetpgrp(fd: Fd, pgid: u32) -> Result<(), Errno> {
+    let v = pgid;
+    // SAFETY: `v` is a readable `u32` of the size the request names.
+    unsafe {
+        raw::ioctl(
+            fd,
+            phantom_abi::ioctl::TIOCSPGRP,
+            (&raw const v) as usize,
+            4,
+        )
+    }
+    .map(drop)
+}
+
+/// `tcgetpgrp(fd)` (`ioctl TIOCGPGRP`): the foreground group (0: none).
+pub fn tcgetpgrp(fd: Fd) -> Result<u32, Errno> {
+    let mut v = 0u32;
+    // SAFETY: `v` is a writable `u32` of the size the request names.
+    unsafe { raw::ioctl(fd, phantom_abi::ioctl::TIOCGPGRP, (&raw mut v) as usize, 4) }?;
+    Ok(v)
+}
+
 /// `pipe()`: (read end, write end).
 pub fn pipe() -> Result<(Fd, Fd), Errno> {
     let mut fds = [0u32; 2];

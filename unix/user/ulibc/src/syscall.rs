@@ -185,6 +185,10 @@ stubs! {
     __ulibc_sys_waitpid = nr::WAITPID, (pid, status, options);
     /// `pipe(fds)`.
     __ulibc_sys_pipe = nr::PIPE, (fds);
+    /// `kill(pid, sig)`.
+    __ulibc_sys_kill = nr::KILL, (pid, sig);
+    /// `signal(sig, handler)`: `SIG_DFL` 0 or `SIG_IGN` 1.
+    __ulibc_sys_signal = nr::SIGNAL, (sig, handler);
     /// `execve(path, argv, envp)`.
     __ulibc_sys_execve = nr::EXECVE, (path, argv, envp);
     /// `dup(fd)`.

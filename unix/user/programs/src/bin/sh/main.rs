@@ -122,6 +122,9 @@ pub(crate) struct Shell {
     /// `/` (empty for the root).
     pub(crate) cwd: Path,
     pub(crate) pid: u32,
+    /// At a terminal: jobs get the terminal (its foreground group) while they
+    /// run, and Ctrl-C / Ctrl-\ end them, not the shell.
+    pub(crate) interactive: bool,
 }
 
 impl Shell {
@@ -131,6 +134,7 @@ impl Shell {
             exit: None,
             cwd: Path::new(HOME),
             pid: sys::getpid().unwrap_or(0),
+            interactive: false,
         }
     }
 
@@ -273,6 +277,7 @@ fn main(args: Args) -> i32 {
         None => {
             let interactive = sys::isatty(STDIN);
             if interactive {
+                sh.take_terminal();
                 println!("phantom-unix sh — builtins and /bin; type help");
             }
             session(&mut sh, &mut words, STDIN, interactive)

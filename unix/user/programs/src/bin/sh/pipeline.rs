@@ -4,7 +4,9 @@
 //! `cd` and `exit` work); anything else runs in forked children, a program
 //! through `execve`. The pipeline's status is its last stage's; a stage
 //! killed by a signal is reported as a shell reports it (`Segmentation fault`)
-//! with status 128 + the signal.
+//! with status 128 + the signal. At a terminal each job is a process group of
+//! its own and holds the terminal while it runs, so Ctrl-C and Ctrl-\ end the
+//! job, while the shell ignores them.
 
 use super::*;
 use ulibc::sys::ChildEnd;
@@ -55,6 +57,8 @@ fn signal_message(signal: u32) -> Option<&'static str> {
         8 => "Floating point exception",
         9 => "Killed",
         10 => "Bus error",
+        2 => "",
+        3 => "Quit",
         11 => "Segmentation fault",
         15 => "Terminated",
         _ => return None,
@@ -67,8 +71,10 @@ fn wait_for(pid: u32) -> i32 {
     match sys::waitpid(pid as i32, 0) {
         Ok(Some((_, ChildEnd::Exited(code)))) => i32::from(code),
         Ok(Some((_, ChildEnd::Signaled(signal)))) => {
-            if let Some(text) = signal_message(signal) {
-                eprintln!("{text}");
+            match signal_message(signal) {
+                // Ctrl-C: the terminal already shows ^C.
+                Some("") | None => {}
+                Some(text) => eprintln!("{text}"),
             }
             128 + signal as i32
         }
@@ -76,7 +82,35 @@ fn wait_for(pid: u32) -> i32 {
     }
 }
 
+/// In a forked child, before its command: the default action again for the
+/// signals the shell ignores, and the job's process group (`None`: a group of
+/// its own, the job's first process).
+fn enter_job(interactive: bool, group: Option<u32>) {
+    if interactive {
+        let _ = sys::signal(SIGINT, sys::Disposition::Default);
+        let _ = sys::signal(SIGQUIT, sys::Disposition::Default);
+        let _ = sys::setpgid(0, group.unwrap_or(0));
+    }
+}
+
 impl Shell {
+    /// At a terminal: lead a process group of our own, hold the terminal, and
+    /// let Ctrl-C / Ctrl-\ pass us by (they are for the jobs).
+    pub(crate) fn take_terminal(&mut self) {
+        self.interactive = true;
+        let _ = sys::signal(SIGINT, sys::Disposition::Ignore);
+        let _ = sys::signal(SIGQUIT, sys::Disposition::Ignore);
+        let _ = sys::setpgid(0, 0);
+        let _ = sys::tcsetpgrp(STDIN, self.pid);
+    }
+
+    /// The terminal goes to job `group` (`Some`), or back to the shell.
+    fn give_terminal(&self, group: Option<u32>) {
+        if self.interactive {
+            let _ = sys::tcsetpgrp(STDIN, group.unwrap_or(self.pid));
+        }
+    }
+
     /// Runs the command whose tokens `words` holds (one command: no `;`).
     pub(crate) fn run_command(&mut self, words: &Words) -> i32 {
         let tokens = &words.tokens[..words.count];
@@ -133,8 +167,10 @@ impl Shell {
             } else {
                 None
             };
+            let group = (started > 0).then_some(pids[0]);
             match sys::fork() {
                 Ok(0) => {
+                    enter_job(self.interactive, group);
                     if let Some(fd) = input {
                         let _ = sys::dup2(fd, STDIN);
                         let _ = sys::close(fd);
@@ -147,6 +183,9 @@ impl Shell {
                 }
                 Ok(pid) => {
                     pids[started] = pid;
+                    if started == 0 {
+                        self.give_terminal(Some(pid));
+                    }
                     started += 1;
                 }
                 Err(e) => eprintln!("sh: fork: {e}"),
@@ -169,6 +208,7 @@ impl Shell {
                 status = code;
             }
         }
+        self.give_terminal(None);
         status
     }
 
@@ -179,8 +219,16 @@ impl Shell {
             return (b.3)(self, argv);
         }
         match sys::fork() {
-            Ok(0) => sys::_exit(self.exec_program(argv)),
-            Ok(pid) => wait_for(pid),
+            Ok(0) => {
+                enter_job(self.interactive, None);
+                sys::_exit(self.exec_program(argv))
+            }
+            Ok(pid) => {
+                self.give_terminal(Some(pid));
+                let status = wait_for(pid);
+                self.give_terminal(None);
+                status
+            }
             Err(e) => {
                 eprintln!("sh: fork: {e}");
                 1
