@@ -117,3 +117,29 @@ fn ctrl_c_ends_the_foreground_job_and_not_the_shell() {
     assert_status(&out, 137);
     assert_no_leak(&out);
 }
+
+#[test]
+fn the_shell_runs_background_jobs_and_and_or_lists() {
+    let out = Boot::new()
+        .root_fs()
+        .module("sh -c sleep 0.3 & echo started ; jobs ; wait ; echo waited $? ; false && echo no || echo yes ; true || echo no2 && echo yes2")
+        .run();
+    assert_status(&out, 0);
+    let console = tests::console(&out);
+    for want in [
+        "[1] ",
+        "started\n",
+        "running\n",
+        "waited 0\n",
+        "yes\n",
+        "yes2\n",
+    ] {
+        assert!(console.contains(want), "{want:?} missing\n{}", out.report());
+    }
+    assert!(
+        !console.contains("no\n") && !console.contains("no2\n"),
+        "{}",
+        out.report()
+    );
+    assert_no_leak(&out);
+}

@@ -7,6 +7,13 @@ pub(crate) type Builtin = fn(&mut Shell, &[&[u8]]) -> i32;
 /// The builtins: name, usage, what it does, the function.
 pub(crate) const BUILTINS: &[(&str, &str, &str, Builtin)] = &[
     ("help", "help", "this list", help),
+    (
+        "wait",
+        "wait [PID]",
+        "wait for the background jobs (or the one ending in PID)",
+        wait,
+    ),
+    ("jobs", "jobs", "list the background jobs", jobs),
     ("echo", "echo [-n] [ARG…]", "print the arguments", echo),
     (
         "cat",
@@ -723,4 +730,21 @@ pub(crate) fn exit(sh: &mut Shell, argv: &[&[u8]]) -> i32 {
     }
     sh.exit = Some(code);
     code
+}
+
+pub(crate) fn wait(sh: &mut Shell, argv: &[&[u8]]) -> i32 {
+    match argv.get(1) {
+        None => sh.wait_jobs(None),
+        Some(a) => match parse_u64(a).and_then(|p| u32::try_from(p).ok()) {
+            Some(pid) => sh.wait_jobs(Some(pid)),
+            None => usage("wait"),
+        },
+    }
+}
+
+pub(crate) fn jobs(sh: &mut Shell, _argv: &[&[u8]]) -> i32 {
+    for &(n, pid) in sh.jobs.iter().filter(|j| j.1 != 0) {
+        println!("[{n}] {pid} running");
+    }
+    0
 }

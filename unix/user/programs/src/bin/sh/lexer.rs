@@ -20,6 +20,19 @@ pub(crate) enum Token {
     ErrToOut,
 }
 
+/// What ended a command (see [`Words::split`] with `one`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum End {
+    /// `;`, or the end of the line.
+    Then,
+    /// `&`: run it in the background.
+    Background,
+    /// `&&`: run the next only if this one succeeded.
+    And,
+    /// `||`: run the next only if this one failed.
+    Or,
+}
+
 /// Why a line could not be split.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum SplitError {
@@ -34,6 +47,8 @@ pub(crate) struct Words {
     pub(crate) len: usize,
     pub(crate) tokens: [Token; MAX_WORDS],
     pub(crate) count: usize,
+    /// What ended the last command split with `one`.
+    pub(crate) end: End,
 }
 
 impl Words {
@@ -43,6 +58,7 @@ impl Words {
             len: 0,
             tokens: [Token::Semicolon; MAX_WORDS],
             count: 0,
+            end: End::Then,
         }
     }
 
@@ -79,6 +95,7 @@ impl Words {
     ) -> Result<usize, SplitError> {
         self.len = 0;
         self.count = 0;
+        self.end = End::Then;
         let mut i = 0;
         // Start of the word being built, if one is.
         let mut word: Option<usize> = None;
@@ -95,6 +112,25 @@ impl Words {
                         }
                         self.push_token(Token::Semicolon)?;
                     }
+                }
+                b'&' | b'|' if matches!((b, line.get(i)), (b'&', _) | (b'|', Some(b'|'))) => {
+                    // `&&`, `||` and `&` end a command, as `;` does.
+                    if let Some(start) = word.take() {
+                        self.end_word(start)?;
+                    }
+                    let end = match (b, line.get(i)) {
+                        (b'&', Some(b'&')) => End::And,
+                        (b'&', _) => End::Background,
+                        _ => End::Or,
+                    };
+                    if end != End::Background {
+                        i += 1;
+                    }
+                    if one {
+                        self.end = end;
+                        return Ok(i);
+                    }
+                    self.push_token(Token::Semicolon)?;
                 }
                 b'|' | b'<' | b'>' => {
                     if let Some(start) = word.take() {

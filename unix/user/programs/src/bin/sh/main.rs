@@ -125,7 +125,14 @@ pub(crate) struct Shell {
     /// At a terminal: jobs get the terminal (its foreground group) while they
     /// run, and Ctrl-C / Ctrl-\ end them, not the shell.
     pub(crate) interactive: bool,
+    /// Background jobs: (job number, pid of its last process), 0 = free slot.
+    pub(crate) jobs: [(u32, u32); MAX_JOBS],
+    /// The number of the next background job.
+    pub(crate) next_job: u32,
 }
+
+/// Most background jobs at a time.
+pub(crate) const MAX_JOBS: usize = 16;
 
 impl Shell {
     pub(crate) fn new() -> Self {
@@ -135,6 +142,8 @@ impl Shell {
             cwd: Path::new(HOME),
             pid: sys::getpid().unwrap_or(0),
             interactive: false,
+            jobs: [(0, 0); MAX_JOBS],
+            next_job: 1,
         }
     }
 
@@ -173,6 +182,8 @@ impl Shell {
             return;
         }
         let mut rest = line;
+        // Whether the next command runs.
+        let mut run_next = true;
         while !rest.is_empty() {
             let used = match words.split(rest, self.status, self.pid, true) {
                 Ok(used) => used,
@@ -184,9 +195,20 @@ impl Shell {
                 }
             };
             rest = rest.get(used..).unwrap_or(&[]);
-            if words.count > 0 {
-                self.status = self.run_command(words);
+            if words.count > 0 && run_next {
+                self.status = if words.end == End::Background {
+                    self.run_background(words)
+                } else {
+                    self.run_command(words)
+                };
             }
+            // POSIX: after `&&` / `||` the status of the last command that ran
+            // decides, whether or not the one just before was skipped.
+            run_next = match words.end {
+                End::And => self.status == 0,
+                End::Or => self.status != 0,
+                End::Then | End::Background => true,
+            };
             if self.exit.is_some() || used == 0 {
                 return;
             }
@@ -290,6 +312,7 @@ pub(crate) fn session(sh: &mut Shell, words: &mut Words, fd: Fd, interactive: bo
     let mut reader = Reader::new(fd);
     loop {
         if interactive {
+            sh.report_done_jobs();
             print!("$ ");
         }
         match reader.next_line() {

@@ -152,6 +152,89 @@ impl Shell {
     }
 
     fn run_pipeline(&mut self, words: &Words, stages: &[Stage<'_>]) -> i32 {
+        let (pids, started) = self.start_pipeline(words, stages, true);
+        let mut status = 1;
+        for (k, &pid) in pids[..started].iter().enumerate() {
+            let code = wait_for(pid);
+            if k + 1 == stages.len() {
+                status = code;
+            }
+        }
+        self.give_terminal(None);
+        status
+    }
+
+    /// Runs the command of `words` in the background (`&`): started, not
+    /// waited for; it is job N (`[N] pid` is printed) until `wait` or the next
+    /// prompt sees it end. Its input is `/dev/null` unless redirected.
+    pub(crate) fn run_background(&mut self, words: &Words) -> i32 {
+        let tokens = &words.tokens[..words.count];
+        let mut stages: [Stage<'_>; MAX_STAGES] = core::array::from_fn(|_| Stage { tokens: &[] });
+        let mut n = 0;
+        for part in tokens.split(|t| *t == Token::Pipe) {
+            if n == MAX_STAGES {
+                eprintln!("sh: too many commands in a pipeline (at most {MAX_STAGES})");
+                return 2;
+            }
+            stages[n] = Stage { tokens: part };
+            n += 1;
+        }
+        let (pids, started) = self.start_pipeline(words, &stages[..n], false);
+        if started == 0 {
+            return 1;
+        }
+        let last = pids[started - 1];
+        match self.jobs.iter_mut().find(|j| j.1 == 0) {
+            Some(slot) => {
+                *slot = (self.next_job, last);
+                println!("[{}] {last}", self.next_job);
+                self.next_job += 1;
+            }
+            None => eprintln!("sh: too many jobs: {last} runs untracked"),
+        }
+        0
+    }
+
+    /// Reports (`[N] Done`) and forgets the background jobs that have ended.
+    pub(crate) fn report_done_jobs(&mut self) {
+        for job in self.jobs.iter_mut().filter(|j| j.1 != 0) {
+            if let Ok(Some((_, end))) = sys::waitpid(job.1 as i32, WNOHANG) {
+                match end {
+                    ChildEnd::Exited(0) => println!("[{}] Done", job.0),
+                    ChildEnd::Exited(code) => println!("[{}] Exit {code}", job.0),
+                    ChildEnd::Signaled(sig) => println!("[{}] Killed by signal {sig}", job.0),
+                }
+                *job = (0, 0);
+            }
+        }
+    }
+
+    /// `wait [PID]`: waits for the background jobs (or the one whose last
+    /// process is PID); the status of the last one waited for.
+    pub(crate) fn wait_jobs(&mut self, only: Option<u32>) -> i32 {
+        let mut status = 0;
+        for job in self.jobs.iter_mut().filter(|j| j.1 != 0) {
+            if only.is_some_and(|p| p != job.1) {
+                continue;
+            }
+            status = wait_for(job.1);
+            *job = (0, 0);
+        }
+        // Children not tracked as jobs (earlier stages of a pipeline).
+        if only.is_none() {
+            while let Ok(Some(_)) = sys::waitpid(-1, 0) {}
+        }
+        status
+    }
+
+    /// Forks the stages of a pipeline, joined by pipes; in the foreground the
+    /// job gets the terminal. Returns the pids and how many started.
+    fn start_pipeline(
+        &mut self,
+        words: &Words,
+        stages: &[Stage<'_>],
+        foreground: bool,
+    ) -> ([u32; MAX_STAGES], usize) {
         let mut pids = [0u32; MAX_STAGES];
         let mut started = 0;
         let mut input: Option<Fd> = None;
@@ -171,6 +254,12 @@ impl Shell {
             match sys::fork() {
                 Ok(0) => {
                     enter_job(self.interactive, group);
+                    let quiet_input = !foreground && k == 0;
+                    let null = quiet_input.then(|| sys::open(c"/dev/null", O_RDONLY, 0).ok());
+                    if let Some(Some(null)) = null {
+                        let _ = sys::dup2(null, STDIN);
+                        let _ = sys::close(null);
+                    }
                     if let Some(fd) = input {
                         let _ = sys::dup2(fd, STDIN);
                         let _ = sys::close(fd);
@@ -183,7 +272,7 @@ impl Shell {
                 }
                 Ok(pid) => {
                     pids[started] = pid;
-                    if started == 0 {
+                    if started == 0 && foreground {
                         self.give_terminal(Some(pid));
                     }
                     started += 1;
@@ -201,15 +290,7 @@ impl Shell {
         if let Some(fd) = input {
             let _ = sys::close(fd);
         }
-        let mut status = 1;
-        for (k, &pid) in pids[..started].iter().enumerate() {
-            let code = wait_for(pid);
-            if k + 1 == stages.len() {
-                status = code;
-            }
-        }
-        self.give_terminal(None);
-        status
+        (pids, started)
     }
 
     /// Runs `argv` as one command without redirections: a builtin in the shell,
