@@ -143,3 +143,24 @@ fn the_shell_runs_background_jobs_and_and_or_lists() {
     );
     assert_no_leak(&out);
 }
+
+#[test]
+fn ps_and_proc_pid_show_a_background_job() {
+    let out = Boot::new()
+        .root_fs()
+        .module("sh -c sleep 1 & ps ; cat /proc/2/status ; cat /proc/2/maps ; wait")
+        .run();
+    assert_status(&out, 0);
+    let console = tests::console(&out);
+    for want in [
+        "  PID  PPID  PGID STAT",
+        "sleep 1\n",
+        "Name:\tsleep\n",
+        "PPid:\t1\n",
+        "State:\tS (sleeping)\n",
+        "[stack]",
+    ] {
+        assert!(console.contains(want), "{want:?} missing\n{}", out.report());
+    }
+    assert_no_leak(&out);
+}

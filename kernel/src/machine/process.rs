@@ -346,6 +346,16 @@ pub fn deliver_pending_kill() {
     }
 }
 
+/// Process `pid`'s name, run state and parent.
+pub fn identity(pid: Pid) -> Option<(String, RunState, Pid)> {
+    with_table(|t| t.get(pid).map(|p| (p.name.clone(), p.state, p.ppid)))
+}
+
+/// Runs `f` on the address space of process `pid`, which is off the CPU.
+pub fn with_space_of<R>(pid: Pid, f: impl FnOnce(&AddressSpace) -> R) -> Option<R> {
+    with_table(|t| t.get(pid)?.context.space.as_ref().map(f))
+}
+
 /// Number of processes (zombies included).
 pub fn count() -> usize {
     with_table(|t| t.len() + t.zombies().count())

@@ -43,6 +43,7 @@ fn load_program(code: &[u8]) -> Result<(), String> {
         CODE,
         ((STACK_VPN + 1) << 12) as u32 - 16,
         ProcessMemory::default(),
+        unix::process::cmdline_of(&[b"ring3-test"]),
     )
     .ok_or("no kernel stack for the test process")?;
     Ok(())

@@ -22,7 +22,7 @@ use unix::console::{ConsoleOutput, Received, Tty};
 use unix::exec::{self, BootCommand, PersistentImage, ProcessStart};
 use unix::file::{FdTable, OpenFiles};
 use unix::mm::{ProcessMemory, SpaceAccess};
-use unix::process::{Ended, ProcessState, WaitFor};
+use unix::process::{Ended, ProcView, ProcessState, WaitFor};
 use unix::syscall::{native, Parts, ProcessInfo, SyscallContext, SyscallResult};
 use unix::system::SystemState;
 use unix::user::{Fault, UserMemory, UserPtr};
@@ -60,6 +60,7 @@ impl UnixState {
         if let Some(mut process) = self.processes.remove(&pid) {
             process.release(&mut self.files);
         }
+        self.vfs.remove_process(pid);
         self.waiting.remove(pid);
         let mut woken = self.pipe_wakeups();
         if ppid != 0 && self.waiting.child_ended(ppid) {
@@ -251,7 +252,9 @@ impl SyscallContext for Context<'_> {
         };
         match process::spawn_forked(space, self.frame) {
             Ok(child) => {
-                self.unix().processes.insert(child, *state);
+                let unix = self.unix();
+                unix.processes.insert(child, *state);
+                unix.vfs.add_process(child);
                 Ok(child)
             }
             Err(space) => {
@@ -301,6 +304,42 @@ impl SyscallContext for Context<'_> {
         for other in woken {
             process::wake(other);
         }
+    }
+
+    fn process_view(&mut self, pid: u32) -> Option<ProcView> {
+        let state = self.unix().processes.get(&pid)?;
+        let (pgid, cmdline, brk) = (
+            state.pgid.unwrap_or(pid),
+            state.cmdline.clone(),
+            state.memory.brk,
+        );
+        let memory = state.memory.clone();
+        let (name, run_state, ppid) = process::identity(pid)?;
+        let view_space = |space: &AddressSpace, ps: &vm::PersistentSpace| {
+            (
+                unix::mm::maps_text(space.remap(), &memory).unwrap_or_default(),
+                space.remap().len() as u64,
+                space.resident_pages(ps).unwrap_or((0, 0)),
+            )
+        };
+        let (maps, ranges, resident) = if process::current_pid() == Some(pid) {
+            vmm::with_current(|space, ps, _| view_space(space, ps))?
+        } else {
+            process::with_space_of(pid, |space| {
+                cpu::without_interrupts(|| view_space(space, &vmm::VMM.lock().persistent))
+            })?
+        };
+        Some(ProcView {
+            name,
+            state: run_state,
+            ppid,
+            pgid,
+            cmdline,
+            maps,
+            ranges,
+            resident,
+            brk,
+        })
     }
 
     fn memory_info(&self) -> unix::system::MemInfo {
@@ -372,14 +411,15 @@ pub fn syscall(frame: &mut TrapFrame) -> (u32, u32) {
     }
 }
 
-/// Records a new process's Unix state: the console as fds 0, 1 and 2, and
-/// its memory state (break, limits).
-fn process_started(pid: Pid, memory: ProcessMemory) {
+/// Records a new process's Unix state: the console as fds 0, 1 and 2, its
+/// memory state (break, limits) and its arguments (`cmdline`).
+fn process_started(pid: Pid, memory: ProcessMemory, cmdline: Vec<u8>) {
     with_unix(|state| match FdTable::with_console(&mut state.files) {
         Ok(fds) => {
-            state
-                .processes
-                .insert(pid, ProcessState::with_memory(fds, memory));
+            let mut process = ProcessState::with_memory(fds, memory);
+            process.cmdline = cmdline;
+            state.processes.insert(pid, process);
+            state.vfs.add_process(pid);
         }
         Err(e) => log::error!("pid {pid}: no console descriptors: {e}"),
     });
@@ -512,7 +552,15 @@ fn start_module(index: usize, module: &Module) {
     match started {
         Ok(start) => {
             let memory = ProcessMemory::new(&start);
-            let Some(pid) = spawn(&command.name, space, start.entry, start.esp, memory) else {
+            let cmdline = unix::process::cmdline_of(&command.argv_bytes());
+            let Some(pid) = spawn(
+                &command.name,
+                space,
+                start.entry,
+                start.esp,
+                memory,
+                cmdline,
+            ) else {
                 return report(
                     &command.name,
                     &"no kernel stack for a new process",
@@ -599,7 +647,8 @@ fn start_init(path: &str) {
         Ok(start) => {
             let name = path.rsplit('/').next().unwrap_or(path);
             let memory = ProcessMemory::new(&start);
-            if spawn(name, space, start.entry, start.esp, memory).is_none() {
+            let cmdline = unix::process::cmdline_of(&[path.as_bytes()]);
+            if spawn(name, space, start.entry, start.esp, memory, cmdline).is_none() {
                 report(&"no kernel stack for a new process", unix::Errno::ENOMEM);
             }
         }
@@ -619,10 +668,11 @@ pub fn spawn(
     entry: u32,
     esp: u32,
     memory: ProcessMemory,
+    cmdline: Vec<u8>,
 ) -> Option<Pid> {
     match process::spawn(name, space, entry, esp) {
         Ok(pid) => {
-            process_started(pid, memory);
+            process_started(pid, memory, cmdline);
             Some(pid)
         }
         Err(space) => {

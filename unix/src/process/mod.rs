@@ -12,6 +12,8 @@ pub use table::{Ended, Pid, ProcessEntry, ProcessTable, RunState, WaitFor, Zombi
 use crate::exec::ProcessStart;
 use crate::file::{FdTable, OpenFiles};
 use crate::mm::ProcessMemory;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// One process's Unix state. See the module documentation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +34,75 @@ pub struct ProcessState {
     /// The signals it ignores (`signal(sig, SIG_IGN)`): bit `n` for signal `n`.
     /// Kept across `fork` and `execve`.
     pub ignored: u32,
+    /// Its arguments, each followed by a NUL (`/proc/<pid>/cmdline`), at most
+    /// [`CMDLINE_MAX`] bytes.
+    pub cmdline: Vec<u8>,
+}
+
+/// Most bytes of a process's arguments kept for `/proc/<pid>/cmdline`.
+pub const CMDLINE_MAX: usize = 4096;
+
+/// A process as `/proc/<pid>` shows it, gathered by the kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcView {
+    /// Its name.
+    pub name: String,
+    /// Where it is in its life.
+    pub state: RunState,
+    /// Its parent.
+    pub ppid: u32,
+    /// Its process group.
+    pub pgid: u32,
+    /// Its arguments (NUL after each).
+    pub cmdline: Vec<u8>,
+    /// `/proc/<pid>/maps`.
+    pub maps: Vec<u8>,
+    /// Ranges of its remap table.
+    pub ranges: u64,
+    /// Pages of its private memory that show a frame, and how many of them are
+    /// its own (the rest it shares with a fork relative).
+    pub resident: (u64, u64),
+    /// Its program break.
+    pub brk: u32,
+}
+
+impl ProcView {
+    /// The text of `/proc/<pid>/status`.
+    pub fn status_text(&self, pid: u32) -> Vec<u8> {
+        let state = match self.state {
+            RunState::Running => "R (running)",
+            RunState::Ready => "R (ready)",
+            RunState::Blocked => "S (sleeping)",
+            RunState::Exited(_) => "Z (zombie)",
+        };
+        let (shown, own) = self.resident;
+        alloc::format!(
+            "Name:\t{}\nState:\t{state}\nPid:\t{pid}\nPPid:\t{}\nPgid:\t{}\n\
+             Ranges:\t{}\nResidentPages:\t{shown}\nOwnPages:\t{own}\nSharedPages:\t{}\n\
+             Brk:\t{:#x}\n",
+            self.name,
+            self.ppid,
+            self.pgid,
+            self.ranges,
+            shown - own.min(shown),
+            self.brk,
+        )
+        .into_bytes()
+    }
+}
+
+/// `args` as `/proc/<pid>/cmdline` keeps them: each followed by a NUL, cut at
+/// [`CMDLINE_MAX`] bytes.
+pub fn cmdline_of(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for a in args {
+        if out.len() + a.len() + 1 > CMDLINE_MAX {
+            break;
+        }
+        out.extend_from_slice(a);
+        out.push(0);
+    }
+    out
 }
 
 /// The file-creation mask of a new process.
@@ -60,6 +131,7 @@ impl ProcessState {
             personality: 0,
             sleep_until: None,
             ignored: 0,
+            cmdline: Vec::new(),
         }
     }
 
@@ -83,6 +155,7 @@ impl ProcessState {
             personality: self.personality,
             sleep_until: None,
             ignored: self.ignored,
+            cmdline: self.cmdline.clone(),
         })
     }
 

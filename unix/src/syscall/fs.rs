@@ -27,7 +27,7 @@ use crate::user::{
     copy_from_user, copy_to_user, copy_to_user_partial, read_user_cstring, read_user_u32,
     write_val, UserPtr,
 };
-use crate::vfs::{NodeId, NodeKind};
+use crate::vfs::{NodeId, NodeKind, ProcFile};
 use alloc::vec::Vec;
 
 /// Bytes moved per step from user memory (a divisor of the page size).
@@ -88,11 +88,22 @@ pub fn open<C: SyscallContext + ?Sized>(
         p.process.fds.lowest_free(fd_limit)?;
         p.vfs.open(&path, flags, mode & !p.process.umask, now)?
     };
-    let meminfo = (node == NodeId::ProcMeminfo).then(|| ctx.memory_info().text());
+    let snapshot = match node {
+        NodeId::ProcMeminfo => Some(ctx.memory_info().text()),
+        NodeId::ProcPidFile(pid, f) => {
+            let view = ctx.process_view(pid).ok_or(Errno::ENOENT)?;
+            Some(match f {
+                ProcFile::Cmdline => view.cmdline,
+                ProcFile::Maps => view.maps,
+                ProcFile::Status => view.status_text(pid),
+            })
+        }
+        _ => None,
+    };
     let mut p = ctx.parts();
     let fd_limit = p.process.fd_limit();
     let file = OpenFile::new(node, flags);
-    let id = if let Some(text) = meminfo {
+    let id = if let Some(text) = snapshot {
         p.files.insert_with_data(file, text)?
     } else if node == NodeId::ProcMaps {
         let memory = &p.process.memory;
@@ -144,9 +155,12 @@ pub fn read<C: SyscallContext + ?Sized>(
     }
     let count = count.min(MAX_RW_COUNT) as usize;
     let r = match f.node {
-        NodeId::Root | NodeId::DevDir | NodeId::BootDir | NodeId::ProcDir | NodeId::ProcSelf => {
-            Err(Errno::EISDIR)
-        }
+        NodeId::Root
+        | NodeId::DevDir
+        | NodeId::BootDir
+        | NodeId::ProcDir
+        | NodeId::ProcSelf
+        | NodeId::ProcPid(_) => Err(Errno::EISDIR),
         NodeId::Ram(_) | NodeId::Init(_) if p.vfs.kind(f.node) == Ok(NodeKind::Dir) => {
             Err(Errno::EISDIR)
         }
@@ -186,7 +200,7 @@ pub fn read<C: SyscallContext + ?Sized>(
             }
             partial(done, err)
         }
-        NodeId::ProcMaps | NodeId::ProcMeminfo => {
+        NodeId::ProcMaps | NodeId::ProcMeminfo | NodeId::ProcPidFile(..) => {
             let data = p.files.data(id).unwrap_or(&[]);
             let start = usize::try_from(f.offset)
                 .unwrap_or(usize::MAX)
@@ -268,12 +282,16 @@ fn write_file<C: SyscallContext + ?Sized>(
     let count = count.min(MAX_RW_COUNT) as usize;
     match f.node {
         NodeId::Null | NodeId::Zero => return Ok(count as u32),
-        NodeId::Root | NodeId::DevDir | NodeId::BootDir | NodeId::ProcDir | NodeId::ProcSelf => {
-            return Err(Errno::EISDIR)
-        }
+        NodeId::Root
+        | NodeId::DevDir
+        | NodeId::BootDir
+        | NodeId::ProcDir
+        | NodeId::ProcSelf
+        | NodeId::ProcPid(_) => return Err(Errno::EISDIR),
         NodeId::Boot(_)
         | NodeId::ProcMaps
         | NodeId::ProcMeminfo
+        | NodeId::ProcPidFile(..)
         | NodeId::Pipe(_)
         | NodeId::Init(_) => return Err(Errno::EBADF),
         NodeId::Console | NodeId::Ram(_) => {}

@@ -225,6 +225,8 @@ pub trait SyscallContext {
     /// End process `pid` (not the caller) so, now: as if it had exited, its
     /// memory and descriptors released and its parent told.
     fn end_process(&mut self, pid: u32, ended: Ended);
+    /// Process `pid` as `/proc/<pid>` shows it (`None`: no such live process).
+    fn process_view(&mut self, pid: u32) -> Option<crate::process::ProcView>;
     /// The system's memory figures, for `/proc/meminfo`.
     fn memory_info(&self) -> crate::system::MemInfo;
     /// `waitpid`'s look at the caller's children (see

@@ -101,6 +101,7 @@ pub fn execve<C: SyscallContext + ?Sized>(
     p.process.memory = ProcessMemory::new(&start);
     p.process.memory.limits = limits;
     p.process.sleep_until = None;
+    p.process.cmdline = crate::process::cmdline_of(&args);
     Ok(0)
 }
 

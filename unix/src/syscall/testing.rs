@@ -111,13 +111,15 @@ impl TestContext {
             fds,
             ProcessMemory::with_heap(alloc::vec![(Self::BUF, Self::HEAP)], Self::HEAP),
         );
+        let mut vfs = Vfs::new();
+        vfs.add_process(1);
         TestContext {
             machine,
             ps,
             space,
             process,
             files,
-            vfs: Vfs::new(),
+            vfs,
             tty: Tty::new(Vec::new()),
             system: SystemState::default(),
             pid: 1,
@@ -139,6 +141,7 @@ impl TestContext {
     pub fn end_child(&mut self, pid: u32, ended: Ended) {
         let entry = self.children.get_mut(pid).unwrap();
         entry.state = RunState::Exited(ended);
+        self.vfs.remove_process(pid);
         if let Some((space, mut state)) = entry.context.take() {
             state.release(&mut self.files);
             space.destroy(&mut self.ps, &mut self.machine);
@@ -252,7 +255,10 @@ impl SyscallContext for TestContext {
             .children
             .spawn("child", self.pid, Some((space, *state)))
         {
-            Ok(pid) => Ok(pid),
+            Ok(pid) => {
+                self.vfs.add_process(pid);
+                Ok(pid)
+            }
             Err(context) => {
                 let (space, state) = context.unwrap();
                 space.destroy(&mut self.ps, &mut self.machine);
@@ -310,6 +316,27 @@ impl SyscallContext for TestContext {
 
     fn end_process(&mut self, pid: u32, ended: Ended) {
         self.end_child(pid, ended);
+    }
+
+    fn process_view(&mut self, pid: u32) -> Option<crate::process::ProcView> {
+        let (space, state, ppid, name) = if pid == self.pid {
+            (&self.space, &self.process, self.ppid, "test")
+        } else {
+            let entry = self.children.get(pid)?;
+            let (space, state) = entry.context.as_ref()?;
+            (space, state, entry.ppid, "child")
+        };
+        Some(crate::process::ProcView {
+            name: name.into(),
+            state: RunState::Running,
+            ppid,
+            pgid: state.pgid.unwrap_or(pid),
+            cmdline: state.cmdline.clone(),
+            maps: crate::mm::maps_text(space.remap(), &state.memory).ok()?,
+            ranges: space.remap().len() as u64,
+            resident: space.resident_pages(&self.ps).ok()?,
+            brk: state.memory.brk,
+        })
     }
 
     fn memory_info(&self) -> crate::system::MemInfo {

@@ -685,7 +685,10 @@ fn proc_self_maps() {
     assert_eq!(open(&mut c, b"/proc/other", O_RDONLY), Err(Errno::ENOENT));
     // Directories.
     for (path, names) in [
-        (&b"/proc"[..], &[&b"."[..], b"..", b"meminfo", b"self"][..]),
+        (
+            &b"/proc"[..],
+            &[&b"."[..], b"..", b"meminfo", b"self", b"1"][..],
+        ),
         (b"/proc/self/", &[b".", b"..", b"maps"]),
         (b"/", &[b".", b"..", b"boot", b"dev", b"proc", b"tmp"]),
     ] {
@@ -1209,5 +1212,40 @@ fn kill_ends_children_unless_they_ignore_and_signal_sets_ignore() {
     assert_eq!(c.call(KILL, &[1, SIGTERM]), SyscallResult::Signal(SIGTERM));
     c.ok(SIGNAL, &[SIGTERM, 1]);
     assert_eq!(c.ok(KILL, &[1, SIGTERM]), 0, "ignored now");
+    c.finish();
+}
+
+#[test]
+fn proc_pid_shows_live_processes() {
+    let mut c = ctx();
+    c.process.cmdline = crate::process::cmdline_of(&[b"test", b"-x"]);
+    let child = c.ok(FORK, &[]);
+    let path = alloc::format!("/proc/{child}/status");
+    let fd = open(&mut c, path.as_bytes(), O_RDONLY).unwrap();
+    let n = c.ok(READ, &[fd, BUF, 4096]) as usize;
+    let text = String::from_utf8(c.get(BUF, n)).unwrap();
+    assert!(
+        text.contains(&alloc::format!("Pid:\t{child}\nPPid:\t1\n")),
+        "{text}"
+    );
+    assert!(text.contains("Pgid:\t1\n"), "{text}");
+    c.ok(CLOSE, &[fd]);
+    let path = alloc::format!("/proc/{child}/cmdline");
+    let fd = open(&mut c, path.as_bytes(), O_RDONLY).unwrap();
+    let n = c.ok(READ, &[fd, BUF, 4096]) as usize;
+    assert_eq!(c.get(BUF, n), b"test\0-x\0", "inherited by fork");
+    c.ok(CLOSE, &[fd]);
+    let path = alloc::format!("/proc/{child}/maps");
+    let fd = open(&mut c, path.as_bytes(), O_RDONLY).unwrap();
+    assert!(c.ok(READ, &[fd, BUF, 4096]) > 0);
+    c.ok(CLOSE, &[fd]);
+    assert_eq!(open(&mut c, b"/proc/1/status", O_RDWR), Err(Errno::EACCES));
+    c.end_child(child, Ended::Exited(0));
+    let path = alloc::format!("/proc/{child}/status");
+    assert_eq!(open(&mut c, path.as_bytes(), O_RDONLY), Err(Errno::ENOENT));
+    assert_eq!(
+        open(&mut c, b"/proc/01/status", O_RDONLY),
+        Err(Errno::ENOENT)
+    );
     c.finish();
 }

@@ -57,6 +57,10 @@ pub enum NodeId {
     ProcMaps,
     /// `/proc/meminfo`: the system's memory (a snapshot taken at `open`).
     ProcMeminfo,
+    /// `/proc/<pid>`: a live process's directory.
+    ProcPid(u32),
+    /// `/proc/<pid>/<file>` (a snapshot taken at `open`).
+    ProcPidFile(u32, ProcFile),
     /// A file or directory of the root file system's initramfs tree (never 0:
     /// its root is [`NodeId::Root`]).
     Init(u32),
@@ -64,6 +68,29 @@ pub enum NodeId {
     /// [`crate::file::OpenFiles`].
     Pipe(u32),
 }
+
+/// The files of a `/proc/<pid>` directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProcFile {
+    /// `cmdline`: its arguments, each followed by a NUL.
+    Cmdline,
+    /// `maps`: its address space, as `/proc/self/maps`.
+    Maps,
+    /// `status`: name, state, ids and memory, one `Name:\tvalue` line each.
+    Status,
+}
+
+impl ProcFile {
+    /// Every file, with its name, in listing order.
+    pub const ALL: [(&'static [u8], ProcFile); 3] = [
+        (b"cmdline", ProcFile::Cmdline),
+        (b"maps", ProcFile::Maps),
+        (b"status", ProcFile::Status),
+    ];
+}
+
+/// Inode numbers of `/proc/<pid>` and its files: `PROC_INO_BASE + pid * 4 + k`.
+const PROC_INO_BASE: u32 = 0x20_0000;
 
 /// The type of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +170,8 @@ pub struct Vfs {
     boot: Vec<BootFile>,
     ram: Ramfs,
     init: initfs::Initfs,
+    /// The live processes `/proc` lists: pid → its name there (decimal).
+    procs: alloc::collections::BTreeMap<u32, Vec<u8>>,
 }
 
 impl Vfs {
@@ -157,12 +186,23 @@ impl Vfs {
             boot: Vec::new(),
             ram: Ramfs::new(limits),
             init: initfs::Initfs::default(),
+            procs: alloc::collections::BTreeMap::new(),
         }
     }
 
     /// The RAM file system.
     pub fn ramfs(&self) -> &Ramfs {
         &self.ram
+    }
+
+    /// Process `pid` exists: `/proc/<pid>` appears.
+    pub fn add_process(&mut self, pid: u32) {
+        self.procs.insert(pid, alloc::format!("{pid}").into_bytes());
+    }
+
+    /// Process `pid` ended: `/proc/<pid>` goes.
+    pub fn remove_process(&mut self, pid: u32) {
+        self.procs.remove(&pid);
     }
 
     /// Unpack an initramfs (a `newc` cpio archive in memory that lives for the
@@ -216,6 +256,13 @@ impl Vfs {
             | NodeId::ProcSelf => NodeKind::Dir,
             NodeId::Console | NodeId::Null | NodeId::Zero => NodeKind::CharDev,
             NodeId::ProcMaps | NodeId::ProcMeminfo => NodeKind::File,
+            NodeId::ProcPid(pid) | NodeId::ProcPidFile(pid, _)
+                if !self.procs.contains_key(&pid) =>
+            {
+                return Err(Errno::ENOENT)
+            }
+            NodeId::ProcPid(_) => NodeKind::Dir,
+            NodeId::ProcPidFile(..) => NodeKind::File,
             NodeId::Pipe(_) => NodeKind::Fifo,
             NodeId::Init(i) => match self.init.node(i) {
                 Some(n) if n.dir => NodeKind::Dir,
@@ -248,7 +295,8 @@ impl Vfs {
             NodeId::Console | NodeId::Null | NodeId::Zero => NodeId::DevDir,
             NodeId::Boot(_) => NodeId::BootDir,
             NodeId::ProcMaps => NodeId::ProcSelf,
-            NodeId::ProcSelf | NodeId::ProcMeminfo => NodeId::ProcDir,
+            NodeId::ProcSelf | NodeId::ProcMeminfo | NodeId::ProcPid(_) => NodeId::ProcDir,
+            NodeId::ProcPidFile(pid, _) => NodeId::ProcPid(pid),
             NodeId::Init(i) => match self.init.node(i).map(|n| n.parent) {
                 Some(p) if p != 0 => NodeId::Init(p),
                 _ => NodeId::Root,
@@ -279,8 +327,19 @@ impl Vfs {
             NodeId::ProcDir => match name {
                 b"self" => Ok(NodeId::ProcSelf),
                 b"meminfo" => Ok(NodeId::ProcMeminfo),
-                _ => Err(Errno::ENOENT),
+                digits => core::str::from_utf8(digits)
+                    .ok()
+                    .filter(|d| !d.starts_with('0'))
+                    .and_then(|d| d.parse::<u32>().ok())
+                    .filter(|pid| self.procs.contains_key(pid))
+                    .map(NodeId::ProcPid)
+                    .ok_or(Errno::ENOENT),
             },
+            NodeId::ProcPid(pid) if self.procs.contains_key(&pid) => ProcFile::ALL
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|&(_, f)| NodeId::ProcPidFile(pid, f))
+                .ok_or(Errno::ENOENT),
             NodeId::ProcSelf => match name {
                 b"maps" => Ok(NodeId::ProcMaps),
                 _ => Err(Errno::ENOENT),
@@ -402,7 +461,11 @@ impl Vfs {
         if matches!(node, NodeId::Boot(_) | NodeId::Init(_)) && (writing || truncate) {
             return Err(Errno::EROFS);
         }
-        if matches!(node, NodeId::ProcMaps | NodeId::ProcMeminfo) && (writing || truncate) {
+        if matches!(
+            node,
+            NodeId::ProcMaps | NodeId::ProcMeminfo | NodeId::ProcPidFile(..)
+        ) && (writing || truncate)
+        {
             return Err(Errno::EACCES);
         }
         if let (true, NodeId::Ram(ino)) = (truncate, node) {
@@ -503,6 +566,16 @@ impl Vfs {
             NodeId::ProcDir => dir(dev::PROCFS, 7, 0o555, 3),
             NodeId::ProcSelf => dir(dev::PROCFS, 8, 0o555, 2),
             NodeId::ProcMeminfo => file(dev::PROCFS, 10, 0o444, 0),
+            NodeId::ProcPid(pid) | NodeId::ProcPidFile(pid, _)
+                if !self.procs.contains_key(&pid) =>
+            {
+                return Err(Errno::ENOENT)
+            }
+            NodeId::ProcPid(pid) => dir(dev::PROCFS, PROC_INO_BASE + pid * 4, 0o555, 2),
+            NodeId::ProcPidFile(pid, f) => {
+                let k = ProcFile::ALL.iter().position(|&(_, x)| x == f).unwrap_or(0) as u32;
+                file(dev::PROCFS, PROC_INO_BASE + pid * 4 + 1 + k, 0o444, 0)
+            }
             NodeId::ProcMaps => file(dev::PROCFS, 9, 0o444, 0),
             NodeId::DevDir => dir(dev::DEVFS, 2, 0o755, 2),
             NodeId::BootDir => dir(dev::BOOTFS, 3, 0o555, 2),
@@ -612,12 +685,22 @@ impl Vfs {
             ]
             .get(i)
             .map(|&(n, node)| fixed(n, node)),
-            NodeId::ProcDir => [
+            NodeId::ProcDir => match [
                 (&b"meminfo"[..], NodeId::ProcMeminfo),
                 (b"self", NodeId::ProcSelf),
             ]
             .get(i)
-            .map(|&(n, node)| fixed(n, node)),
+            {
+                Some(&(n, node)) => Some(fixed(n, node)),
+                None => self.procs.iter().nth(i - 2).map(|(&pid, name)| DirEntry {
+                    ino: PROC_INO_BASE + pid * 4,
+                    name: name.as_slice(),
+                    dtype: dtype::DT_DIR,
+                }),
+            },
+            NodeId::ProcPid(pid) => ProcFile::ALL
+                .get(i)
+                .map(|&(n, f)| fixed(n, NodeId::ProcPidFile(pid, f))),
             NodeId::ProcSelf => [(&b"maps"[..], NodeId::ProcMaps)]
                 .get(i)
                 .map(|&(n, node)| fixed(n, node)),
