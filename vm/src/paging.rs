@@ -400,7 +400,7 @@ impl PageTable {
 
     /// Call `f(vaddr, entry)` for every present leaf of the low half, in address order.
     pub fn for_each_leaf<M: PhysMemory + ?Sized>(&self, m: &M, mut f: impl FnMut(u64, PTEntry)) {
-        scan(m, self.root, 4, 0, 0, USER_END_VPN, &mut |vpn, e| {
+        scan(m, self.root, 4, 0, 0, USER_END_VPN, !0, &mut |vpn, e| {
             f(vpn << PAGE_SHIFT, PTEntry(e))
         });
     }
@@ -539,21 +539,9 @@ fn push_down_write_protection<M: PhysMemory + ?Sized>(
 }
 
 /// Read-only counterpart of `PageTable::edit`. Leaves are reported with the rights in
-/// effect: WRITABLE cleared when a level above is read-only.
-fn scan<M: PhysMemory + ?Sized>(
-    m: &M,
-    table: PhysFrame,
-    level: u8,
-    base: u64,
-    lo: u64,
-    hi: u64,
-    f: &mut dyn FnMut(u64, u64),
-) {
-    scan_with(m, table, level, base, lo, hi, !0, f)
-}
-
+/// effect: `mask` (start with `!0`) loses WRITABLE below a read-only level.
 #[allow(clippy::too_many_arguments)]
-fn scan_with<M: PhysMemory + ?Sized>(
+fn scan<M: PhysMemory + ?Sized>(
     m: &M,
     table: PhysFrame,
     level: u8,
@@ -579,7 +567,7 @@ fn scan_with<M: PhysMemory + ?Sized>(
                 } else {
                     mask
                 };
-                scan_with(
+                scan(
                     m,
                     child,
                     level - 1,

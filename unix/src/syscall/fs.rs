@@ -43,7 +43,7 @@ fn now_secs<C: SyscallContext + ?Sized>(ctx: &C) -> u32 {
 
 /// The pieces of `[addr, addr + len)`: at most [`CHUNK`] bytes, never crossing a
 /// `CHUNK` boundary (hence never a page boundary). Yields `(offset, length)`.
-pub(super) fn chunks(addr: UserPtr, len: usize) -> impl Iterator<Item = (usize, usize)> {
+fn chunks(addr: UserPtr, len: usize) -> impl Iterator<Item = (usize, usize)> {
     let mut done = 0usize;
     core::iter::from_fn(move || {
         if done >= len {
@@ -55,6 +55,42 @@ pub(super) fn chunks(addr: UserPtr, len: usize) -> impl Iterator<Item = (usize, 
         done += n;
         Some(piece)
     })
+}
+
+/// Copy `count` bytes from user `buf` in [`CHUNK`]-byte pieces through a stack
+/// buffer, handing each to `sink`, which returns how many bytes it took (fewer
+/// than the piece stops the copy), within the call's time budget. Returns the
+/// bytes taken and the error that stopped the copy, if any.
+pub(super) fn copy_in_pieces(
+    mem: &mut (impl crate::user::UserMemory + ?Sized),
+    clock: &dyn super::Clock,
+    buf: UserPtr,
+    count: usize,
+    mut sink: impl FnMut(&[u8]) -> Result<usize, Errno>,
+) -> (usize, Option<Errno>) {
+    let mut bounce = [0u8; CHUNK];
+    let budget = Budget::start(clock);
+    let mut done = 0usize;
+    for (off, n) in chunks(buf, count) {
+        if budget.spent(clock, done) {
+            break;
+        }
+        let piece = &mut bounce[..n];
+        let at = buf.offset(off as u64).ok_or(Errno::EFAULT);
+        if let Err(e) = at.and_then(|at| copy_from_user(mem, at, piece)) {
+            return (done, Some(e));
+        }
+        match sink(piece) {
+            Ok(w) => {
+                done += w;
+                if w < n {
+                    break;
+                }
+            }
+            Err(e) => return (done, Some(e)),
+        }
+    }
+    (done, None)
 }
 
 /// Combine a partial count and the error that stopped it.
@@ -299,44 +335,21 @@ fn write_file<C: SyscallContext + ?Sized>(
     if count == 0 {
         return Ok(0);
     }
-    let mut bounce = [0u8; CHUNK];
-    let mut done = 0usize;
-    let mut err = None;
     let mut offset = if f.append {
         p.vfs.size(f.node)
     } else {
         f.offset
     };
-    let budget = Budget::start(p.clock);
-    for (off, n) in chunks(buf, count) {
-        if budget.spent(p.clock, done) {
-            break;
-        }
-        let piece = &mut bounce[..n];
-        let at = buf.offset(off as u64).ok_or(Errno::EFAULT);
-        if let Err(e) = at.and_then(|at| copy_from_user(&mut p.mem, at, piece)) {
-            err = Some(e);
-            break;
-        }
+    let (vfs, console) = (&mut *p.vfs, &mut *p.console);
+    let (done, err) = copy_in_pieces(&mut p.mem, p.clock, buf, count, |piece| {
         if f.node == NodeId::Console {
-            p.console.write(piece);
-            done += n;
-            continue;
+            console.write(piece);
+            return Ok(piece.len());
         }
-        match p.vfs.write_at(f.node, offset, piece, now) {
-            Ok(w) => {
-                done += w;
-                offset += w as u64;
-                if w < n {
-                    break;
-                }
-            }
-            Err(e) => {
-                err = Some(e);
-                break;
-            }
-        }
-    }
+        let w = vfs.write_at(f.node, offset, piece, now)?;
+        offset += w as u64;
+        Ok(w)
+    });
     if f.node != NodeId::Console {
         p.files.set_offset(id, offset);
     }

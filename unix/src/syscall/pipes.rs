@@ -1,11 +1,11 @@
 //! Pipes and descriptor duplication: `pipe`, reads and writes of a pipe's ends
 //! (called from [`super::fs::read`] / [`super::fs::write`]), `dup`, `dup2`.
 
-use super::fs::{chunks, CHUNK};
-use super::{BlockOn, Budget, Parts, SyscallContext, SyscallResult};
+use super::fs::copy_in_pieces;
+use super::{BlockOn, Parts, SyscallContext, SyscallResult};
 use crate::abi::signal::SIGPIPE;
 use crate::errno::Errno;
-use crate::user::{copy_from_user, copy_to_user, copy_to_user_partial, UserMemory, UserPtr};
+use crate::user::{copy_to_user, copy_to_user_partial, UserMemory, UserPtr};
 
 /// `pipe(int fds[2])`: a new pipe; `fds[0]` its read end, `fds[1]` its write end
 /// (the two lowest free descriptors). `EMFILE` without two free descriptors,
@@ -100,27 +100,14 @@ pub fn write_pipe<M: UserMemory, T: ?Sized>(
     if fits == 0 {
         return SyscallResult::Block(BlockOn::Pipe(n));
     }
-    let budget = Budget::start(p.clock);
-    let mut bounce = [0u8; CHUNK];
-    let mut done = 0usize;
-    let mut err = None;
-    for (off, len) in chunks(buf, fits) {
-        if budget.spent(p.clock, done) {
-            break;
-        }
-        let piece = &mut bounce[..len];
-        let at = buf.offset(off as u64).ok_or(Errno::EFAULT);
-        if let Err(e) = at.and_then(|at| copy_from_user(&mut p.mem, at, piece)) {
-            err = Some(e);
-            break;
-        }
-        if p.files.pipe_mut(n).is_some_and(|pipe| pipe.push(piece)) {
-            done += len;
+    let files = &mut *p.files;
+    let (done, err) = copy_in_pieces(&mut p.mem, p.clock, buf, fits, |piece| {
+        if files.pipe_mut(n).is_some_and(|pipe| pipe.push(piece)) {
+            Ok(piece.len())
         } else {
-            err = Some(Errno::ENOMEM);
-            break;
+            Err(Errno::ENOMEM)
         }
-    }
+    });
     match err {
         Some(e) if done == 0 => SyscallResult::err(e),
         _ => SyscallResult::ok(done as u32),

@@ -297,7 +297,7 @@ impl PersistentSpace {
         let off = ppn - k;
         let pages = pages.min(l.pages - off);
         let store = l.store + off;
-        let freed = self.release_stored(store, pages, frames);
+        let freed = self.release_range(store, pages, frames);
         let Ok(shown) = self.stored_offsets(l.below, off, pages) else {
             log::error!("persistent space: no memory to mask released pages");
             return freed;
@@ -329,30 +329,9 @@ impl PersistentSpace {
         let Some(l) = self.layers.remove(&start) else {
             return self.release_range(start, pages, frames);
         };
-        let freed = self.release_stored(l.store, l.pages, frames);
+        let freed = self.release_range(l.store, l.pages, frames);
         if let Some(b) = l.below {
             self.drop_user(b, frames);
-        }
-        freed
-    }
-
-    /// Release every frame and mask stored in `[store, store + pages)`. Returns the
-    /// number of pages that held a frame.
-    fn release_stored(
-        &mut self,
-        store: Ppn,
-        pages: u64,
-        frames: &mut (impl FrameAllocator + ?Sized),
-    ) -> u64 {
-        let end = store.saturating_add(pages);
-        let mut freed = 0;
-        let mut from = store;
-        while let Some((p, v)) = self.pages.next(from, end) {
-            self.release(p, frames);
-            if v != MASKED {
-                freed += 1;
-            }
-            from = p + 1;
         }
         freed
     }
@@ -372,7 +351,7 @@ impl PersistentSpace {
             match f.users {
                 0 => {
                     self.frozen.remove(&b);
-                    self.release_stored(b, f.pages, frames);
+                    self.release_range(b, f.pages, frames);
                     below = f.below;
                 }
                 1 => {

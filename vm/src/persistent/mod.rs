@@ -353,8 +353,9 @@ impl PersistentSpace {
         Ok(true)
     }
 
-    /// Release every page of `[base, base + pages)`. O(non-zero pages in the range).
-    /// Returns the number of pages that were not Zero.
+    /// Release every page stored in `[base, base + pages)` (frames and masks:
+    /// they all become Zero). O(non-zero pages in the range). Returns the number
+    /// of pages that held a frame.
     pub fn release_range(
         &mut self,
         base: Ppn,
@@ -364,9 +365,9 @@ impl PersistentSpace {
         let end = base.saturating_add(pages);
         let mut n = 0;
         let mut from = base;
-        while let Some((p, _)) = self.pages.next(from, end) {
+        while let Some((p, v)) = self.pages.next(from, end) {
             self.release(p, frames);
-            n += 1;
+            n += u64::from(v != MASKED);
             from = p + 1;
         }
         n

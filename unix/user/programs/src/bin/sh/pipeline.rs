@@ -47,6 +47,23 @@ impl Stage<'_> {
     }
 }
 
+/// The stages of the command in `words` (split at `|`); `None` (reported)
+/// past [`MAX_STAGES`].
+fn split_stages(words: &Words) -> Option<([Stage<'_>; MAX_STAGES], usize)> {
+    let tokens = &words.tokens[..words.count];
+    let mut stages: [Stage<'_>; MAX_STAGES] = core::array::from_fn(|_| Stage { tokens: &[] });
+    let mut n = 0;
+    for part in tokens.split(|t| *t == Token::Pipe) {
+        if n == MAX_STAGES {
+            eprintln!("sh: too many commands in a pipeline (at most {MAX_STAGES})");
+            return None;
+        }
+        stages[n] = Stage { tokens: part };
+        n += 1;
+    }
+    Some((stages, n))
+}
+
 /// What a shell prints for a child killed by `signal` (nothing for the ones a
 /// user expects: SIGPIPE, SIGINT).
 fn signal_message(signal: u32) -> Option<&'static str> {
@@ -113,17 +130,9 @@ impl Shell {
 
     /// Runs the command whose tokens `words` holds (one command: no `;`).
     pub(crate) fn run_command(&mut self, words: &Words) -> i32 {
-        let tokens = &words.tokens[..words.count];
-        let mut stages: [Stage<'_>; MAX_STAGES] = core::array::from_fn(|_| Stage { tokens: &[] });
-        let mut n = 0;
-        for part in tokens.split(|t| *t == Token::Pipe) {
-            if n == MAX_STAGES {
-                eprintln!("sh: too many commands in a pipeline (at most {MAX_STAGES})");
-                return 2;
-            }
-            stages[n] = Stage { tokens: part };
-            n += 1;
-        }
+        let Some((stages, n)) = split_stages(words) else {
+            return 2;
+        };
         let mut argv: [&[u8]; MAX_WORDS] = [&[]; MAX_WORDS];
         for stage in &stages[..n] {
             if stage.argv(words, &mut argv) == 0 {
@@ -168,17 +177,9 @@ impl Shell {
     /// waited for; it is job N (`[N] pid` is printed) until `wait` or the next
     /// prompt sees it end. Its input is `/dev/null` unless redirected.
     pub(crate) fn run_background(&mut self, words: &Words) -> i32 {
-        let tokens = &words.tokens[..words.count];
-        let mut stages: [Stage<'_>; MAX_STAGES] = core::array::from_fn(|_| Stage { tokens: &[] });
-        let mut n = 0;
-        for part in tokens.split(|t| *t == Token::Pipe) {
-            if n == MAX_STAGES {
-                eprintln!("sh: too many commands in a pipeline (at most {MAX_STAGES})");
-                return 2;
-            }
-            stages[n] = Stage { tokens: part };
-            n += 1;
-        }
+        let Some((stages, n)) = split_stages(words) else {
+            return 2;
+        };
         let (pids, started) = self.start_pipeline(words, &stages[..n], false);
         if started == 0 {
             return 1;
