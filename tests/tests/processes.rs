@@ -164,3 +164,23 @@ fn ps_and_proc_pid_show_a_background_job() {
     }
     assert_no_leak(&out);
 }
+
+#[test]
+fn the_small_tools_of_bin_work() {
+    let out = Boot::new()
+        .root_fs()
+        .module("sh -c env ; true && echo t ; false || echo f ; ls /bin | head -n 2 ; head -n 1 /etc/motd ; sleep 0.1 ; kill -0 1 && echo alive")
+        .run();
+    assert_status(&out, 0);
+    let console = tests::console(&out);
+    for want in [
+        "PATH=/bin\n",
+        "\nt\n",
+        "\nf\n",
+        "abitest\nbadptr\n",
+        "phantom-unix: Unix",
+        "alive\n",
+    ] {
+        assert!(console.contains(want), "{want:?} missing\n{}", out.report());
+    }
+}

@@ -1,0 +1,12 @@
+//! `true`: does nothing and exits 0.
+
+#![no_std]
+#![no_main]
+
+use ulibc::prelude::*;
+
+ulibc::entry!(main);
+
+fn main(_args: Args) -> i32 {
+    0
+}
