@@ -184,3 +184,11 @@ fn the_small_tools_of_bin_work() {
         assert!(console.contains(want), "{want:?} missing\n{}", out.report());
     }
 }
+
+#[test]
+fn signal_handlers_run_return_interrupt_and_catch_a_stack_overflow() {
+    let out = Boot::new().module("sigtest").run();
+    assert_status(&out, 0);
+    assert_all_tests_pass(&out, 1);
+    assert_no_leak(&out);
+}

@@ -398,18 +398,31 @@ pub fn kill_current(signal: u32, addr: u64, reason: &str) -> ! {
     exit_current(Ended::Killed(signal))
 }
 
-/// A page fault the address space refuses.
-/// The reason names the guard ("guard page above break", "stack limit …",
-/// "guard page above the stack top") from the process's remap table.
-pub fn kill_current_for_fault(segv: Segv) -> ! {
+/// A page fault the address space refuses: `SIGSEGV` for the program's
+/// handler (`si_addr` the address), or the end of the process, the reason
+/// naming the guard ("guard page above break", "stack limit …", "guard page
+/// above the stack top") from its remap table.
+pub fn signal_for_fault(frame: &mut TrapFrame, segv: Segv) {
+    let code = if segv.reason == vm::SegvReason::Unmapped {
+        unix::abi::sigflags::SEGV_MAPERR
+    } else {
+        unix::abi::sigflags::SEGV_ACCERR
+    };
+    if super::userland::deliver_fault_signal(frame, SIGSEGV, segv.addr as u32, code) {
+        return;
+    }
     let reason = vmm::with_current(|space, _, _| unix::mm::describe_segv(space.remap(), &segv))
         .unwrap_or(segv.reason.description());
     kill_current(SIGSEGV, segv.addr, reason)
 }
 
-/// Any other exception raised in ring 3.
-pub fn user_exception(frame: &TrapFrame) -> ! {
+/// Any other exception raised in ring 3: its signal for the program's
+/// handler, or the end of the process.
+pub fn user_exception(frame: &mut TrapFrame) {
     let signal = unix::signal::for_exception(frame.vector);
+    if super::userland::deliver_fault_signal(frame, signal, frame.rip as u32, 0) {
+        return;
+    }
     let reason = super::trap::exception_name(frame.vector);
     kill_current(signal, frame.rip, reason)
 }

@@ -11,4 +11,5 @@ pub fn handle(frame: &mut TrapFrame) {
     let (eax, edx) = userland::syscall(frame);
     frame.rax = u64::from(eax);
     frame.rdx = u64::from(edx);
+    userland::deliver_signal(frame);
 }

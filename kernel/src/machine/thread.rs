@@ -39,6 +39,18 @@ impl FpuState {
         state
     }
 
+    /// The image's bytes.
+    pub fn bytes(&self) -> &[u8; 512] {
+        &self.0
+    }
+
+    /// An image of `bytes`, which must be safe to load: their MXCSR's
+    /// reserved bits clear (`unix::signal::parse_frame` sees to it), the rest
+    /// `fxrstor` takes as it is.
+    pub fn from_bytes(bytes: &[u8; 512]) -> Box<FpuState> {
+        Box::new(FpuState(*bytes))
+    }
+
     pub fn save(&mut self) {
         // SAFETY: writes exactly 512 bytes into this 16-byte aligned area.
         unsafe { core::arch::asm!("fxsave64 [{}]", in(reg) self.0.as_mut_ptr()) }

@@ -270,6 +270,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             timer::handle_irq((v - IRQ_BASE) as u8);
             if frame.is_user_mode() {
                 process::deliver_pending_kill();
+                super::userland::deliver_signal(frame);
             }
             if v == IRQ_BASE && frame.is_user_mode() {
                 process::preempt();
@@ -280,7 +281,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
 }
 
 /// Resolves a page fault through the current address space, or reports it.
-fn page_fault(frame: &TrapFrame) {
+fn page_fault(frame: &mut TrapFrame) {
     /// Error-code bit: a reserved bit was set in a paging entry.
     const PF_RESERVED_BIT: u64 = 1 << 3;
     if frame.error_code & PF_RESERVED_BIT != 0 {
@@ -291,10 +292,16 @@ fn page_fault(frame: &TrapFrame) {
             "a page-table entry has a reserved bit set (a kernel bug)",
         );
     }
-    match vmm::handle_page_fault(cpu::read_cr2(), frame.error_code) {
+    let addr = cpu::read_cr2();
+    if frame.is_user_mode() && addr == u64::from(unix::signal::SIGRETURN_ADDR) && frame.rip == addr
+    {
+        // A signal handler returned (see `unix::signal::SIGRETURN_ADDR`).
+        return super::userland::sigreturn(frame);
+    }
+    match vmm::handle_page_fault(addr, frame.error_code) {
         Ok(_) => {}
         Err(FaultError::Segv(segv)) if frame.is_user_mode() => {
-            process::kill_current_for_fault(segv)
+            process::signal_for_fault(frame, segv)
         }
         Err(FaultError::NoAddressSpace) => fatal_exception(frame, "no address space maps it"),
         Err(FaultError::VmLockHeld) => {

@@ -9,20 +9,24 @@
 //! can take [`UNIX`] without deadlock.
 
 use super::process::{self, Pid};
+use super::thread::FpuState;
 use super::trap::TrapFrame;
 use super::{cpu, heap, memory, serial, timer, vmm};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::json::JsonLine;
 use kernel::multiboot::Module;
 use spin::{Mutex, MutexGuard};
+use unix::abi::Siginfo;
 use unix::console::{ConsoleOutput, Received, Tty};
 use unix::exec::{self, BootCommand, PersistentImage, ProcessStart};
 use unix::file::{FdTable, OpenFiles};
 use unix::mm::{ProcessMemory, SpaceAccess};
 use unix::process::{Ended, ProcView, ProcessState, WaitFor};
+use unix::signal::UserRegs;
 use unix::syscall::{native, Parts, ProcessInfo, SyscallContext, SyscallResult};
 use unix::system::SystemState;
 use unix::user::{Fault, UserMemory, UserPtr};
@@ -76,9 +80,23 @@ impl UnixState {
             .map(|(&pid, p)| ProcessInfo {
                 pid,
                 pgid: p.pgid.unwrap_or(pid),
-                ignored: p.ignored,
+                ignored: p.signals.ignored(),
+                caught: p.signals.caught(),
             })
             .collect()
+    }
+
+    /// Makes `signal` pending for `pid`; a process waiting in a call is woken
+    /// (the call is interrupted or restarted when it runs).
+    fn post_signal(&mut self, pid: Pid, signal: u32, current: Option<Pid>) -> Option<Pid> {
+        let p = self.processes.get_mut(&pid)?;
+        p.signals.pending |= 1 << signal;
+        SIGNALS_PENDING.store(true, Ordering::Relaxed);
+        if Some(pid) == current {
+            return None;
+        }
+        self.waiting.remove(pid);
+        Some(pid)
     }
 
     /// Ends process `pid` (not the current one) so; returns whom that wakes.
@@ -90,6 +108,19 @@ impl UnixState {
         let woken = self.process_gone(pid, ppid);
         process::exit_line(pid, &name, ended);
         woken
+    }
+
+    /// The action of a signal that `pid` catches and may take now (pending,
+    /// not blocked), which interrupts the call it waits in.
+    fn interrupting_action(&mut self, pid: Pid) -> Option<unix::signal::SigAction> {
+        let p = self.processes.get_mut(&pid)?;
+        let signal = p.signals.deliverable()?;
+        let action = p.signals.actions[signal as usize];
+        if action.handler <= unix::signal::SIG_IGN {
+            return None;
+        }
+        p.sleep_until = None;
+        Some(action)
     }
 
     /// The processes waiting on pipes that changed since the last look.
@@ -306,6 +337,13 @@ impl SyscallContext for Context<'_> {
         }
     }
 
+    fn post_signal(&mut self, pid: u32, signal: u32) {
+        let me = self.pid;
+        if let Some(woken) = self.unix().post_signal(pid, signal, Some(me)) {
+            process::wake(woken);
+        }
+    }
+
     fn process_view(&mut self, pid: u32) -> Option<ProcView> {
         let state = self.unix().processes.get(&pid)?;
         let (pgid, cmdline, brk) = (
@@ -390,7 +428,18 @@ pub fn syscall(frame: &mut TrapFrame) -> (u32, u32) {
         };
         let result = native::dispatch_from_stack(&mut context, nr, esp);
         let woken = match context.state.as_mut().and_then(|g| g.as_mut()) {
-            Some(state) => state.pipe_wakeups(),
+            Some(state) => {
+                // A call may have made a signal pending for its caller (a
+                // write to a pipe without reader, a SIGPIPE it catches).
+                if state
+                    .processes
+                    .get(&pid)
+                    .is_some_and(|p| p.signals.deliverable().is_some())
+                {
+                    SIGNALS_PENDING.store(true, Ordering::Relaxed);
+                }
+                state.pipe_wakeups()
+            }
             None => Vec::new(),
         };
         drop(context);
@@ -406,6 +455,16 @@ pub fn syscall(frame: &mut TrapFrame) -> (u32, u32) {
             SyscallResult::Block(on) => {
                 with_unix(|state| state.waiting.park(pid, on));
                 process::block_current();
+                // Woken by a signal it catches: the call is interrupted
+                // (EINTR), or starts again after the handler (SA_RESTART: the
+                // return address goes back to the `lcall $7, $0`, 7 bytes).
+                if let Some(action) = with_unix(|state| state.interrupting_action(pid)) {
+                    if action.flags & unix::abi::sigflags::SA_RESTART != 0 {
+                        frame.rip -= GATE_CALL_LEN;
+                        return (frame.rax as u32, frame.rdx as u32);
+                    }
+                    return native::encode(Err(Errno::EINTR));
+                }
             }
         }
     }
@@ -433,6 +492,203 @@ pub fn process_ended(pid: Pid, ppid: Pid) {
     }
 }
 
+/// Length of the call-gate instruction `lcall $7, $0` (a restarted call goes
+/// back to it).
+const GATE_CALL_LEN: u64 = 7;
+
+/// Whether some process may have a signal pending (checked before taking the
+/// Unix lock on every return to ring 3).
+static SIGNALS_PENDING: AtomicBool = AtomicBool::new(false);
+
+/// On a return to ring 3 (after a syscall or an interrupt): the lowest
+/// pending, unblocked signal of the running process — its default action, or
+/// its handler started on a frame pushed on the user stack (or the alternate
+/// one).
+pub fn deliver_signal(frame: &mut TrapFrame) {
+    if !SIGNALS_PENDING.load(Ordering::Relaxed) || !frame.is_user_mode() {
+        return;
+    }
+    let Some(pid) = process::current_pid() else {
+        return;
+    };
+    let next = with_unix(|state| {
+        let signal = state.processes.get_mut(&pid).and_then(|p| {
+            let signal = p.signals.deliverable()?;
+            p.signals.pending &= !(1 << signal);
+            Some((signal, p.signals.actions[signal as usize]))
+        });
+        if !state.processes.values().any(|p| p.signals.pending != 0) {
+            SIGNALS_PENDING.store(false, Ordering::Relaxed);
+        }
+        signal
+    });
+    let Some((signal, action)) = next else {
+        return;
+    };
+    match action.handler {
+        unix::signal::SIG_IGN => {}
+        unix::signal::SIG_DFL => {
+            if unix::signal::terminates(signal, 0) {
+                process::kill_current(signal, frame.rip, "signalled");
+            }
+        }
+        _ => {
+            let info = Siginfo {
+                si_signo: signal,
+                si_code: unix::abi::sigflags::SI_USER,
+                ..Siginfo::default()
+            };
+            if !run_handler(frame, pid, signal, action, &info) {
+                process::kill_current(
+                    unix::abi::signal::SIGSEGV,
+                    frame.rsp,
+                    "no room for a signal frame",
+                );
+            }
+        }
+    }
+}
+
+/// A signal a fault raised (`SIGSEGV` at `addr`, `SIGILL`, `SIGFPE`, …): runs
+/// the program's handler when it has one and the signal is not blocked;
+/// `false` when the process must end instead.
+pub fn deliver_fault_signal(frame: &mut TrapFrame, signal: u32, addr: u32, code: u32) -> bool {
+    let Some(pid) = process::current_pid() else {
+        return false;
+    };
+    let action = with_unix(|state| {
+        let p = state.processes.get(&pid)?;
+        let action = p.signals.actions[signal as usize];
+        (action.handler > unix::signal::SIG_IGN && p.signals.blocked & (1 << signal) == 0)
+            .then_some(action)
+    });
+    let Some(action) = action else {
+        return false;
+    };
+    let info = Siginfo {
+        si_signo: signal,
+        si_code: code,
+        si_trapno: frame.vector as u32,
+        si_addr: addr,
+        ..Siginfo::default()
+    };
+    run_handler(frame, pid, signal, action, &info)
+}
+
+/// Starts the handler `action` of `signal` for the running process `pid`:
+/// writes the signal frame (saved registers, mask, FPU image, `siginfo_t`)
+/// below its stack (or at the top of its alternate stack), blocks the
+/// handler's mask, and points `frame` at the handler. `false` when the frame
+/// cannot be written (a bad stack): nothing changed.
+fn run_handler(
+    frame: &mut TrapFrame,
+    pid: Pid,
+    signal: u32,
+    action: unix::signal::SigAction,
+    info: &Siginfo,
+) -> bool {
+    use unix::abi::sigflags::{SA_NODEFER, SA_ONSTACK, SA_RESETHAND};
+    let Some((blocked, on_altstack, altstack)) = with_unix(|state| {
+        let s = &state.processes.get(&pid)?.signals;
+        Some((s.blocked, s.on_altstack, s.altstack))
+    }) else {
+        return false;
+    };
+    let switch = action.flags & SA_ONSTACK != 0 && !on_altstack;
+    let (top, to_alt) = match altstack {
+        Some(a) if switch => (a.sp.saturating_add(a.size), true),
+        _ => (frame.rsp as u32, false),
+    };
+    let regs = UserRegs {
+        eax: frame.rax as u32,
+        ebx: frame.rbx as u32,
+        ecx: frame.rcx as u32,
+        edx: frame.rdx as u32,
+        esi: frame.rsi as u32,
+        edi: frame.rdi as u32,
+        ebp: frame.rbp as u32,
+        esp: frame.rsp as u32,
+        eip: frame.rip as u32,
+        eflags: frame.rflags as u32,
+    };
+    let mut fpu = FpuState::initial();
+    fpu.save();
+    let Some(image) =
+        unix::signal::build_frame(signal, info, &regs, blocked, on_altstack, fpu.bytes(), top)
+    else {
+        return false;
+    };
+    if CurrentUser.write(UserPtr(image.esp), &image.bytes).is_err() {
+        return false;
+    }
+    with_unix(|state| {
+        if let Some(p) = state.processes.get_mut(&pid) {
+            let s = &mut p.signals;
+            s.blocked |= action.mask;
+            if action.flags & SA_NODEFER == 0 {
+                s.blocked |= 1 << signal;
+            }
+            s.blocked &= !unix::signal::UNBLOCKABLE;
+            if action.flags & SA_RESETHAND != 0 {
+                s.actions[signal as usize] = unix::signal::SigAction::default();
+            }
+            s.on_altstack |= to_alt;
+        }
+    });
+    frame.rsp = u64::from(image.esp);
+    frame.rip = u64::from(action.handler);
+    // The handler starts with the direction flag clear (the i386 ABI) and no
+    // single-stepping, and with a fresh FPU state.
+    frame.rflags &= !(1 << 10 | 1 << 8);
+    FpuState::initial().restore();
+    true
+}
+
+/// A handler returned (its `ret` fetched from
+/// [`unix::signal::SIGRETURN_ADDR`]): the context its frame saved comes back
+/// — registers, mask, alternate-stack state, FPU image. A frame the kernel did
+/// not write ends the process with `SIGSEGV`.
+pub fn sigreturn(frame: &mut TrapFrame) {
+    let start = (frame.rsp as u32).wrapping_sub(4);
+    let mut bytes = [0u8; unix::signal::FRAME_SIZE as usize];
+    let parsed = CurrentUser
+        .read(UserPtr(start), &mut bytes)
+        .ok()
+        .and_then(|()| unix::signal::parse_frame(&bytes));
+    let Some((regs, blocked, on_altstack, fpu)) = parsed else {
+        process::kill_current(
+            unix::abi::signal::SIGSEGV,
+            frame.rip,
+            "return from a signal handler without its frame",
+        );
+    };
+    let Some(pid) = process::current_pid() else {
+        return;
+    };
+    with_unix(|state| {
+        if let Some(p) = state.processes.get_mut(&pid) {
+            p.signals.blocked = blocked;
+            p.signals.on_altstack = on_altstack;
+            if p.signals.deliverable().is_some() {
+                SIGNALS_PENDING.store(true, Ordering::Relaxed);
+            }
+        }
+    });
+    frame.rax = u64::from(regs.eax);
+    frame.rbx = u64::from(regs.ebx);
+    frame.rcx = u64::from(regs.ecx);
+    frame.rdx = u64::from(regs.edx);
+    frame.rsi = u64::from(regs.esi);
+    frame.rdi = u64::from(regs.edi);
+    frame.rbp = u64::from(regs.ebp);
+    frame.rsp = u64::from(regs.esp);
+    frame.rip = u64::from(regs.eip);
+    frame.rflags = u64::from(regs.eflags);
+    FpuState::from_bytes(&fpu).restore();
+    // A signal unblocked by the restored mask is taken now.
+    deliver_signal(frame);
+}
+
 /// Serial input: one byte into the line discipline; a completed line wakes
 /// the readers.
 pub fn console_input(byte: u8) {
@@ -443,7 +699,14 @@ pub fn console_input(byte: u8) {
         Received::Signal { signal, pgid } => {
             let mut woken = Vec::new();
             for p in state.process_list() {
-                if p.pgid != pgid || !unix::signal::terminates(signal, p.ignored) {
+                if p.pgid != pgid {
+                    continue;
+                }
+                if p.caught & (1 << signal) != 0 {
+                    woken.extend(state.post_signal(p.pid, signal, current));
+                    continue;
+                }
+                if !unix::signal::terminates(signal, p.ignored) {
                     continue;
                 }
                 if Some(p.pid) == current {

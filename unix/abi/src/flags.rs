@@ -208,6 +208,42 @@ consts! {
 }
 
 consts! {
+    /// `sigaction` flags and signal constants (BSD's values; Phantom's header
+    /// has the structure but names no flags).
+    sigflags: u32 {
+        /// Run the handler on the alternate stack (`sigaltstack`).
+        SA_ONSTACK = 0x0001;
+        /// A blocked call interrupted by the signal starts again after the
+        /// handler (else it fails with `EINTR`).
+        SA_RESTART = 0x0002;
+        /// The action goes back to `SIG_DFL` when the handler starts.
+        SA_RESETHAND = 0x0004;
+        /// The signal is not blocked while its handler runs.
+        SA_NODEFER = 0x0010;
+        /// The handler takes `(int, siginfo_t *, void *)`: `sa_sigaction`.
+        SA_SIGINFO = 0x0040;
+        /// `sigprocmask`: add to the mask.
+        SIG_BLOCK = 1;
+        /// `sigprocmask`: remove from the mask.
+        SIG_UNBLOCK = 2;
+        /// `sigprocmask`: set the mask.
+        SIG_SETMASK = 3;
+        /// `stack_t.ss_flags`: the alternate stack is in use.
+        SS_ONSTACK = 1;
+        /// `stack_t.ss_flags`: no alternate stack.
+        SS_DISABLE = 4;
+        /// Smallest alternate stack `sigaltstack` accepts (`ENOMEM` below).
+        MINSIGSTKSZ = 2048;
+        /// `si_code` of a signal sent by `kill`.
+        SI_USER = 0x10001;
+        /// `si_code` of a `SIGSEGV` at an address nothing maps.
+        SEGV_MAPERR = 1;
+        /// `si_code` of a `SIGSEGV` the permissions refused.
+        SEGV_ACCERR = 2;
+    }
+}
+
+consts! {
     /// `clock_gettime` clock ids (extension; Linux's numbers).
     clock: u32 {
         /// Wall-clock time (the boot epoch plus time since boot).

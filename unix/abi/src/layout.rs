@@ -438,3 +438,66 @@ pub const fn getdents_reclen(name_len: usize) -> usize {
 
 /// Offset of the name in a `getdents` record.
 pub const GETDENTS_NAME_OFFSET: usize = 10;
+
+pod! {
+    /// `struct sigaction` (Phantom's `include/signal.h`, 16 bytes): `sa_handler`
+    /// is used unless `sa_flags` has `SA_SIGINFO`, then `sa_sigaction`
+    /// (`SIG_DFL` 0 and `SIG_IGN` 1 in either).
+    pub struct Sigaction (16) {
+        /// `void (*)(int)`.
+        pub sa_handler: u32 = 0,
+        /// `void (*)(int, siginfo_t *, void *)`.
+        pub sa_sigaction: u32 = 4,
+        /// Signals blocked while the handler runs (besides the signal itself,
+        /// unless `SA_NODEFER`).
+        pub sa_mask: u32 = 8,
+        /// `SA_*` flags.
+        pub sa_flags: u32 = 12,
+    }
+}
+
+pod! {
+    /// `siginfo_t` (Phantom's `include/signal.h`, 52 bytes): what a
+    /// `SA_SIGINFO` handler gets as its second argument.
+    pub struct Siginfo (52) {
+        /// The signal.
+        pub si_signo: u32 = 0,
+        /// An errno value (0).
+        pub si_errno: u32 = 4,
+        /// Why: `SI_USER` 0x10001 for `kill`, else the fault's code
+        /// (`SEGV_MAPERR` 1, `SEGV_ACCERR` 2).
+        pub si_code: u32 = 8,
+        /// The trap number of a hardware-raised signal.
+        pub si_trapno: u32 = 12,
+        /// The sending process (`kill`).
+        pub si_pid: u32 = 16,
+        /// Its user id (0).
+        pub si_uid: u32 = 20,
+        /// Exit value or signal (unused).
+        pub si_status: u32 = 24,
+        /// POSIX.1b value (unused).
+        pub si_int: u32 = 28,
+        /// POSIX.1b value (unused).
+        pub si_ptr: u32 = 32,
+        /// Timer overrun (unused).
+        pub si_overrun: u32 = 36,
+        /// Timer id (unused).
+        pub si_timerid: u32 = 40,
+        /// The faulting address of `SIGSEGV`, `SIGBUS`, `SIGILL`, `SIGFPE`.
+        pub si_addr: u32 = 44,
+        /// A file descriptor (unused).
+        pub si_fd: u32 = 48,
+    }
+}
+
+pod! {
+    /// `stack_t` (BSD's, 12 bytes): an alternate signal stack for `sigaltstack`.
+    pub struct StackT (12) {
+        /// Its lowest address.
+        pub ss_sp: u32 = 0,
+        /// Its size in bytes.
+        pub ss_size: u32 = 4,
+        /// `SS_ONSTACK` 1 (in use; reported), `SS_DISABLE` 4.
+        pub ss_flags: u32 = 8,
+    }
+}

@@ -255,6 +255,8 @@ syscalls! {
         GETRLIMIT = 274, "getrlimit", 2;
         /// After `getrlimit`.
         SETRLIMIT = 275, "setrlimit", 2;
+        /// After `setrlimit`: the alternate signal stack.
+        SIGALTSTACK = 276, "sigaltstack", 2;
     }
 }
 

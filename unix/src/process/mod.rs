@@ -31,9 +31,8 @@ pub struct ProcessState {
     /// The deadline (monotonic ns) of the sleep the process is in, fixed when the
     /// sleep began, so the re-run call knows when to return.
     pub sleep_until: Option<u64>,
-    /// The signals it ignores (`signal(sig, SIG_IGN)`): bit `n` for signal `n`.
-    /// Kept across `fork` and `execve`.
-    pub ignored: u32,
+    /// Its signals: actions, blocked and pending sets, alternate stack.
+    pub signals: crate::signal::SignalState,
     /// Its arguments, each followed by a NUL (`/proc/<pid>/cmdline`), at most
     /// [`CMDLINE_MAX`] bytes.
     pub cmdline: Vec<u8>,
@@ -130,7 +129,7 @@ impl ProcessState {
             pgid: None,
             personality: 0,
             sleep_until: None,
-            ignored: 0,
+            signals: crate::signal::SignalState::default(),
             cmdline: Vec::new(),
         }
     }
@@ -154,7 +153,11 @@ impl ProcessState {
             pgid: Some(self.pgid.unwrap_or(pid)),
             personality: self.personality,
             sleep_until: None,
-            ignored: self.ignored,
+            // A child starts with no pending signal.
+            signals: crate::signal::SignalState {
+                pending: 0,
+                ..self.signals.clone()
+            },
             cmdline: self.cmdline.clone(),
         })
     }

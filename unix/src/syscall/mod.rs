@@ -35,6 +35,7 @@ pub mod mem;
 pub mod native;
 pub mod pipes;
 pub mod proc;
+pub mod signals;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
@@ -165,6 +166,8 @@ pub struct ProcessInfo {
     pub pgid: u32,
     /// The signals it ignores (bit `n` for signal `n`).
     pub ignored: u32,
+    /// The signals it catches with a handler.
+    pub caught: u32,
 }
 
 /// Everything a syscall may use, provided by the kernel for the calling process
@@ -225,6 +228,9 @@ pub trait SyscallContext {
     /// End process `pid` (not the caller) so, now: as if it had exited, its
     /// memory and descriptors released and its parent told.
     fn end_process(&mut self, pid: u32, ended: Ended);
+    /// Make `signal` pending for process `pid` (which catches it), and wake it
+    /// if it waits in a call (the call is then interrupted or restarted).
+    fn post_signal(&mut self, pid: u32, signal: u32);
     /// Process `pid` as `/proc/<pid>` shows it (`None`: no such live process).
     fn process_view(&mut self, pid: u32) -> Option<crate::process::ProcView>;
     /// The system's memory figures, for `/proc/meminfo`.

@@ -5,7 +5,7 @@
 //! the sibling modules; a second personality (Linux's `int 0x80`) is another number
 //! table and encoder over the same handlers.
 
-use super::{fs, ids, info, mem, pipes, proc, SyscallContext, SyscallResult};
+use super::{fs, ids, info, mem, pipes, proc, signals, SyscallContext, SyscallResult};
 use crate::abi::nr;
 use crate::errno::Errno;
 use crate::user::{read_user_u32, UserMemory, UserPtr};
@@ -151,8 +151,13 @@ pub fn dispatch<C: SyscallContext + ?Sized>(
         nr::FORK | nr::VFORK => proc::fork(ctx),
         nr::EXECVE => proc::execve(ctx, UserPtr(a0), UserPtr(a1), UserPtr(a2)),
         nr::WAITPID => return proc::waitpid(ctx, a0, UserPtr(a1), a2),
-        nr::KILL => return proc::kill(ctx, a0, a1),
-        nr::SIGNAL => proc::signal(ctx, a0, a1),
+        nr::KILL => return signals::kill(ctx, a0, a1),
+        nr::RAISE => return signals::raise(ctx, a0),
+        nr::SIGNAL => signals::signal(ctx, a0, a1),
+        nr::SIGACTION => signals::sigaction(ctx, a0, UserPtr(a1), UserPtr(a2)),
+        nr::SIGPROCMASK => signals::sigprocmask(ctx, a0, UserPtr(a1), UserPtr(a2)),
+        nr::SIGPENDING => signals::sigpending(ctx, UserPtr(a0)),
+        nr::SIGALTSTACK => signals::sigaltstack(ctx, UserPtr(a0), UserPtr(a1)),
         nr::WAIT => return proc::waitpid(ctx, u32::MAX, UserPtr(a0), 0),
         nr::MMAP => mem::mmap(
             ctx,

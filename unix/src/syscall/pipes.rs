@@ -78,7 +78,7 @@ pub fn read_pipe<M: UserMemory, T: ?Sized>(
 }
 
 /// `write` to pipe `n`'s write end: `SIGPIPE` (the default action ends the
-/// writer) when its read end is closed; an atomic write (≤ `PIPE_BUF`) waits
+/// writer; ignored or caught, `EPIPE`) when its read end is closed; an atomic write (≤ `PIPE_BUF`) waits
 /// until it fits whole, a bigger one puts in what fits; blocks while nothing
 /// fits.
 pub fn write_pipe<M: UserMemory, T: ?Sized>(
@@ -91,7 +91,17 @@ pub fn write_pipe<M: UserMemory, T: ?Sized>(
         return SyscallResult::err(Errno::EBADF);
     };
     if !pipe.reader {
-        return SyscallResult::Signal(SIGPIPE);
+        // SIGPIPE: the default ends the writer; ignored or caught (it is then
+        // pending), the write fails with EPIPE.
+        let signals = &mut p.process.signals;
+        let action = signals.actions[SIGPIPE as usize].handler;
+        if action == crate::signal::SIG_DFL {
+            return SyscallResult::Signal(SIGPIPE);
+        }
+        if action != crate::signal::SIG_IGN {
+            signals.pending |= 1 << SIGPIPE;
+        }
+        return SyscallResult::err(Errno::EPIPE);
     }
     if count == 0 {
         return SyscallResult::ok(0);

@@ -1,6 +1,4 @@
-//! Processes: `fork`/`vfork`, `execve`, `waitpid`/`wait`, and signals as far
-//! as they go without handlers: `kill` and `signal` (default action or
-//! ignored). The kernel makes the copy
+//! Processes: `fork`/`vfork`, `execve`, `waitpid`/`wait`. The kernel makes the copy
 //! ([`SyscallContext::fork_process`]: address space, registers, a table entry)
 //! and keeps who ended ([`SyscallContext::ended_child`], over
 //! [`crate::process::ProcessTable`]); what the child inherits of the Unix state
@@ -12,14 +10,11 @@ use crate::abi::PATH_MAX;
 use crate::errno::Errno;
 use crate::exec::stack::MAX_ARG_BYTES;
 use crate::mm::ProcessMemory;
-use crate::process::{Ended, WaitFor};
-use crate::signal::{terminates, SIGNAL_MAX};
+use crate::process::WaitFor;
 use crate::user::{copy_to_user, read_user_cstring, read_user_u32, UserMemory, UserPtr};
 use crate::vfs::NodeKind;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-
-use super::ProcessInfo;
 
 /// Most strings `argv` and `envp` may hold together.
 pub const MAX_ARGS: usize = 4096;
@@ -102,6 +97,7 @@ pub fn execve<C: SyscallContext + ?Sized>(
     p.process.memory.limits = limits;
     p.process.sleep_until = None;
     p.process.cmdline = crate::process::cmdline_of(&args);
+    p.process.signals.exec();
     Ok(0)
 }
 
@@ -160,80 +156,4 @@ pub fn waitpid<C: SyscallContext + ?Sized>(
             }
         }
     }
-}
-
-/// `kill(pid, sig)`: send `sig` to process `pid` (> 0), to the caller's process
-/// group (0), to group `-pid` (< -1), or to every process but pid 1 and the
-/// caller (-1). A signal the target ignores (by default or by `signal`) does
-/// nothing; any other ends it, killed by the signal (there are no handlers
-/// yet), the caller included (then the call does not return). `sig` 0 only
-/// checks that a target exists. `EINVAL` for a signal number past 31,
-/// `ESRCH` when no process matches.
-pub fn kill<C: SyscallContext + ?Sized>(ctx: &mut C, pid: u32, sig: u32) -> SyscallResult {
-    if sig > SIGNAL_MAX {
-        return SyscallResult::err(Errno::EINVAL);
-    }
-    let me = ctx.pid();
-    let my_group = {
-        let p = ctx.parts();
-        p.process.pgid.unwrap_or(me)
-    };
-    let chosen = |p: &ProcessInfo| match pid as i32 {
-        -1 => p.pid != 1 && p.pid != me,
-        0 => p.pgid == my_group,
-        g if g < -1 => p.pgid == g.unsigned_abs(),
-        _ => p.pid == pid,
-    };
-    let targets: Vec<ProcessInfo> = ctx.process_list().into_iter().filter(chosen).collect();
-    if targets.is_empty() {
-        return SyscallResult::err(Errno::ESRCH);
-    }
-    if sig == 0 {
-        return SyscallResult::ok(0);
-    }
-    let mut caller_dies = false;
-    for t in targets.iter().filter(|t| terminates(sig, t.ignored)) {
-        if t.pid == me {
-            caller_dies = true;
-        } else {
-            ctx.end_process(t.pid, Ended::Killed(sig));
-        }
-    }
-    if caller_dies {
-        SyscallResult::Signal(sig)
-    } else {
-        SyscallResult::ok(0)
-    }
-}
-
-/// `SIG_DFL`: the default action.
-pub const SIG_DFL: u32 = 0;
-/// `SIG_IGN`: ignore the signal.
-pub const SIG_IGN: u32 = 1;
-
-/// `signal(sig, handler)`: `SIG_DFL` (0) or `SIG_IGN` (1) for `sig`; returns the
-/// previous one. `SIGKILL` and `SIGSTOP` cannot be changed, and a handler
-/// function is not supported yet: `EINVAL`.
-pub fn signal<C: SyscallContext + ?Sized>(
-    ctx: &mut C,
-    sig: u32,
-    handler: u32,
-) -> Result<u32, Errno> {
-    use crate::abi::signal::{SIGKILL, SIGSTOP};
-    if sig == 0 || sig > SIGNAL_MAX || sig == SIGKILL || sig == SIGSTOP {
-        return Err(Errno::EINVAL);
-    }
-    let bit = 1u32 << sig;
-    let p = ctx.parts();
-    let old = if p.process.ignored & bit != 0 {
-        SIG_IGN
-    } else {
-        SIG_DFL
-    };
-    match handler {
-        SIG_DFL => p.process.ignored &= !bit,
-        SIG_IGN => p.process.ignored |= bit,
-        _ => return Err(Errno::EINVAL),
-    }
-    Ok(old)
 }

@@ -299,7 +299,8 @@ impl SyscallContext for TestContext {
         let me = super::ProcessInfo {
             pid: self.pid,
             pgid: self.process.pgid.unwrap_or(self.pid),
-            ignored: self.process.ignored,
+            ignored: self.process.signals.ignored(),
+            caught: self.process.signals.caught(),
         };
         let children = (self.pid + 1..)
             .take(crate::process::PROCESS_MAX + 1)
@@ -308,7 +309,8 @@ impl SyscallContext for TestContext {
                 Some(super::ProcessInfo {
                     pid,
                     pgid: state.pgid.unwrap_or(pid),
-                    ignored: state.ignored,
+                    ignored: state.signals.ignored(),
+                    caught: state.signals.caught(),
                 })
             });
         core::iter::once(me).chain(children).collect()
@@ -316,6 +318,20 @@ impl SyscallContext for TestContext {
 
     fn end_process(&mut self, pid: u32, ended: Ended) {
         self.end_child(pid, ended);
+    }
+
+    fn post_signal(&mut self, pid: u32, signal: u32) {
+        let state = if pid == self.pid {
+            Some(&mut self.process)
+        } else {
+            self.children
+                .get_mut(pid)
+                .and_then(|e| e.context.as_mut())
+                .map(|(_, s)| s)
+        };
+        if let Some(state) = state {
+            state.signals.pending |= 1 << signal;
+        }
     }
 
     fn process_view(&mut self, pid: u32) -> Option<crate::process::ProcView> {

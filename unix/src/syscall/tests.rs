@@ -46,7 +46,7 @@ fn ids_pagesize_exit_unknown() {
     assert_eq!(c.call(EXIT, &[u32::MAX]), SyscallResult::Exit(0xff));
     // Phantom's numbers this kernel does not implement yet, free numbers, and
     // numbers past every group: ENOSYS, with eax = -1.
-    for nr in [6, 11, 99, 102, 259, 276, 515, 521, 1024, 2048, u32::MAX] {
+    for nr in [6, 11, 99, 102, 259, 277, 515, 521, 1024, 2048, u32::MAX] {
         assert_eq!(c.fails(nr, &[1, 2, 3]), Errno::ENOSYS, "nr {nr}");
     }
     assert_eq!(c.call(999, &[]), SyscallResult::err(Errno::ENOSYS));
@@ -1192,7 +1192,9 @@ fn kill_ends_children_unless_they_ignore_and_signal_sets_ignore() {
         .as_mut()
         .unwrap()
         .1
-        .ignored |= 1 << SIGINT;
+        .signals
+        .actions[SIGINT as usize]
+        .handler = crate::signal::SIG_IGN;
     // The caller is in the group too: it ignores SIGINT, as a shell does.
     assert_eq!(c.ok(SIGNAL, &[SIGINT, 1]), 0);
     assert_eq!(c.ok(KILL, &[0, SIGINT]), 0, "the caller's group");
@@ -1207,7 +1209,8 @@ fn kill_ends_children_unless_they_ignore_and_signal_sets_ignore() {
     assert_eq!(c.ok(SIGNAL, &[SIGTERM, 1]), 0);
     assert_eq!(c.ok(SIGNAL, &[SIGTERM, 0]), 1);
     assert_eq!(c.fails(SIGNAL, &[SIGKILL, 1]), Errno::EINVAL);
-    assert_eq!(c.fails(SIGNAL, &[SIGTERM, 0x0804_8000]), Errno::EINVAL);
+    assert_eq!(c.ok(SIGNAL, &[SIGTERM, 0x0804_8000]), 0, "a handler");
+    assert_eq!(c.ok(SIGNAL, &[SIGTERM, 0]), 0x0804_8000);
     // The caller itself: the call raises the signal.
     assert_eq!(c.call(KILL, &[1, SIGTERM]), SyscallResult::Signal(SIGTERM));
     c.ok(SIGNAL, &[SIGTERM, 1]);
@@ -1247,5 +1250,76 @@ fn proc_pid_shows_live_processes() {
         open(&mut c, b"/proc/01/status", O_RDONLY),
         Err(Errno::ENOENT)
     );
+    c.finish();
+}
+
+#[test]
+fn sigaction_sigprocmask_sigpending_sigaltstack() {
+    use crate::abi::sigflags::*;
+    use crate::abi::signal::{SIGKILL, SIGUSR1};
+    let mut c = ctx();
+    let act = crate::abi::Sigaction {
+        sa_handler: 0x0804_8100,
+        sa_sigaction: 0,
+        sa_mask: 1 << SIGKILL | 1 << 3,
+        sa_flags: SA_RESTART,
+    };
+    c.put(BUF, &{
+        let mut b = [0u8; 16];
+        crate::abi::Pod::write_bytes(&act, &mut b);
+        b
+    });
+    assert_eq!(c.ok(SIGACTION, &[SIGUSR1, BUF, BUF + 0x100]), 0);
+    assert_eq!(c.get(BUF + 0x100, 4), [0; 4], "the old action: SIG_DFL");
+    let a = c.process.signals.actions[SIGUSR1 as usize];
+    assert_eq!(
+        (a.handler, a.mask, a.flags),
+        (0x0804_8100, 1 << 3, SA_RESTART)
+    );
+    assert_eq!(c.fails(SIGACTION, &[SIGKILL, BUF, 0]), Errno::EINVAL);
+    assert_eq!(
+        c.ok(SIGACTION, &[SIGKILL, 0, BUF + 0x100]),
+        0,
+        "reading is fine"
+    );
+    assert_eq!(c.fails(SIGACTION, &[SIGUSR1, UNMAPPED, 0]), Errno::EFAULT);
+    assert_eq!(c.fails(SIGACTION, &[32, 0, 0]), Errno::EINVAL);
+    // kill of the caller for a caught signal: pending, delivered by the kernel.
+    c.ok(KILL, &[1, SIGUSR1]);
+    assert_eq!(c.process.signals.pending, 1 << SIGUSR1);
+    // The mask.
+    c.put(BUF, &(1u32 << SIGUSR1 | 1 << SIGKILL).to_le_bytes());
+    assert_eq!(c.ok(SIGPROCMASK, &[SIG_BLOCK, BUF, BUF + 4]), 0);
+    assert_eq!(
+        c.process.signals.blocked,
+        1 << SIGUSR1,
+        "SIGKILL never blocked"
+    );
+    assert_eq!(c.ok(SIGPENDING, &[BUF + 8]), 0);
+    assert_eq!(c.get(BUF + 8, 4), (1u32 << SIGUSR1).to_le_bytes());
+    assert_eq!(c.fails(SIGPROCMASK, &[9, BUF, 0]), Errno::EINVAL);
+    assert_eq!(c.ok(SIGPROCMASK, &[SIG_UNBLOCK, BUF, 0]), 0);
+    assert_eq!(c.process.signals.blocked, 0);
+    // The alternate stack.
+    let ss = |sp: u32, size: u32, flags: u32| {
+        let mut b = [0u8; 12];
+        b[..4].copy_from_slice(&sp.to_le_bytes());
+        b[4..8].copy_from_slice(&size.to_le_bytes());
+        b[8..].copy_from_slice(&flags.to_le_bytes());
+        b
+    };
+    c.put(BUF, &ss(BUF + 0x1000, 1024, 0));
+    assert_eq!(c.fails(SIGALTSTACK, &[BUF, 0]), Errno::ENOMEM);
+    c.put(BUF, &ss(BUF + 0x1000, 8192, 0));
+    assert_eq!(c.ok(SIGALTSTACK, &[BUF, BUF + 0x40]), 0);
+    assert_eq!(
+        c.get(BUF + 0x48, 4),
+        SS_DISABLE.to_le_bytes(),
+        "none before"
+    );
+    assert_eq!(c.ok(SIGALTSTACK, &[0, BUF + 0x40]), 0);
+    assert_eq!(c.get(BUF + 0x40, 8), ss(BUF + 0x1000, 8192, 0)[..8]);
+    c.put(BUF, &ss(0, 0, 2));
+    assert_eq!(c.fails(SIGALTSTACK, &[BUF, 0]), Errno::EINVAL);
     c.finish();
 }

@@ -141,3 +141,29 @@ fn kernel_writes_through_translate_user_break_the_sharing() {
     assert_eq!(read_u64(&mut m, &mut p, &mut ps, 0x100 << 12), 7);
     assert_accounted(&m, &ps, &[&p, &c]);
 }
+
+#[test]
+fn a_forked_stack_grows_down_page_by_page() {
+    let (mut m, mut ps, mut p) = setup(600);
+    p.map_anon_growable(
+        &mut ps,
+        0x800,
+        2,
+        RW,
+        Growth {
+            below: 512,
+            above: 0,
+        },
+    )
+    .unwrap();
+    write_u64(&mut m, &mut p, &mut ps, 0x801 << 12, 7);
+    let mut c = p.fork(&mut ps, &mut m).unwrap();
+    let mut start = 0x800;
+    for _ in 0..200 {
+        c.grow_down_to(&ps, start, start - 1).unwrap();
+        start -= 1;
+        write_u64(&mut m, &mut c, &mut ps, start << 12, start);
+    }
+    assert_eq!(read_u64(&mut m, &mut c, &mut ps, 0x801 << 12), 7);
+    assert_accounted(&m, &ps, &[&p, &c]);
+}

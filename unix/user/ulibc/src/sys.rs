@@ -574,6 +574,106 @@ pub fn signal(sig: u32, disposition: Disposition) -> Result<Disposition, Errno> 
     })
 }
 
+/// A signal handler: `extern "C" fn(signal)`.
+pub type Handler = extern "C" fn(i32);
+/// A `SA_SIGINFO` handler: `extern "C" fn(signal, info, context)`.
+pub type InfoHandler = extern "C" fn(i32, *mut crate::types::Siginfo, *mut u8);
+
+/// What `sigaction` installs for a signal.
+#[derive(Clone, Copy)]
+pub enum Action {
+    /// `SIG_DFL` or `SIG_IGN`.
+    Disposition(Disposition),
+    /// A handler (with `flags`, `SA_SIGINFO` aside).
+    Handler(Handler),
+    /// A `SA_SIGINFO` handler.
+    Info(InfoHandler),
+}
+
+/// `sigaction(sig, action, mask, flags)`: installs `action`; returns the
+/// previous `struct sigaction`.
+pub fn sigaction(
+    sig: u32,
+    action: Action,
+    mask: u32,
+    flags: u32,
+) -> Result<crate::types::Sigaction, Errno> {
+    use crate::types::SA_SIGINFO;
+    let act = match action {
+        Action::Disposition(d) => crate::types::Sigaction {
+            sa_handler: matches!(d, Disposition::Ignore) as u32,
+            sa_sigaction: 0,
+            sa_mask: mask,
+            sa_flags: flags & !SA_SIGINFO,
+        },
+        Action::Handler(h) => crate::types::Sigaction {
+            sa_handler: h as usize as u32,
+            sa_sigaction: 0,
+            sa_mask: mask,
+            sa_flags: flags & !SA_SIGINFO,
+        },
+        Action::Info(h) => crate::types::Sigaction {
+            sa_handler: 0,
+            sa_sigaction: h as usize as u32,
+            sa_mask: mask,
+            sa_flags: flags | SA_SIGINFO,
+        },
+    };
+    let mut old = crate::types::Sigaction::default();
+    // SAFETY: both point to 16-byte `Sigaction`s of this frame; the handler
+    // addresses are functions of this program.
+    split(unsafe {
+        stub::__ulibc_sys_sigaction(
+            sig as usize,
+            (&raw const act) as usize,
+            (&raw mut old) as usize,
+        )
+    })?;
+    Ok(old)
+}
+
+/// `sigprocmask(how, set)`: `SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK`; the old
+/// mask.
+pub fn sigprocmask(how: u32, set: u32) -> Result<u32, Errno> {
+    let mut old = 0u32;
+    // SAFETY: both point to `u32`s of this frame.
+    split(unsafe {
+        stub::__ulibc_sys_sigprocmask(
+            how as usize,
+            (&raw const set) as usize,
+            (&raw mut old) as usize,
+        )
+    })?;
+    Ok(old)
+}
+
+/// `sigpending()`: the blocked signals waiting.
+pub fn sigpending() -> Result<u32, Errno> {
+    let mut set = 0u32;
+    // SAFETY: points to a `u32` of this frame.
+    split(unsafe { stub::__ulibc_sys_sigpending((&raw mut set) as usize) })?;
+    Ok(set)
+}
+
+/// `sigaltstack(sp, size)`: run `SA_ONSTACK` handlers on `[sp, sp + size)`.
+///
+/// # Safety
+/// The memory must stay reserved for handlers while they may run.
+pub unsafe fn sigaltstack(sp: *mut u8, size: usize) -> Result<(), Errno> {
+    let ss = crate::types::StackT {
+        ss_sp: sp as usize as u32,
+        ss_size: size as u32,
+        ss_flags: 0,
+    };
+    // SAFETY: points to a `StackT` of this frame; the old one is not asked for.
+    split(unsafe { stub::__ulibc_sys_sigaltstack((&raw const ss) as usize, 0) }).map(drop)
+}
+
+/// `raise(sig)`: the signal to this process.
+pub fn raise(sig: u32) -> Result<(), Errno> {
+    kill(getpid()? as i32, sig)
+}
+
 /// `tcsetpgrp(fd, pgid)` (`ioctl TIOCSPGRP`): make `pgid` the terminal's
 /// foreground group (the one Ctrl-C signals).
 pub fn tcsetpgrp(fd: Fd, pgid: u32) -> Result<(), Errno> {

@@ -187,8 +187,16 @@ stubs! {
     __ulibc_sys_pipe = nr::PIPE, (fds);
     /// `kill(pid, sig)`.
     __ulibc_sys_kill = nr::KILL, (pid, sig);
-    /// `signal(sig, handler)`: `SIG_DFL` 0 or `SIG_IGN` 1.
+    /// `signal(sig, handler)`: `SIG_DFL` 0, `SIG_IGN` 1 or a handler.
     __ulibc_sys_signal = nr::SIGNAL, (sig, handler);
+    /// `sigaction(sig, act, oact)`.
+    __ulibc_sys_sigaction = nr::SIGACTION, (sig, act, oact);
+    /// `sigprocmask(how, set, oset)`.
+    __ulibc_sys_sigprocmask = nr::SIGPROCMASK, (how, set, oset);
+    /// `sigpending(set)`.
+    __ulibc_sys_sigpending = nr::SIGPENDING, (set);
+    /// `sigaltstack(ss, oss)`.
+    __ulibc_sys_sigaltstack = nr::SIGALTSTACK, (ss, oss);
     /// `execve(path, argv, envp)`.
     __ulibc_sys_execve = nr::EXECVE, (path, argv, envp);
     /// `dup(fd)`.

@@ -19,11 +19,12 @@ pub use phantom_abi::open_flags::*;
 pub use phantom_abi::prot::*;
 pub use phantom_abi::rlimit::*;
 pub use phantom_abi::seek::*;
+pub use phantom_abi::sigflags::*;
 pub use phantom_abi::signal::*;
 pub use phantom_abi::wait::*;
 pub use phantom_abi::{
-    Dirent, GETDENTS_NAME_OFFSET, Pod, Rlimit, Stat, Termios, Timespec, Timeval, Utsname, Winsize,
-    field_bytes, ioc,
+    Dirent, GETDENTS_NAME_OFFSET, Pod, Rlimit, Sigaction, Siginfo, StackT, Stat, Termios, Timespec,
+    Timeval, Utsname, Winsize, field_bytes, ioc,
 };
 
 /// A file descriptor.

@@ -1,0 +1,248 @@
+//! Signals: `kill`, `raise`, `signal`, `sigaction`, `sigprocmask`,
+//! `sigpending`, `sigaltstack`. What a signal does is decided here (its
+//! action in the target's [`crate::signal::SignalState`]); the kernel delivers
+//! caught signals (it builds the handler's frame on the user stack, see
+//! docs/abi.md) and ends processes.
+
+use super::{ProcessInfo, SyscallContext, SyscallResult};
+use crate::abi::sigflags::{
+    MINSIGSTKSZ, SA_RESTART, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SS_DISABLE, SS_ONSTACK,
+};
+use crate::abi::signal::{SIGKILL, SIGSTOP};
+use crate::abi::{Sigaction, StackT};
+use crate::errno::Errno;
+use crate::process::Ended;
+use crate::signal::{terminates, AltStack, SigAction, SIGNAL_MAX, SIG_DFL, SIG_IGN, UNBLOCKABLE};
+use crate::user::{read_user_u32, read_val, write_val, UserPtr};
+use alloc::vec::Vec;
+
+/// `kill(pid, sig)`: send `sig` to process `pid` (> 0), to the caller's process
+/// group (0), to group `-pid` (< -1), or to every process but pid 1 and the
+/// caller (-1). A signal a target catches becomes pending for it (its handler
+/// runs when it next returns to user mode; a call it waits in is interrupted);
+/// one it ignores (by default or by `signal`) does nothing; any other ends it,
+/// killed by the signal — the caller included (then the call does not
+/// return). `sig` 0 only checks that a target exists. `EINVAL` for a signal
+/// number past 31, `ESRCH` when no process matches.
+pub fn kill<C: SyscallContext + ?Sized>(ctx: &mut C, pid: u32, sig: u32) -> SyscallResult {
+    if sig > SIGNAL_MAX {
+        return SyscallResult::err(Errno::EINVAL);
+    }
+    let me = ctx.pid();
+    let my_group = {
+        let p = ctx.parts();
+        p.process.pgid.unwrap_or(me)
+    };
+    let chosen = |p: &ProcessInfo| match pid as i32 {
+        -1 => p.pid != 1 && p.pid != me,
+        0 => p.pgid == my_group,
+        g if g < -1 => p.pgid == g.unsigned_abs(),
+        _ => p.pid == pid,
+    };
+    let targets: Vec<ProcessInfo> = ctx.process_list().into_iter().filter(chosen).collect();
+    if targets.is_empty() {
+        return SyscallResult::err(Errno::ESRCH);
+    }
+    if sig == 0 {
+        return SyscallResult::ok(0);
+    }
+    let bit = 1u32 << sig;
+    let mut caller_dies = false;
+    for t in &targets {
+        if t.caught & bit != 0 {
+            ctx.post_signal(t.pid, sig);
+        } else if terminates(sig, t.ignored) {
+            if t.pid == me {
+                caller_dies = true;
+            } else {
+                ctx.end_process(t.pid, Ended::Killed(sig));
+            }
+        }
+    }
+    if caller_dies {
+        SyscallResult::Signal(sig)
+    } else {
+        SyscallResult::ok(0)
+    }
+}
+
+/// `raise(sig)`: `kill(getpid(), sig)`.
+pub fn raise<C: SyscallContext + ?Sized>(ctx: &mut C, sig: u32) -> SyscallResult {
+    let me = ctx.pid();
+    kill(ctx, me, sig)
+}
+
+/// A signal number whose action may change: 1 to 31 but `SIGKILL`, `SIGSTOP`.
+fn settable(sig: u32) -> Result<usize, Errno> {
+    if sig == 0 || sig > SIGNAL_MAX || sig == SIGKILL || sig == SIGSTOP {
+        return Err(Errno::EINVAL);
+    }
+    Ok(sig as usize)
+}
+
+/// `signal(sig, handler)`: `SIG_DFL` (0), `SIG_IGN` (1) or a handler for
+/// `sig` (BSD semantics: `SA_RESTART`); returns the previous handler.
+/// `SIGKILL`, `SIGSTOP`, 0 and numbers past 31 are `EINVAL`.
+pub fn signal<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    sig: u32,
+    handler: u32,
+) -> Result<u32, Errno> {
+    let i = settable(sig)?;
+    let p = ctx.parts();
+    let old = p.process.signals.actions[i].handler;
+    p.process.signals.actions[i] = SigAction {
+        handler,
+        mask: 0,
+        flags: if handler > SIG_IGN { SA_RESTART } else { 0 },
+    };
+    if handler == SIG_IGN {
+        p.process.signals.pending &= !(1 << sig);
+    }
+    Ok(old)
+}
+
+/// `sigaction(sig, act, oact)`: Phantom's 16-byte `struct sigaction`. `oact`
+/// (unless NULL) gets the current action, then `act` (unless NULL) replaces it
+/// (`sa_sigaction` with `SA_SIGINFO`, else `sa_handler`). `EINVAL` for a bad
+/// signal or for changing `SIGKILL`/`SIGSTOP` (reading them is fine),
+/// `EFAULT` for bad pointers (nothing changes).
+pub fn sigaction<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    sig: u32,
+    act: UserPtr,
+    oact: UserPtr,
+) -> Result<u32, Errno> {
+    if sig == 0 || sig > SIGNAL_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let mut p = ctx.parts();
+    let new = if act.is_null() {
+        None
+    } else {
+        settable(sig)?;
+        Some(read_val::<Sigaction>(&mut p.mem, act)?)
+    };
+    if !oact.is_null() {
+        let a = p.process.signals.actions[sig as usize];
+        let siginfo = a.flags & crate::abi::sigflags::SA_SIGINFO != 0;
+        let old = Sigaction {
+            sa_handler: if siginfo { 0 } else { a.handler },
+            sa_sigaction: if siginfo { a.handler } else { 0 },
+            sa_mask: a.mask,
+            sa_flags: a.flags,
+        };
+        write_val(&mut p.mem, oact, &old)?;
+    }
+    if let Some(new) = new {
+        let siginfo = new.sa_flags & crate::abi::sigflags::SA_SIGINFO != 0;
+        let handler = if siginfo {
+            new.sa_sigaction
+        } else {
+            new.sa_handler
+        };
+        p.process.signals.actions[sig as usize] = SigAction {
+            handler,
+            mask: new.sa_mask & !UNBLOCKABLE,
+            flags: new.sa_flags,
+        };
+        if handler == SIG_IGN || (handler == SIG_DFL && crate::signal::ignored_by_default(sig)) {
+            p.process.signals.pending &= !(1 << sig);
+        }
+    }
+    Ok(0)
+}
+
+/// `sigprocmask(how, set, oset)`: `SIG_BLOCK` adds `*set` to the blocked
+/// signals, `SIG_UNBLOCK` removes it, `SIG_SETMASK` replaces them (`SIGKILL`
+/// and `SIGSTOP` are never blocked); `oset` (unless NULL) gets the old mask;
+/// `set` NULL only reads. `EINVAL` for another `how`.
+pub fn sigprocmask<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    how: u32,
+    set: UserPtr,
+    oset: UserPtr,
+) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let old = p.process.signals.blocked;
+    let new = if set.is_null() {
+        None
+    } else {
+        let s = read_user_u32(&mut p.mem, set)?;
+        Some(match how {
+            SIG_BLOCK => old | s,
+            SIG_UNBLOCK => old & !s,
+            SIG_SETMASK => s,
+            _ => return Err(Errno::EINVAL),
+        })
+    };
+    if !oset.is_null() {
+        crate::user::copy_to_user(&mut p.mem, oset, &old.to_le_bytes())?;
+    }
+    if let Some(new) = new {
+        p.process.signals.blocked = new & !UNBLOCKABLE & !1;
+    }
+    Ok(0)
+}
+
+/// `sigpending(set)`: the signals sent and blocked, not delivered yet.
+pub fn sigpending<C: SyscallContext + ?Sized>(ctx: &mut C, set: UserPtr) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let pending = p.process.signals.pending & p.process.signals.blocked;
+    crate::user::copy_to_user(&mut p.mem, set, &pending.to_le_bytes())?;
+    Ok(0)
+}
+
+/// `sigaltstack(ss, oss)` (extension 276): `oss` (unless NULL) gets the current
+/// alternate stack (`SS_ONSTACK` while a handler runs on it, `SS_DISABLE`
+/// without one); `ss` (unless NULL) sets or (`SS_DISABLE`) removes it.
+/// `EPERM` while running on it, `ENOMEM` below `MINSIGSTKSZ` (2048 bytes),
+/// `EINVAL` for other flags or a stack past 4 GiB.
+pub fn sigaltstack<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    ss: UserPtr,
+    oss: UserPtr,
+) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let new = if ss.is_null() {
+        None
+    } else {
+        Some(read_val::<StackT>(&mut p.mem, ss)?)
+    };
+    if !oss.is_null() {
+        let signals = &p.process.signals;
+        let old = match signals.altstack {
+            Some(a) => StackT {
+                ss_sp: a.sp,
+                ss_size: a.size,
+                ss_flags: if signals.on_altstack { SS_ONSTACK } else { 0 },
+            },
+            None => StackT {
+                ss_sp: 0,
+                ss_size: 0,
+                ss_flags: SS_DISABLE,
+            },
+        };
+        write_val(&mut p.mem, oss, &old)?;
+    }
+    if let Some(new) = new {
+        if p.process.signals.on_altstack {
+            return Err(Errno::EPERM);
+        }
+        p.process.signals.altstack = match new.ss_flags {
+            SS_DISABLE => None,
+            0 => {
+                if new.ss_size < MINSIGSTKSZ {
+                    return Err(Errno::ENOMEM);
+                }
+                new.ss_sp.checked_add(new.ss_size).ok_or(Errno::EINVAL)?;
+                Some(AltStack {
+                    sp: new.ss_sp,
+                    size: new.ss_size,
+                })
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+    }
+    Ok(0)
+}
