@@ -87,6 +87,8 @@ fn run_mode(mode: &str, level: Level, kvm: bool) -> Result<(Vec<Figure>, String)
         kvm,
         timeout: BENCH_TIMEOUT,
         memory_mib: BENCH_MEMORY_MIB,
+        // forkbench execs /bin/true from the root file system.
+        initramfs: Some(xtask::initramfs_path()),
         ..RunOptions::default()
     };
     eprintln!(

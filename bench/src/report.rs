@@ -121,6 +121,16 @@ pub const REFERENCES: &[Reference] = &[
         goal_fraction: 0.5,
     },
     Reference {
+        name: "signal_self_roundtrip",
+        linux_instructions: 7_400.0,
+        goal_fraction: 0.5,
+    },
+    Reference {
+        name: "fork_exec_wait",
+        linux_instructions: 764_000.0,
+        goal_fraction: 0.5,
+    },
+    Reference {
         name: "pipe_64MiB",
         linux_instructions: 224_000_000.0,
         goal_fraction: f64::NAN,

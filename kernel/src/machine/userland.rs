@@ -58,8 +58,9 @@ pub struct UnixState {
 
 impl UnixState {
     /// Releases the Unix state of ended process `pid` (its descriptors) and
-    /// returns whom that wakes: its parent `ppid` if it waits for a child, the
-    /// processes waiting on pipes it held.
+    /// returns whom that wakes: its parent `ppid` if it waits for a child or
+    /// catches `SIGCHLD` (which it is sent), the processes waiting on pipes it
+    /// held.
     fn process_gone(&mut self, pid: Pid, ppid: Pid) -> Vec<Pid> {
         if let Some(mut process) = self.processes.remove(&pid) {
             process.release(&mut self.files);
@@ -69,6 +70,15 @@ impl UnixState {
         let mut woken = self.pipe_wakeups();
         if ppid != 0 && self.waiting.child_ended(ppid) {
             woken.push(ppid);
+        }
+        // SIGCHLD for a parent that catches it (its default is to ignore).
+        let sigchld = unix::abi::signal::SIGCHLD;
+        let catches = self
+            .processes
+            .get(&ppid)
+            .is_some_and(|p| p.signals.caught() & (1 << sigchld) != 0);
+        if catches {
+            woken.extend(self.post_signal(ppid, sigchld, process::current_pid()));
         }
         woken
     }

@@ -210,5 +210,19 @@ fn main(_args: Args) -> i32 {
         end == Some(ChildEnd::Exited(0)),
         format_args!("{end:?}"),
     );
+    // SIGCHLD for a parent that catches it.
+    let before = HITS.load(Ordering::SeqCst);
+    let _ = sys::sigaction(20, Action::Handler(count), 0, SA_RESTART);
+    let end = child(|| 0);
+    let _ = sys::sleepmsec(1);
+    c.check(
+        "a parent that catches SIGCHLD gets it when a child ends",
+        end == Some(ChildEnd::Exited(0)) && HITS.load(Ordering::SeqCst) == before + 1,
+        format_args!(
+            "{end:?}, hits {} -> {}",
+            before,
+            HITS.load(Ordering::SeqCst)
+        ),
+    );
     c.finish()
 }
