@@ -39,6 +39,8 @@ pub struct OpenFile {
     pub writable: bool,
     /// `O_APPEND`: every write goes to the end.
     pub append: bool,
+    /// `O_NONBLOCK`: a read or write that would wait fails with `EAGAIN`.
+    pub nonblock: bool,
     refs: u32,
 }
 
@@ -52,8 +54,22 @@ impl OpenFile {
             readable: acc == of::O_RDONLY || acc == of::O_RDWR,
             writable: acc == of::O_WRONLY || acc == of::O_RDWR,
             append: flags & of::O_APPEND != 0,
+            nonblock: flags & of::O_NONBLOCK != 0,
             refs: 1,
         }
+    }
+
+    /// The status flags `fcntl(F_GETFL)` reports: the access mode, `O_APPEND`,
+    /// `O_NONBLOCK`.
+    pub fn status_flags(&self) -> u32 {
+        let access = match (self.readable, self.writable) {
+            (true, true) => of::O_RDWR,
+            (false, true) => of::O_WRONLY,
+            _ => of::O_RDONLY,
+        };
+        access
+            | if self.append { of::O_APPEND } else { 0 }
+            | if self.nonblock { of::O_NONBLOCK } else { 0 }
     }
 
     /// Number of descriptors referring to it.
@@ -238,12 +254,15 @@ impl OpenFiles {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FdTable {
     slots: [Option<FileId>; FD_MAX],
+    /// Close-on-exec (`FD_CLOEXEC`): bit `fd`.
+    cloexec: u64,
 }
 
 impl Default for FdTable {
     fn default() -> Self {
         FdTable {
             slots: [None; FD_MAX],
+            cloexec: 0,
         }
     }
 }
@@ -292,6 +311,7 @@ impl FdTable {
     pub fn install(&mut self, id: FileId, limit: usize) -> Result<u32, Errno> {
         let fd = self.lowest_free(limit)?;
         self.slots[fd as usize] = Some(id);
+        self.cloexec &= !(1 << fd);
         Ok(fd)
     }
 
@@ -300,16 +320,46 @@ impl FdTable {
     pub fn set(&mut self, fd: u32, id: FileId) {
         if let Some(slot) = self.slots.get_mut(fd as usize) {
             *slot = Some(id);
+            self.cloexec &= !(1 << fd);
         }
     }
 
     /// Remove descriptor `fd` and return what it referred to (the reference moves
     /// to the caller). `EBADF` if it is not open.
     pub fn remove(&mut self, fd: u32) -> Result<FileId, Errno> {
-        self.slots
+        let id = self
+            .slots
             .get_mut(fd as usize)
             .and_then(Option::take)
-            .ok_or(Errno::EBADF)
+            .ok_or(Errno::EBADF)?;
+        self.cloexec &= !(1 << fd);
+        Ok(id)
+    }
+
+    /// Whether `fd` closes on `execve`; `EBADF` if it is not open.
+    pub fn cloexec(&self, fd: u32) -> Result<bool, Errno> {
+        self.get(fd)?;
+        Ok(self.cloexec & (1 << fd) != 0)
+    }
+
+    /// Make `fd` close on `execve` or not; `EBADF` if it is not open.
+    pub fn set_cloexec(&mut self, fd: u32, on: bool) -> Result<(), Errno> {
+        self.get(fd)?;
+        if on {
+            self.cloexec |= 1 << fd;
+        } else {
+            self.cloexec &= !(1 << fd);
+        }
+        Ok(())
+    }
+
+    /// `execve`: close the descriptors marked close-on-exec.
+    pub fn close_on_exec(&mut self, open: &mut OpenFiles) {
+        for fd in 0..FD_MAX as u32 {
+            if self.cloexec & (1 << fd) != 0 {
+                let _ = self.close(fd, open);
+            }
+        }
     }
 
     /// `close(fd)`.
@@ -340,6 +390,7 @@ impl FdTable {
                 t.slots[fd] = Some(id);
             }
         }
+        t.cloexec = self.cloexec;
         Ok(t)
     }
 

@@ -151,9 +151,13 @@ pub fn open<C: SyscallContext + ?Sized>(
     } else {
         p.files.insert(file)?
     };
-    p.process.fds.install(id, fd_limit).inspect_err(|_| {
+    let fd = p.process.fds.install(id, fd_limit).inspect_err(|_| {
         p.files.release(id);
-    })
+    })?;
+    if flags & crate::abi::open_flags::O_CLOEXEC != 0 {
+        p.process.fds.set_cloexec(fd, true)?;
+    }
+    Ok(fd)
 }
 
 /// `creat(path, mode)`: `open(path, O_CREAT | O_WRONLY | O_TRUNC, mode)`.
@@ -202,6 +206,7 @@ pub fn read<C: SyscallContext + ?Sized>(
         }
         _ if count == 0 => Ok(0),
         NodeId::Console => match p.console.input() {
+            ConsoleInput::Empty if f.nonblock => Err(Errno::EAGAIN),
             ConsoleInput::Empty => return SyscallResult::Block(BlockOn::ConsoleInput),
             ConsoleInput::Eof => {
                 p.console.consume(0);
@@ -214,7 +219,7 @@ pub fn read<C: SyscallContext + ?Sized>(
                 partial(done, err)
             }
         },
-        NodeId::Pipe(n) => return super::pipes::read_pipe(&mut p, n, buf, count),
+        NodeId::Pipe(n) => return super::pipes::read_pipe(&mut p, n, f.nonblock, buf, count),
         NodeId::Null => Ok(0),
         NodeId::Zero => {
             let budget = Budget::start(p.clock);
@@ -292,7 +297,7 @@ pub fn write<C: SyscallContext + ?Sized>(
             Ok((_, f)) if f.writable => {
                 if let NodeId::Pipe(n) = f.node {
                     let count = count.min(MAX_RW_COUNT) as usize;
-                    return super::pipes::write_pipe(&mut p, n, buf, count);
+                    return super::pipes::write_pipe(&mut p, n, f.nonblock, buf, count);
                 }
             }
             Ok(_) => return SyscallResult::err(Errno::EBADF),

@@ -141,6 +141,7 @@ pub fn dispatch<C: SyscallContext + ?Sized>(
         nr::PIPE => pipes::pipe(ctx, UserPtr(a0)),
         nr::DUP => pipes::dup(ctx, a0),
         nr::DUP2 => pipes::dup2(ctx, a0, a1),
+        nr::FCNTL | nr::FCNTL64 => pipes::fcntl(ctx, a0, a1, a2),
         nr::LSEEK => fs::lseek(ctx, a0, a1 as i32, a2),
         nr::GETDENTS => fs::getdents(ctx, a0, UserPtr(a1), a2),
         nr::READDIR => fs::readdir(ctx, a0, UserPtr(a1)),

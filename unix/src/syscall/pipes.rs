@@ -1,5 +1,6 @@
-//! Pipes and descriptor duplication: `pipe`, reads and writes of a pipe's ends
-//! (called from [`super::fs::read`] / [`super::fs::write`]), `dup`, `dup2`.
+//! Pipes and descriptor operations: `pipe`, reads and writes of a pipe's ends
+//! (called from [`super::fs::read`] / [`super::fs::write`]), `dup`, `dup2`,
+//! `fcntl`.
 
 use super::fs::copy_in_pieces;
 use super::{BlockOn, Parts, SyscallContext, SyscallResult};
@@ -41,10 +42,12 @@ pub fn pipe<C: SyscallContext + ?Sized>(ctx: &mut C, fds: UserPtr) -> Result<u32
 }
 
 /// `read` of pipe `n`'s read end: what is there, up to `count`; 0 (end of file)
-/// when it is empty and its write end is closed; blocks while it is empty.
+/// when it is empty and its write end is closed; blocks while it is empty
+/// (`EAGAIN` for a `nonblock` description).
 pub fn read_pipe<M: UserMemory, T: ?Sized>(
     p: &mut Parts<'_, M, T>,
     n: u32,
+    nonblock: bool,
     buf: UserPtr,
     count: usize,
 ) -> SyscallResult {
@@ -52,10 +55,10 @@ pub fn read_pipe<M: UserMemory, T: ?Sized>(
         return SyscallResult::err(Errno::EBADF);
     };
     if pipe.is_empty() {
-        return if pipe.writer {
-            SyscallResult::Block(BlockOn::Pipe(n))
-        } else {
-            SyscallResult::ok(0)
+        return match (pipe.writer, nonblock) {
+            (false, _) => SyscallResult::ok(0),
+            (true, true) => SyscallResult::err(Errno::EAGAIN),
+            (true, false) => SyscallResult::Block(BlockOn::Pipe(n)),
         };
     }
     let (a, b) = pipe.peek(count);
@@ -80,10 +83,11 @@ pub fn read_pipe<M: UserMemory, T: ?Sized>(
 /// `write` to pipe `n`'s write end: `SIGPIPE` (the default action ends the
 /// writer; ignored or caught, `EPIPE`) when its read end is closed; an atomic write (≤ `PIPE_BUF`) waits
 /// until it fits whole, a bigger one puts in what fits; blocks while nothing
-/// fits.
+/// fits (`EAGAIN` for a `nonblock` description).
 pub fn write_pipe<M: UserMemory, T: ?Sized>(
     p: &mut Parts<'_, M, T>,
     n: u32,
+    nonblock: bool,
     buf: UserPtr,
     count: usize,
 ) -> SyscallResult {
@@ -108,7 +112,11 @@ pub fn write_pipe<M: UserMemory, T: ?Sized>(
     }
     let fits = pipe.writable_now(count);
     if fits == 0 {
-        return SyscallResult::Block(BlockOn::Pipe(n));
+        return if nonblock {
+            SyscallResult::err(Errno::EAGAIN)
+        } else {
+            SyscallResult::Block(BlockOn::Pipe(n))
+        };
     }
     let files = &mut *p.files;
     let (done, err) = copy_in_pieces(&mut p.mem, p.clock, buf, fits, |piece| {
@@ -153,4 +161,48 @@ pub fn dup2<C: SyscallContext + ?Sized>(ctx: &mut C, fd: u32, to: u32) -> Result
     }
     p.process.fds.set(to, id);
     Ok(to)
+}
+
+/// `fcntl(fd, cmd, arg)`: `F_DUPFD` (the lowest free descriptor ≥ `arg`),
+/// `F_GETFD`/`F_SETFD` (`FD_CLOEXEC`), `F_GETFL` (access mode, `O_APPEND`,
+/// `O_NONBLOCK`), `F_SETFL` (sets `O_APPEND` and `O_NONBLOCK`, the rest is
+/// ignored). `EBADF` for a bad `fd` or an `arg` past the limit, `EINVAL` for
+/// another command, `EMFILE` when no descriptor is free.
+pub fn fcntl<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    fd: u32,
+    cmd: u32,
+    arg: u32,
+) -> Result<u32, Errno> {
+    use crate::abi::fcntl::*;
+    use crate::abi::open_flags::{O_APPEND, O_NONBLOCK};
+    let p = ctx.parts();
+    let id = p.process.fds.get(fd)?;
+    let limit = p.process.fd_limit();
+    match cmd {
+        F_DUPFD => {
+            if arg as usize >= limit {
+                return Err(Errno::EINVAL);
+            }
+            let to = (arg..limit as u32)
+                .find(|&d| p.process.fds.get(d).is_err())
+                .ok_or(Errno::EMFILE)?;
+            p.files.add_ref(id)?;
+            p.process.fds.set(to, id);
+            Ok(to)
+        }
+        F_GETFD => Ok(u32::from(p.process.fds.cloexec(fd)?)),
+        F_SETFD => {
+            p.process.fds.set_cloexec(fd, arg & FD_CLOEXEC != 0)?;
+            Ok(0)
+        }
+        F_GETFL => Ok(p.files.get(id).ok_or(Errno::EBADF)?.status_flags()),
+        F_SETFL => {
+            let f = p.files.get_mut(id).ok_or(Errno::EBADF)?;
+            f.append = arg & O_APPEND != 0;
+            f.nonblock = arg & O_NONBLOCK != 0;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
 }

@@ -59,7 +59,8 @@ fn read_strings(
 /// or no execute permission), `ENOEXEC` (not a valid executable), `E2BIG` (the
 /// strings pass 128 KiB or 4096 entries), `EFAULT`, `ENOMEM`. On success the call
 /// does not return: the program starts with Phantom's start frame (docs/abi.md)
-/// and a fresh memory state; descriptors stay open.
+/// and a fresh memory state; descriptors stay open but those marked
+/// close-on-exec (`FD_CLOEXEC`, `O_CLOEXEC`).
 pub fn execve<C: SyscallContext + ?Sized>(
     ctx: &mut C,
     path: UserPtr,
@@ -98,6 +99,7 @@ pub fn execve<C: SyscallContext + ?Sized>(
     p.process.sleep_until = None;
     p.process.cmdline = crate::process::cmdline_of(&args);
     p.process.signals.exec();
+    p.process.fds.close_on_exec(p.files);
     Ok(0)
 }
 

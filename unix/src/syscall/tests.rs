@@ -1323,3 +1323,44 @@ fn sigaction_sigprocmask_sigpending_sigaltstack() {
     assert_eq!(c.fails(SIGALTSTACK, &[BUF, 0]), Errno::EINVAL);
     c.finish();
 }
+
+#[test]
+fn fcntl_dupfd_cloexec_and_nonblocking_pipes() {
+    use crate::abi::fcntl::*;
+    let mut c = ctx();
+    let fd = open(&mut c, b"/boot/hello", O_RDONLY | O_CLOEXEC).unwrap();
+    assert_eq!(c.ok(FCNTL, &[fd, F_GETFD, 0]), FD_CLOEXEC);
+    assert_eq!(c.ok(FCNTL, &[fd, F_SETFD, 0]), 0);
+    assert_eq!(c.ok(FCNTL, &[fd, F_GETFD, 0]), 0);
+    assert_eq!(c.ok(FCNTL, &[fd, F_DUPFD, 10]), 10);
+    assert_eq!(
+        c.ok(FCNTL, &[10, F_GETFD, 0]),
+        0,
+        "a duplicate does not close on exec"
+    );
+    assert_eq!(c.ok(FCNTL, &[fd, F_GETFL, 0]), O_RDONLY);
+    assert_eq!(c.fails(FCNTL, &[fd, 99, 0]), Errno::EINVAL);
+    assert_eq!(c.fails(FCNTL, &[40, F_GETFD, 0]), Errno::EBADF);
+    assert_eq!(c.fails(FCNTL, &[fd, F_DUPFD, 64]), Errno::EINVAL);
+    c.ok(PIPE, &[BUF]);
+    let (r, w) = (fd + 1, fd + 2);
+    assert_eq!(c.ok(FCNTL, &[r, F_SETFL, O_NONBLOCK]), 0);
+    assert_eq!(c.ok(FCNTL, &[r, F_GETFL, 0]), O_RDONLY | O_NONBLOCK);
+    assert_eq!(c.fails(READ, &[r, BUF, 1]), Errno::EAGAIN, "empty: no wait");
+    assert_eq!(c.ok(FCNTL, &[w, F_SETFL, O_NONBLOCK]), 0);
+    let mut filled = 0;
+    while let SyscallResult::Return(Ok(n)) = c.call(WRITE, &[w, BUF, 4096]) {
+        filled += n as usize;
+    }
+    assert_eq!(filled, crate::pipe::PIPE_CAPACITY);
+    assert_eq!(c.fails(WRITE, &[w, BUF, 1]), Errno::EAGAIN, "full: no wait");
+    // close-on-exec on exec.
+    c.ok(FCNTL, &[w, F_SETFD, FD_CLOEXEC]);
+    let elf: &'static [u8] = crate::exec::builder::ElfBuilder::minimal().build().leak();
+    c.vfs.add_boot_file("prog", elf).unwrap();
+    let p = c.put_cstr(BUF + 0x400, b"/boot/prog");
+    assert_eq!(c.ok(EXECVE, &[p, 0, 0]), 0);
+    assert!(c.process.fds.get(w).is_err(), "closed by exec");
+    assert!(c.process.fds.get(r).is_ok());
+    c.finish();
+}
