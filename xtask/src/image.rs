@@ -141,7 +141,8 @@ pub fn initramfs_path() -> PathBuf {
 const MOTD: &str = "phantom-unix: Unix processes in a remapped persistent page space.\n\
 Programs are in /bin; try: ls /bin, echo hi | wc -c, cat /proc/self/maps, help\n";
 
-/// `/etc/demo.sh`: what `make run` shows without a terminal.
+/// `/etc/demo.sh`: what `make run` shows without a terminal (a pipeline, a
+/// redirection, a program killed by SIGSEGV at a guard, a background job).
 const DEMO: &str = "echo '$ echo hi | cat | wc -c'
 echo hi | cat | wc -c
 echo '$ ls /bin | wc -l'
@@ -151,6 +152,8 @@ echo hello > /tmp/greeting; cat < /tmp/greeting
 echo '$ guard-test null   # a program killed by SIGSEGV at the null guard'
 guard-test null
 echo status $?
+echo '$ sleep 0.2 & ps ; wait   # a background job'
+sleep 0.2 & ps ; wait
 echo '$ forktest | wc -l'
 forktest | wc -l
 ";
