@@ -3,8 +3,9 @@
 //! copies no page, makes no page resident and takes (almost) no fault — the
 //! few are the two stacks' first writes, whatever the size; a child that
 //! writes 100 pages copies about 100; and after it, the parent writes all
-//! 64 MiB again without a single copy (it takes its pages over). One line per
-//! check, then `{"test":"forkcost",…}`.
+//! 64 MiB again without a single copy (it takes its pages over); 10,000
+//! fork+exit+wait rounds leave free memory, resident pages and the kernel
+//! heap where they were. One line per check, then `{"test":"forkcost",…}`.
 
 #![no_std]
 #![no_main]
@@ -17,6 +18,25 @@ ulibc::entry!(main);
 
 const TOUCHED: usize = 64 << 20;
 const PAGES: usize = TOUCHED / 4096;
+
+/// The value of `name` in `/proc/meminfo`.
+fn meminfo(name: &[u8]) -> Option<u64> {
+    let f = File::open_read(c"/proc/meminfo").ok()?;
+    let mut buf = [0u8; 2048];
+    let n = f.read_full(&mut buf).ok()?;
+    let text = &buf[..n];
+    let at = text.windows(name.len()).position(|w| w == name)? + name.len();
+    let rest = &text[at..];
+    let digits = rest
+        .iter()
+        .position(|b| b.is_ascii_digit())
+        .map(|s| &rest[s..])?;
+    let end = digits
+        .iter()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    ulibc::string::parse_u64(&digits[..end])
+}
 
 /// (resident pages, all faults, COW copies) from `/proc/meminfo`.
 fn counters() -> Option<(u64, u64, u64)> {
@@ -131,6 +151,36 @@ fn main(_args: Args) -> i32 {
         "then the parent rewrites all 64 MiB without a copy, its data intact",
         intact && copies <= 4,
         format_args!("{copies} copies, intact {intact}"),
+    );
+    // 10,000 fork+exit+wait: frames, resident pages and kernel heap back where
+    // they were.
+    let before = (
+        meminfo(b"MemFree:"),
+        meminfo(b"ResidentPages:"),
+        meminfo(b"KernelHeapUsed:"),
+    );
+    let mut rounds = 0;
+    for _ in 0..10_000 {
+        if fork_and(|| {}) != Some(ChildEnd::Exited(0)) {
+            break;
+        }
+        rounds += 1;
+    }
+    let after = (
+        meminfo(b"MemFree:"),
+        meminfo(b"ResidentPages:"),
+        meminfo(b"KernelHeapUsed:"),
+    );
+    let settled = match (before, after) {
+        ((Some(f0), Some(r0), Some(h0)), (Some(f1), Some(r1), Some(h1))) => {
+            f1.abs_diff(f0) <= 64 && r1.abs_diff(r0) <= 16 && h1.abs_diff(h0) <= 64
+        }
+        _ => false,
+    };
+    c.check(
+        "10,000 fork+exit+wait leave frames, pages and kernel heap at baseline",
+        rounds == 10_000 && settled,
+        format_args!("{rounds} rounds; (free kB, resident, heap kB) {before:?} -> {after:?}"),
     );
     c.finish()
 }
