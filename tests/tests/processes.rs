@@ -192,3 +192,16 @@ fn signal_handlers_run_return_interrupt_and_catch_a_stack_overflow() {
     assert_all_tests_pass(&out, 1);
     assert_no_leak(&out);
 }
+
+#[test]
+fn the_shell_expands_and_exports_variables() {
+    let out = Boot::new()
+        .root_fs()
+        .module("sh -c X=hello ; echo $X ${X}! ; export Y=world ; env ; unset X ; echo [$X]")
+        .run();
+    assert_status(&out, 0);
+    let console = tests::console(&out);
+    for want in ["hello hello!\n", "Y=world\n", "PATH=/bin\n", "[]\n"] {
+        assert!(console.contains(want), "{want:?} missing\n{}", out.report());
+    }
+}

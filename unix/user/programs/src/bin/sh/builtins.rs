@@ -14,6 +14,13 @@ pub(crate) const BUILTINS: &[(&str, &str, &str, Builtin)] = &[
         wait,
     ),
     ("jobs", "jobs", "list the background jobs", jobs),
+    (
+        "export",
+        "export NAME[=VALUE]…",
+        "pass variables to the programs the shell runs",
+        export,
+    ),
+    ("unset", "unset NAME…", "remove variables", unset),
     ("echo", "echo [-n] [ARG…]", "print the arguments", echo),
     (
         "cat",
@@ -745,6 +752,33 @@ pub(crate) fn wait(sh: &mut Shell, argv: &[&[u8]]) -> i32 {
 pub(crate) fn jobs(sh: &mut Shell, _argv: &[&[u8]]) -> i32 {
     for &(n, pid) in sh.jobs.iter().filter(|j| j.1 != 0) {
         println!("[{n}] {pid} running");
+    }
+    0
+}
+
+pub(crate) fn export(sh: &mut Shell, argv: &[&[u8]]) -> i32 {
+    if argv.len() < 2 {
+        for var in sh.vars.environment() {
+            println!("export {}", Bytes(&var));
+        }
+        return 0;
+    }
+    for a in &argv[1..] {
+        match super::vars::assignment(a) {
+            Some((name, value)) => sh.vars.set(name, value, true),
+            None if super::vars::name_len(a) == a.len() => sh.vars.export(a),
+            None => {
+                eprintln!("export: {}: not a variable name", Bytes(a));
+                return 1;
+            }
+        }
+    }
+    0
+}
+
+pub(crate) fn unset(sh: &mut Shell, argv: &[&[u8]]) -> i32 {
+    for a in &argv[1..] {
+        sh.vars.unset(a);
     }
     0
 }

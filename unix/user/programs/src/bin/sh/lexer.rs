@@ -1,6 +1,7 @@
 //! The lexer: a line split into words — blanks, quotes, backslashes, `$?` and
-//! `$$`, `;`, the operators `|`, `<`, `>`, `>>`, `2>&1`, and comments.
+//! `$$`, `$NAME` and `${NAME}`, `;`, the operators `|`, `<`, `>`, `>>`, `2>&1`, and comments.
 
+use super::vars::Vars;
 use super::*;
 /// One token of a line: a word (a range of the words buffer), `;` or an
 /// operator.
@@ -91,6 +92,7 @@ impl Words {
         line: &[u8],
         status: i32,
         pid: u32,
+        vars: &Vars,
         one: bool,
     ) -> Result<usize, SplitError> {
         self.len = 0;
@@ -188,6 +190,18 @@ impl Words {
                                 self.push_var(line[i + 1], status, pid)?;
                                 i += 2;
                             }
+                            Some(b'$')
+                                if super::vars::name_len(&line[i + 1..]) > 0
+                                    || line.get(i + 1) == Some(&b'{') =>
+                            {
+                                match self.push_named(&line[i + 1..], vars)? {
+                                    Some(n) => i += 1 + n,
+                                    None => {
+                                        self.push_byte(b'$')?;
+                                        i += 1;
+                                    }
+                                }
+                            }
                             Some(&c) => {
                                 self.push_byte(c)?;
                                 i += 1;
@@ -207,6 +221,14 @@ impl Words {
                     self.push_var(line[i], status, pid)?;
                     i += 1;
                 }
+                b'$' if super::vars::name_len(&line[i..]) > 0 || line.get(i) == Some(&b'{') => {
+                    word.get_or_insert(self.len);
+                    if let Some(n) = self.push_named(&line[i..], vars)? {
+                        i += n;
+                    } else {
+                        self.push_byte(b'$')?;
+                    }
+                }
                 _ => {
                     word.get_or_insert(self.len);
                     self.push_byte(b)?;
@@ -222,6 +244,34 @@ impl Words {
     pub(crate) fn end_word(&mut self, start: usize) -> Result<(), SplitError> {
         // WORDS_BUF < 65536: both fit.
         self.push_token(Token::Word(start as u16, (self.len - start) as u16))
+    }
+
+    /// `NAME` or `{NAME}` at the start of `rest` (after a `$`): its value
+    /// pushed, and how many bytes of `rest` it took; `None` when `rest` names
+    /// no variable.
+    pub(crate) fn push_named(
+        &mut self,
+        rest: &[u8],
+        vars: &Vars,
+    ) -> Result<Option<usize>, SplitError> {
+        let (name, used) = match rest.first() {
+            Some(b'{') => {
+                let n = super::vars::name_len(&rest[1..]);
+                if n == 0 || rest.get(1 + n) != Some(&b'}') {
+                    return Ok(None);
+                }
+                (&rest[1..1 + n], n + 2)
+            }
+            _ => {
+                let n = super::vars::name_len(rest);
+                if n == 0 {
+                    return Ok(None);
+                }
+                (&rest[..n], n)
+            }
+        };
+        self.push_bytes(vars.get(name).unwrap_or(b""))?;
+        Ok(Some(used))
     }
 
     pub(crate) fn push_var(&mut self, which: u8, status: i32, pid: u32) -> Result<(), SplitError> {

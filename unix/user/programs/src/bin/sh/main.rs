@@ -14,7 +14,8 @@
 //! Lines: words split on blanks; `'…'` quotes literally, `"…"` too except
 //! for `\"`, `\\`, `\$` and `$?`; a backslash outside quotes takes the next
 //! byte literally; `$?` is the last status and `$$` the shell's pid (not in
-//! single quotes); `;` separates commands; `|` joins them into a pipeline;
+//! single quotes); `$NAME` and `${NAME}` are variables (`NAME=value` sets one,
+//! `export` passes it to programs, `unset` removes it); `;` separates commands; `|` joins them into a pipeline;
 //! `<`, `>`, `>>` and `2>&1` redirect; `#` at the start of a word begins a
 //! comment. Lines longer than [`LINE`] bytes are read to their end and
 //! refused with a message. Paths are relative to the shell's own current
@@ -26,6 +27,8 @@
 
 #![no_std]
 #![no_main]
+
+extern crate alloc;
 
 use core::fmt::Write;
 use core::ops::Range;
@@ -52,6 +55,7 @@ mod builtins;
 mod input;
 mod lexer;
 mod pipeline;
+mod vars;
 
 use builtins::BUILTINS;
 use input::*;
@@ -129,6 +133,8 @@ pub(crate) struct Shell {
     pub(crate) jobs: [(u32, u32); MAX_JOBS],
     /// The number of the next background job.
     pub(crate) next_job: u32,
+    /// Shell variables (the exported ones are the programs' environment).
+    pub(crate) vars: vars::Vars,
 }
 
 /// Most background jobs at a time.
@@ -144,6 +150,7 @@ impl Shell {
             interactive: false,
             jobs: [(0, 0); MAX_JOBS],
             next_job: 1,
+            vars: vars::Vars::from_environment(),
         }
     }
 
@@ -168,7 +175,7 @@ impl Shell {
     /// Splits and runs one line: checks all of it first, then splits and
     /// runs one command at a time (so `$?` sees the command before it).
     pub(crate) fn run_line(&mut self, line: &[u8], words: &mut Words) {
-        if let Err(e) = words.split(line, self.status, self.pid, false) {
+        if let Err(e) = words.split(line, self.status, self.pid, &self.vars, false) {
             match e {
                 SplitError::Quote(q) => {
                     eprintln!("sh: syntax error: unterminated {}", q as char)
@@ -185,7 +192,7 @@ impl Shell {
         // Whether the next command runs.
         let mut run_next = true;
         while !rest.is_empty() {
-            let used = match words.split(rest, self.status, self.pid, true) {
+            let used = match words.split(rest, self.status, self.pid, &self.vars, true) {
                 Ok(used) => used,
                 Err(_) => {
                     // Only an expansion can make a command fail now.
@@ -195,7 +202,14 @@ impl Shell {
                 }
             };
             rest = rest.get(used..).unwrap_or(&[]);
-            if words.count > 0 && run_next {
+            let assigned = (words.count == 1)
+                .then(|| vars::assignment(words.word(words.tokens[0])))
+                .flatten()
+                .map(|(n, v)| (n.to_vec(), v.to_vec()));
+            if let (Some((name, value)), true) = (assigned, run_next) {
+                self.vars.set(&name, &value, false);
+                self.status = 0;
+            } else if words.count > 0 && run_next {
                 self.status = if words.end == End::Background {
                     self.run_background(words)
                 } else {

@@ -13,8 +13,6 @@ use ulibc::sys::ChildEnd;
 
 /// Most stages in one pipeline.
 pub(crate) const MAX_STAGES: usize = 16;
-/// The environment every program gets.
-const ENVIRONMENT: [&[u8]; 2] = [b"PATH=/bin", b"HOME=/tmp"];
 
 /// One stage: its tokens.
 struct Stage<'t> {
@@ -371,8 +369,10 @@ impl Shell {
             let mut p = Path::new(b"/bin");
             p.push(name).map(|()| p)
         };
+        let env = self.vars.environment();
+        let env: alloc::vec::Vec<&[u8]> = env.iter().map(alloc::vec::Vec::as_slice).collect();
         let e = match path {
-            Ok(p) => sys::execve(p.bytes(), argv, &ENVIRONMENT),
+            Ok(p) => sys::execve(p.bytes(), argv, &env),
             Err(e) => e,
         };
         if e == Errno::ENOENT && !name.contains(&b'/') {
