@@ -40,28 +40,15 @@ fn meminfo(name: &[u8]) -> Option<u64> {
 
 /// (resident pages, all faults, COW copies) from `/proc/meminfo`.
 fn counters() -> Option<(u64, u64, u64)> {
-    let f = File::open_read(c"/proc/meminfo").ok()?;
-    let mut buf = [0u8; 2048];
-    let n = f.read_full(&mut buf).ok()?;
-    let field = |name: &[u8]| -> Option<u64> {
-        let text = &buf[..n];
-        let at = text.windows(name.len()).position(|w| w == name)? + name.len();
-        let rest = &text[at..];
-        let digits: &[u8] = rest
-            .iter()
-            .position(|b| b.is_ascii_digit())
-            .map(|s| &rest[s..])?;
-        let end = digits
-            .iter()
-            .position(|b| !b.is_ascii_digit())
-            .unwrap_or(digits.len());
-        ulibc::string::parse_u64(&digits[..end])
-    };
-    let faults = field(b"FaultsMinor:")?
-        + field(b"FaultsZeroFill:")?
-        + field(b"FaultsCowCopy:")?
-        + field(b"FaultsCowTakeOver:")?;
-    Some((field(b"ResidentPages:")?, faults, field(b"FaultsCowCopy:")?))
+    let faults = meminfo(b"FaultsMinor:")?
+        + meminfo(b"FaultsZeroFill:")?
+        + meminfo(b"FaultsCowCopy:")?
+        + meminfo(b"FaultsCowTakeOver:")?;
+    Some((
+        meminfo(b"ResidentPages:")?,
+        faults,
+        meminfo(b"FaultsCowCopy:")?,
+    ))
 }
 
 fn fork_and(child: impl FnOnce()) -> Option<ChildEnd> {
