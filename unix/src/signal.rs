@@ -110,6 +110,19 @@ impl SignalState {
             .fold(0, |m, s| m | 1 << s)
     }
 
+    /// Make `action` the action of `signal`; a pending `signal` the action
+    /// ignores is dropped.
+    pub fn set_action(&mut self, signal: u32, action: SigAction) {
+        if let Some(slot) = self.actions.get_mut(signal as usize) {
+            *slot = action;
+        }
+        let ignores =
+            action.handler == SIG_IGN || (action.handler == SIG_DFL && ignored_by_default(signal));
+        if ignores {
+            self.pending &= !1u32.checked_shl(signal).unwrap_or(0);
+        }
+    }
+
     /// The lowest pending signal that is not blocked, if any.
     pub fn deliverable(&self) -> Option<u32> {
         let ready = self.pending & !self.blocked;

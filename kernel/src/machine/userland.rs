@@ -312,22 +312,7 @@ impl SyscallContext for Context<'_> {
         argv: &[&[u8]],
         envp: &[&[u8]],
     ) -> Result<ProcessStart, Errno> {
-        let mut space = vmm::new_address_space().map_err(Errno::from)?;
-        let loaded = cpu::without_interrupts(|| {
-            let mut vmm = vmm::VMM.lock();
-            let ps = &mut vmm.persistent;
-            memory::with_machine(|m| {
-                let mut us = UserSpace::new(&mut space, ps, m);
-                exec::exec(image, argv, envp, &mut us)
-            })
-        });
-        let start = match loaded {
-            Ok(start) => start,
-            Err(e) => {
-                vmm::destroy(space);
-                return Err(e.errno());
-            }
-        };
+        let (space, start) = load_program(image, argv, envp).map_err(|(errno, _)| errno)?;
         if let Some(old) = vmm::activate(space) {
             vmm::destroy(old);
         }
@@ -877,6 +862,33 @@ fn unpack_initramfs(index: usize, bytes: &'static [u8]) {
     );
 }
 
+/// Loads the executable `image` with `argv` and `envp` into a new address
+/// space: the space and where the program starts, or the errno and the reason
+/// (the space is released).
+fn load_program(
+    image: &[u8],
+    argv: &[&[u8]],
+    envp: &[&[u8]],
+) -> Result<(AddressSpace, ProcessStart), (Errno, String)> {
+    let mut space =
+        vmm::new_address_space().map_err(|e| (Errno::from(e), alloc::format!("{e}")))?;
+    let loaded = cpu::without_interrupts(|| {
+        let mut vmm = vmm::VMM.lock();
+        let ps = &mut vmm.persistent;
+        memory::with_machine(|m| {
+            let mut us = UserSpace::new(&mut space, ps, m);
+            exec::exec(image, argv, envp, &mut us)
+        })
+    });
+    match loaded {
+        Ok(start) => Ok((space, start)),
+        Err(e) => {
+            vmm::destroy(space);
+            Err((e.errno(), alloc::format!("{e}")))
+        }
+    }
+}
+
 /// Starts `path` of the root file system as a process with argv `[path]` (the
 /// command line's `init=`); reports an `exec_error` when it cannot.
 fn start_init(path: &str) {
@@ -904,20 +916,8 @@ fn start_init(path: &str) {
         Ok(image) => image,
         Err(errno) => return report(&"not in the root file system", errno),
     };
-    let mut space = match vmm::new_address_space() {
-        Ok(space) => space,
-        Err(e) => return report(&e, unix::Errno::ENOMEM),
-    };
-    let started = cpu::without_interrupts(|| {
-        let mut vmm = vmm::VMM.lock();
-        let ps = &mut vmm.persistent;
-        memory::with_machine(|m| {
-            let mut us = UserSpace::new(&mut space, ps, m);
-            exec::exec(&image[..], &[path.as_bytes()], &[], &mut us)
-        })
-    });
-    match started {
-        Ok(start) => {
+    match load_program(&image, &[path.as_bytes()], &[]) {
+        Ok((space, start)) => {
             let name = path.rsplit('/').next().unwrap_or(path);
             let memory = ProcessMemory::new(&start);
             let cmdline = unix::process::cmdline_of(&[path.as_bytes()]);
@@ -925,10 +925,7 @@ fn start_init(path: &str) {
                 report(&"no kernel stack for a new process", unix::Errno::ENOMEM);
             }
         }
-        Err(e) => {
-            vmm::destroy(space);
-            report(&e, e.errno());
-        }
+        Err((errno, reason)) => report(&reason, errno),
     }
 }
 

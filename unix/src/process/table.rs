@@ -274,10 +274,19 @@ impl<T> ProcessTable<T> {
         }
     }
 
+    /// What `pid` ending so changes beside its own state: its status counts for
+    /// the shutdown when it has no parent (a child's is its parent's business,
+    /// through `waitpid`), and its children are re-parented.
+    fn note_end(&mut self, pid: Pid, ended: Ended) {
+        if self.processes.get(&pid).is_some_and(|p| p.ppid == 0) {
+            self.record_status(ended.shell_status());
+        }
+        self.orphan_children(pid);
+    }
+
     /// `pid` ended: its live children get pid 1 as their parent (or none, when
-    /// pid 1 is gone or is `pid` itself), its zombies are forgotten. Returns its
-    /// parent, to be told (0: none).
-    fn orphan_children(&mut self, pid: Pid) -> Pid {
+    /// pid 1 is gone or is `pid` itself), its zombies are forgotten.
+    fn orphan_children(&mut self, pid: Pid) {
         let init = if pid != 1 && self.is_alive(1) { 1 } else { 0 };
         for p in self.processes.values_mut() {
             if p.ppid == pid {
@@ -285,7 +294,6 @@ impl<T> ProcessTable<T> {
             }
         }
         self.zombies.retain(|_, z| z.ppid != pid);
-        self.processes.get(&pid).map_or(0, |p| p.ppid)
     }
 
     /// Put the next ready process on the CPU: it becomes current and
@@ -321,14 +329,7 @@ impl<T> ProcessTable<T> {
         };
         match state {
             RunState::Ready => self.run_queue.push_back(pid),
-            RunState::Exited(ended) => {
-                // A child's status is its parent's business (waitpid); the
-                // machine's is that of the processes the kernel started.
-                if self.processes.get(&pid).is_some_and(|p| p.ppid == 0) {
-                    self.record_status(ended.shell_status());
-                }
-                self.orphan_children(pid);
-            }
+            RunState::Exited(ended) => self.note_end(pid, ended),
             _ => {}
         }
         let p = self.processes.get_mut(&pid)?;
@@ -345,10 +346,7 @@ impl<T> ProcessTable<T> {
         if self.current == Some(pid) || !self.is_alive(pid) {
             return None;
         }
-        if self.processes.get(&pid).is_some_and(|p| p.ppid == 0) {
-            self.record_status(ended.shell_status());
-        }
-        self.orphan_children(pid);
+        self.note_end(pid, ended);
         self.run_queue.retain(|&p| p != pid);
         let p = self.processes.get_mut(&pid)?;
         p.state = RunState::Exited(ended);

@@ -12,7 +12,7 @@ use crate::abi::signal::{SIGKILL, SIGSTOP};
 use crate::abi::{Sigaction, StackT};
 use crate::errno::Errno;
 use crate::process::Ended;
-use crate::signal::{terminates, AltStack, SigAction, SIGNAL_MAX, SIG_DFL, SIG_IGN, UNBLOCKABLE};
+use crate::signal::{terminates, AltStack, SigAction, SIGNAL_MAX, SIG_IGN, UNBLOCKABLE};
 use crate::user::{read_user_u32, read_val, write_val, UserPtr};
 use alloc::vec::Vec;
 
@@ -91,14 +91,12 @@ pub fn signal<C: SyscallContext + ?Sized>(
     let i = settable(sig)?;
     let p = ctx.parts();
     let old = p.process.signals.actions[i].handler;
-    p.process.signals.actions[i] = SigAction {
+    let action = SigAction {
         handler,
         mask: 0,
         flags: if handler > SIG_IGN { SA_RESTART } else { 0 },
     };
-    if handler == SIG_IGN {
-        p.process.signals.pending &= !(1 << sig);
-    }
+    p.process.signals.set_action(sig, action);
     Ok(old)
 }
 
@@ -141,14 +139,12 @@ pub fn sigaction<C: SyscallContext + ?Sized>(
         } else {
             new.sa_handler
         };
-        p.process.signals.actions[sig as usize] = SigAction {
+        let action = SigAction {
             handler,
             mask: new.sa_mask & !UNBLOCKABLE,
             flags: new.sa_flags,
         };
-        if handler == SIG_IGN || (handler == SIG_DFL && crate::signal::ignored_by_default(sig)) {
-            p.process.signals.pending &= !(1 << sig);
-        }
+        p.process.signals.set_action(sig, action);
     }
     Ok(0)
 }
