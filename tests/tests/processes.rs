@@ -205,3 +205,40 @@ fn the_shell_expands_and_exports_variables() {
         assert!(console.contains(want), "{want:?} missing\n{}", out.report());
     }
 }
+
+#[test]
+fn poll_timers_and_sigsuspend_wait_as_unix_does() {
+    let out = Boot::new().module("polltest").run();
+    assert_status(&out, 0);
+    assert_all_tests_pass(&out, 1);
+    assert_no_leak(&out);
+}
+
+#[test]
+fn directories_renames_and_unlinked_open_files() {
+    let out = Boot::new().root_fs().module("dirtest").run();
+    assert_status(&out, 0);
+    assert_all_tests_pass(&out, 1);
+    assert_no_leak(&out);
+}
+
+#[test]
+fn mkdir_mv_rm_cd_and_pwd_from_the_shell() {
+    let out = Boot::new()
+        .root_fs()
+        .module("sh -c pwd ; mkdir -p a/b/c ; echo hi > a/b/c/f ; mv a/b/c/f a/g ; cd a ; pwd ; ls ; cat g ; cd .. ; rm -r a ; ls a ; rm nope ; echo rm=$? ; rm -f nope ; echo rmf=$? ; cd /proc/self ; ls")
+        .run();
+    assert_status(&out, 0);
+    let console = tests::console(&out);
+    for want in [
+        "/tmp\n",
+        "/tmp/a\nb/\ng\nhi\n",
+        "ls: a: No such file or directory",
+        "rm: nope: No such file or directory\n",
+        "\nrm=1\n",
+        "\nrmf=0\n",
+        "cmdline\nmaps\nstatus\n",
+    ] {
+        assert!(console.contains(want), "{want:?} missing\n{}", out.report());
+    }
+}

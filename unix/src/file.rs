@@ -153,6 +153,11 @@ impl OpenFiles {
         self.files.get(&id.0)
     }
 
+    /// Whether some description has `node` open.
+    pub fn is_open(&self, node: NodeId) -> bool {
+        self.files.values().any(|f| f.node == node)
+    }
+
     /// Moves the offset of `id` (nothing if it is gone).
     pub fn set_offset(&mut self, id: FileId, offset: u64) {
         if let Some(file) = self.get_mut(id) {
@@ -458,7 +463,7 @@ mod tests {
     #[test]
     fn snapshots_are_bounded_and_released() {
         let mut open = OpenFiles::new();
-        let f = OpenFile::new(NodeId::ProcMaps, of::O_RDONLY);
+        let f = OpenFile::new(NodeId::ProcMeminfo, of::O_RDONLY);
         let a = open.insert_with_data(f, alloc::vec![1; 100]).unwrap();
         assert_eq!(open.data(a), Some(&[1u8; 100][..]));
         assert_eq!(open.snapshot_bytes(), 100);

@@ -91,6 +91,9 @@ pub struct SignalState {
     pub altstack: Option<AltStack>,
     /// A handler runs on the alternate stack now.
     pub on_altstack: bool,
+    /// While in `sigsuspend`: the mask it replaced, which the handler's frame
+    /// saves (so `sigreturn` puts it back).
+    pub suspended_mask: Option<u32>,
 }
 
 impl SignalState {
@@ -127,6 +130,19 @@ impl SignalState {
     pub fn deliverable(&self) -> Option<u32> {
         let ready = self.pending & !self.blocked;
         (ready != 0).then(|| ready.trailing_zeros())
+    }
+
+    /// The mask a handler's frame saves: the one `sigsuspend` replaced, if the
+    /// process is in it (it then ends), else the mask in force.
+    pub fn frame_mask(&mut self) -> u32 {
+        self.suspended_mask.take().unwrap_or(self.blocked)
+    }
+
+    /// Leave `sigsuspend` without a handler: its mask goes back.
+    pub fn end_suspend(&mut self) {
+        if let Some(mask) = self.suspended_mask.take() {
+            self.blocked = mask;
+        }
     }
 
     /// What `execve` keeps: handlers go back to `SIG_DFL` (the code is gone),

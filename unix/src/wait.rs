@@ -1,5 +1,7 @@
 //! Wait queues: which processes are blocked, keyed by what they wait for
-//! ([`BlockOn`]): a console line, a child's end, or a deadline of the monotonic clock. Plain data
+//! ([`BlockOn`]): a console line, a child's end, a pipe, a deadline of the monotonic
+//! clock, any of those (`poll`), or only a signal (`sigsuspend`: no queue; a signal
+//! wakes any waiter). Plain data
 //! (pids and nanoseconds). The kernel parks a process here when its call returns
 //! `Block`, and wakes what an event releases: a line completed on the console, the
 //! clock passing deadlines, a process ending.
@@ -18,6 +20,9 @@ pub struct WaitQueues {
     pipes: Vec<(u32, u32)>,
     /// `(deadline, pid)`, earliest first.
     deadlines: BTreeSet<(u64, u32)>,
+    /// In `poll`: woken by any pipe change or console line (and their deadline,
+    /// if any, in `deadlines`).
+    pollers: Vec<u32>,
 }
 
 impl WaitQueues {
@@ -37,12 +42,31 @@ impl WaitQueues {
             BlockOn::Deadline(at) => {
                 self.deadlines.insert((at, pid));
             }
+            BlockOn::Poll(deadline) => {
+                self.pollers.push(pid);
+                if let Some(at) = deadline {
+                    self.deadlines.insert((at, pid));
+                }
+            }
+            BlockOn::Signal => {}
         }
+    }
+
+    /// Every poller, woken by an event: out of the queues (their deadlines too).
+    fn take_pollers(&mut self, woken: &mut Vec<u32>) {
+        if self.pollers.is_empty() {
+            return;
+        }
+        let pollers = core::mem::take(&mut self.pollers);
+        self.deadlines.retain(|(_, p)| !pollers.contains(p));
+        woken.extend(pollers);
     }
 
     /// A console line (or end of file) arrived: every reader, in the order they came.
     pub fn console_ready(&mut self) -> Vec<u32> {
-        core::mem::take(&mut self.console)
+        let mut woken = core::mem::take(&mut self.console);
+        self.take_pollers(&mut woken);
+        woken
     }
 
     /// A child of `parent` ended: whether `parent` was waiting (it is no more).
@@ -61,6 +85,7 @@ impl WaitQueues {
             }
             p != n
         });
+        self.take_pollers(&mut woken);
         woken
     }
 
@@ -74,6 +99,9 @@ impl WaitQueues {
             }
             self.deadlines.pop_first();
             due.push(pid);
+        }
+        if !due.is_empty() && !self.pollers.is_empty() {
+            self.pollers.retain(|p| !due.contains(p));
         }
         due
     }
@@ -89,11 +117,21 @@ impl WaitQueues {
         self.parents.retain(|&p| p != pid);
         self.pipes.retain(|&(_, p)| p != pid);
         self.deadlines.retain(|&(_, p)| p != pid);
+        self.pollers.retain(|&p| p != pid);
     }
 
     /// How many processes wait.
     pub fn len(&self) -> usize {
-        self.console.len() + self.parents.len() + self.pipes.len() + self.deadlines.len()
+        let timed_pollers = self
+            .deadlines
+            .iter()
+            .filter(|(_, p)| self.pollers.contains(p));
+        self.console.len()
+            + self.parents.len()
+            + self.pipes.len()
+            + self.deadlines.len()
+            + self.pollers.len()
+            - timed_pollers.count()
     }
 
     /// True when nobody waits.
@@ -123,6 +161,27 @@ mod tests {
         q.park(2, BlockOn::ConsoleInput);
         assert_eq!(q.deadlines_passed(u64::MAX), Vec::<u32>::new());
         q.remove(2);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn pollers_wake_on_any_event_once() {
+        let mut q = WaitQueues::new();
+        q.park(1, BlockOn::Poll(Some(100)));
+        q.park(2, BlockOn::Poll(None));
+        q.park(3, BlockOn::Pipe(7));
+        q.park(4, BlockOn::Signal);
+        assert_eq!(q.len(), 3, "sigsuspend waits in no queue");
+        // Another pipe: the pollers look again, and their deadline goes.
+        assert_eq!(q.pipe_changed(8), [1, 2]);
+        assert_eq!(q.deadlines_passed(u64::MAX), Vec::<u32>::new());
+        assert_eq!(q.len(), 1);
+        // A deadline wakes its poller only, out of the poll queue too.
+        q.park(1, BlockOn::Poll(Some(100)));
+        q.park(2, BlockOn::Poll(None));
+        assert_eq!(q.deadlines_passed(100), [1]);
+        assert_eq!(q.console_ready(), [2]);
+        assert_eq!(q.pipe_changed(7), [3]);
         assert!(q.is_empty());
     }
 }

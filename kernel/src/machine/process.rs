@@ -342,7 +342,7 @@ pub fn kill_current_later(signal: u32) {
 pub fn deliver_pending_kill() {
     let signal = PENDING_KILL.swap(0, Ordering::Relaxed);
     if signal != 0 && current_pid().is_some() {
-        kill_current(signal, 0, "signalled from the console");
+        kill_current(signal, 0, "signalled");
     }
 }
 

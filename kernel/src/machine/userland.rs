@@ -16,7 +16,7 @@ use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::json::JsonLine;
 use kernel::multiboot::Module;
 use spin::{Mutex, MutexGuard};
@@ -64,6 +64,7 @@ impl UnixState {
     fn process_gone(&mut self, pid: Pid, ppid: Pid) -> Vec<Pid> {
         if let Some(mut process) = self.processes.remove(&pid) {
             process.release(&mut self.files);
+            unix::syscall::fs::reap_orphans(&mut self.vfs, &self.files);
         }
         self.vfs.remove_process(pid);
         self.waiting.remove(pid);
@@ -107,6 +108,61 @@ impl UnixState {
         }
         self.waiting.remove(pid);
         Some(pid)
+    }
+
+    /// The kernel sends `signal` to process `p` (the console's Ctrl-C, a
+    /// timer): pending if it catches it, nothing if it ignores it, else the
+    /// process ends (the running one at its next return to ring 3). Returns
+    /// whom that wakes.
+    fn send_signal(&mut self, p: ProcessInfo, signal: u32, current: Option<Pid>) -> Vec<Pid> {
+        if p.caught & (1 << signal) != 0 {
+            return self
+                .post_signal(p.pid, signal, current)
+                .into_iter()
+                .collect();
+        }
+        if !unix::signal::terminates(signal, p.ignored) {
+            return Vec::new();
+        }
+        if Some(p.pid) == current {
+            process::kill_current_later(signal);
+            return Vec::new();
+        }
+        self.end_process(p.pid, Ended::Killed(signal))
+    }
+
+    /// The `ITIMER_REAL` timers due at `now`: `SIGALRM` to each (re-armed by
+    /// its period); returns whom that wakes and the next expiry.
+    fn fire_alarms(&mut self, now: u64, current: Option<Pid>) -> (Vec<Pid>, u64) {
+        let mut due = Vec::new();
+        let mut next = u64::MAX;
+        for (&pid, p) in self.processes.iter_mut() {
+            let Some(alarm) = p.alarm.as_mut() else {
+                continue;
+            };
+            if alarm.at_ns <= now {
+                due.push(pid);
+                if alarm.interval_ns == 0 {
+                    p.alarm = None;
+                    continue;
+                }
+                // A period missed while nobody looked is not made up.
+                let periods = (now - alarm.at_ns) / alarm.interval_ns + 1;
+                alarm.at_ns = alarm
+                    .at_ns
+                    .saturating_add(periods.saturating_mul(alarm.interval_ns));
+            }
+            next = next.min(alarm.at_ns);
+        }
+        let mut woken = Vec::new();
+        let sigalrm = unix::abi::signal::SIGALRM;
+        for pid in due {
+            let info = self.process_list().into_iter().find(|p| p.pid == pid);
+            if let Some(info) = info {
+                woken.extend(self.send_signal(info, sigalrm, current));
+            }
+        }
+        (woken, next)
     }
 
     /// Ends process `pid` (not the current one) so; returns whom that wakes.
@@ -332,6 +388,10 @@ impl SyscallContext for Context<'_> {
         }
     }
 
+    fn alarm_set(&mut self, at_ns: u64) {
+        NEXT_ALARM_NS.fetch_min(at_ns, Ordering::Relaxed);
+    }
+
     fn post_signal(&mut self, pid: u32, signal: u32) {
         let me = self.pid;
         if let Some(woken) = self.unix().post_signal(pid, signal, Some(me)) {
@@ -454,7 +514,7 @@ pub fn syscall(frame: &mut TrapFrame) -> (u32, u32) {
                 // (EINTR), or starts again after the handler (SA_RESTART: the
                 // return address goes back to the `lcall $7, $0`, 7 bytes).
                 if let Some(action) = with_unix(|state| state.interrupting_action(pid)) {
-                    if action.flags & unix::abi::sigflags::SA_RESTART != 0 {
+                    if action.flags & unix::abi::sigflags::SA_RESTART != 0 && on.restartable() {
                         frame.rip -= GATE_CALL_LEN;
                         return (frame.rax as u32, frame.rdx as u32);
                     }
@@ -508,9 +568,17 @@ pub fn deliver_signal(frame: &mut TrapFrame) {
     };
     let next = with_unix(|state| {
         let signal = state.processes.get_mut(&pid).and_then(|p| {
-            let signal = p.signals.deliverable()?;
+            let Some(signal) = p.signals.deliverable() else {
+                p.signals.end_suspend();
+                return None;
+            };
             p.signals.pending &= !(1 << signal);
-            Some((signal, p.signals.actions[signal as usize]))
+            let action = p.signals.actions[signal as usize];
+            if action.handler <= unix::signal::SIG_IGN {
+                // No handler frame will save sigsuspend's mask.
+                p.signals.end_suspend();
+            }
+            Some((signal, action))
         });
         if !state.processes.values().any(|p| p.signals.pending != 0) {
             SIGNALS_PENDING.store(false, Ordering::Relaxed);
@@ -584,8 +652,8 @@ fn run_handler(
 ) -> bool {
     use unix::abi::sigflags::{SA_NODEFER, SA_ONSTACK, SA_RESETHAND};
     let Some((blocked, on_altstack, altstack)) = with_unix(|state| {
-        let s = &state.processes.get(&pid)?.signals;
-        Some((s.blocked, s.on_altstack, s.altstack))
+        let s = &mut state.processes.get_mut(&pid)?.signals;
+        Some((s.frame_mask(), s.on_altstack, s.altstack))
     }) else {
         return false;
     };
@@ -694,20 +762,8 @@ pub fn console_input(byte: u8) {
         Received::Signal { signal, pgid } => {
             let mut woken = Vec::new();
             for p in state.process_list() {
-                if p.pgid != pgid {
-                    continue;
-                }
-                if p.caught & (1 << signal) != 0 {
-                    woken.extend(state.post_signal(p.pid, signal, current));
-                    continue;
-                }
-                if !unix::signal::terminates(signal, p.ignored) {
-                    continue;
-                }
-                if Some(p.pid) == current {
-                    process::kill_current_later(signal);
-                } else {
-                    woken.extend(state.end_process(p.pid, Ended::Killed(signal)));
+                if p.pgid == pgid {
+                    woken.extend(state.send_signal(p, signal, current));
                 }
             }
             woken
@@ -727,14 +783,28 @@ impl unix::syscall::Clock for KernelClock {
     }
 }
 
-/// Timer tick: wakes the sleepers whose deadline has passed.
-/// Before the first process there is no Unix state, and none is built here.
+/// The earliest `ITIMER_REAL` expiry of any process (`u64::MAX`: none); the
+/// timer tick looks at the processes' timers only once it has passed.
+static NEXT_ALARM_NS: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Timer tick: wakes the sleepers whose deadline has passed, sends `SIGALRM`
+/// for the timers due. Before the first process there is no Unix state, and
+/// none is built here.
 pub fn timer_tick() {
+    let now = timer::now_ns();
+    let current = process::current_pid();
     let woken = cpu::without_interrupts(|| {
-        UNIX.lock()
-            .as_mut()
-            .map(|state| state.waiting.deadlines_passed(timer::now_ns()))
-            .unwrap_or_default()
+        let mut guard = UNIX.lock();
+        let Some(state) = guard.as_mut() else {
+            return Vec::new();
+        };
+        let mut woken = state.waiting.deadlines_passed(now);
+        if now >= NEXT_ALARM_NS.load(Ordering::Relaxed) {
+            let (more, next) = state.fire_alarms(now, current);
+            NEXT_ALARM_NS.store(next, Ordering::Relaxed);
+            woken.extend(more);
+        }
+        woken
     });
     for pid in woken {
         process::wake(pid);
@@ -904,7 +974,9 @@ fn start_init(path: &str) {
         );
     };
     let image = with_unix(|state| {
-        let node = state.vfs.lookup(path.as_bytes())?;
+        let node = state
+            .vfs
+            .lookup(unix::vfs::PathContext::root(1), path.as_bytes())?;
         let data = state.vfs.file_data(node)?;
         let mut copy = Vec::new();
         copy.try_reserve_exact(data.len())

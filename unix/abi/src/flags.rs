@@ -208,6 +208,39 @@ consts! {
 }
 
 consts! {
+    /// `poll` events (the values BSD and Linux share): in `events` what to wait
+    /// for, in `revents` what is so (`POLLERR`, `POLLHUP`, `POLLNVAL` always
+    /// reported).
+    poll: u16 {
+        /// Data to read (or end of file).
+        POLLIN = 0x1;
+        /// Urgent data (never, here).
+        POLLPRI = 0x2;
+        /// Room to write.
+        POLLOUT = 0x4;
+        /// An error: a pipe's write end without reader.
+        POLLERR = 0x8;
+        /// Hung up: a pipe's read end without writer.
+        POLLHUP = 0x10;
+        /// Not an open descriptor.
+        POLLNVAL = 0x20;
+    }
+}
+
+consts! {
+    /// `setitimer`/`getitimer` timers (BSD's and Linux's values); only
+    /// `ITIMER_REAL` exists here.
+    itimer: u32 {
+        /// Real time: `SIGALRM` at expiry.
+        ITIMER_REAL = 0;
+        /// Process virtual time (not supported: `EINVAL`).
+        ITIMER_VIRTUAL = 1;
+        /// Profiling time (not supported: `EINVAL`).
+        ITIMER_PROF = 2;
+    }
+}
+
+consts! {
     /// `sigaction` flags and signal constants (BSD's values; Phantom's header
     /// has the structure but names no flags).
     sigflags: u32 {

@@ -286,6 +286,69 @@ impl Timeval {
 }
 
 pod! {
+    /// `struct itimerval` (two `struct timeval`s, 16 bytes): `setitimer`,
+    /// `getitimer`.
+    pub struct Itimerval (16) {
+        /// `it_interval.tv_sec`: the period after an expiry (0 with
+        /// `it_interval_usec` 0: once).
+        pub it_interval_sec: i32 = 0,
+        /// `it_interval.tv_usec`.
+        pub it_interval_usec: i32 = 4,
+        /// `it_value.tv_sec`: the time to the next expiry (0 with
+        /// `it_value_usec` 0: disarmed).
+        pub it_value_sec: i32 = 8,
+        /// `it_value.tv_usec`.
+        pub it_value_usec: i32 = 12,
+    }
+}
+
+impl Itimerval {
+    /// Nanoseconds of a `(tv_sec, tv_usec)` pair, if valid (`tv_sec ≥ 0`,
+    /// `0 ≤ tv_usec < 10⁶`).
+    fn nanos(sec: i32, usec: i32) -> Option<u64> {
+        if sec < 0 || !(0..1_000_000).contains(&usec) {
+            return None;
+        }
+        Some(sec as u64 * 1_000_000_000 + usec as u64 * 1000)
+    }
+
+    /// `(value, interval)` in nanoseconds, if both are valid.
+    pub fn valid_nanos(&self) -> Option<(u64, u64)> {
+        Some((
+            Self::nanos(self.it_value_sec, self.it_value_usec)?,
+            Self::nanos(self.it_interval_sec, self.it_interval_usec)?,
+        ))
+    }
+
+    /// The timer `(value, interval)` in nanoseconds as `getitimer` reports it
+    /// (a time left below a microsecond shows as one, so an armed timer never
+    /// reads as disarmed).
+    pub fn from_nanos(value: u64, interval: u64) -> Itimerval {
+        let value = if value > 0 { value.max(1000) } else { 0 };
+        let v = Timeval::from_ns(value);
+        let i = Timeval::from_ns(interval);
+        Itimerval {
+            it_interval_sec: i.tv_sec,
+            it_interval_usec: i.tv_usec,
+            it_value_sec: v.tv_sec,
+            it_value_usec: v.tv_usec,
+        }
+    }
+}
+
+pod! {
+    /// `struct pollfd` (8 bytes, as BSD and Linux): `poll`.
+    pub struct Pollfd (8) {
+        /// The descriptor (negative: skipped).
+        pub fd: i32 = 0,
+        /// The events asked for.
+        pub events: u16 = 4,
+        /// The events found (written by `poll`).
+        pub revents: u16 = 6,
+    }
+}
+
+pod! {
     /// `struct rlimit` (extension): `{u32 rlim_cur, u32 rlim_max}`.
     pub struct Rlimit (8) {
         /// The soft limit (the one enforced).

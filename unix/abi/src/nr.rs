@@ -248,6 +248,11 @@ syscalls! {
         CLOCK_GETTIME = 23, "clock_gettime", 2;
         /// On the number Phantom's file group leaves commented out.
         GETDENTS = 97, "getdents", 3;
+        /// On the number Phantom's file group leaves free between `fsync` and
+        /// `ftruncate`.
+        RENAME = 102, "rename", 2;
+        /// After the network group's socket calls: waits on descriptors.
+        POLL = 148, "poll", 3;
         /// On the number Phantom's processes group leaves free between `kill`
         /// and `umask`.
         EXECVE = 262, "execve", 3;

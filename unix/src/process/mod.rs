@@ -36,6 +36,20 @@ pub struct ProcessState {
     /// Its arguments, each followed by a NUL (`/proc/<pid>/cmdline`), at most
     /// [`CMDLINE_MAX`] bytes.
     pub cmdline: Vec<u8>,
+    /// Its current directory (`chdir`): where relative paths start.
+    pub cwd: crate::vfs::NodeId,
+    /// The `ITIMER_REAL` timer (`setitimer`, `alarm`), while armed.
+    pub alarm: Option<Alarm>,
+}
+
+/// An armed `ITIMER_REAL` timer: when it sends `SIGALRM` next and how often after
+/// that (monotonic nanoseconds; interval 0: once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alarm {
+    /// The next expiry.
+    pub at_ns: u64,
+    /// The period after it (0: none).
+    pub interval_ns: u64,
 }
 
 /// Most bytes of a process's arguments kept for `/proc/<pid>/cmdline`.
@@ -131,6 +145,8 @@ impl ProcessState {
             sleep_until: None,
             signals: crate::signal::SignalState::default(),
             cmdline: Vec::new(),
+            cwd: crate::vfs::NodeId::Root,
+            alarm: None,
         }
     }
 
@@ -144,7 +160,8 @@ impl ProcessState {
 
     /// The state of a child `fork` makes of process `pid`: descriptors sharing the
     /// same open files, the same memory state, limits, mask and personality, in
-    /// the same process group; no sleep in progress.
+    /// the same process group and current directory; no sleep in progress and no
+    /// timer armed (POSIX: a child's timers are cleared).
     pub fn fork(&self, pid: u32, open: &mut OpenFiles) -> Result<ProcessState, crate::Errno> {
         Ok(ProcessState {
             fds: self.fds.fork(open)?,
@@ -159,7 +176,14 @@ impl ProcessState {
                 ..self.signals.clone()
             },
             cmdline: self.cmdline.clone(),
+            cwd: self.cwd,
+            alarm: None,
         })
+    }
+
+    /// Where its paths resolve, as process `pid`.
+    pub fn paths(&self, pid: u32) -> crate::vfs::PathContext {
+        crate::vfs::PathContext { cwd: self.cwd, pid }
     }
 
     /// How many descriptors it may have open: its `RLIMIT_NOFILE` soft limit, at

@@ -22,9 +22,8 @@ use crate::abi::{
 use crate::console::{Console, ConsoleInput};
 use crate::errno::Errno;
 use crate::file::{FileId, OpenFile};
-use crate::mm::SpaceAccess;
 use crate::user::{
-    copy_from_user, copy_to_user, copy_to_user_partial, read_user_cstring, read_user_u32,
+    copy_from_user, copy_to_user, copy_to_user_partial, read_user_cstring, read_user_u32, read_val,
     write_val, UserPtr,
 };
 use crate::vfs::{NodeId, NodeKind, ProcFile};
@@ -116,13 +115,20 @@ pub fn open<C: SyscallContext + ?Sized>(
     mode: u32,
 ) -> Result<u32, Errno> {
     let now = now_secs(ctx);
+    let pid = ctx.pid();
     let node = {
         let mut p = ctx.parts();
         let path = read_user_cstring(&mut p.mem, path, PATH_MAX)?;
         // Fail before any side effect (O_CREAT, O_TRUNC) if no descriptor is free.
         let fd_limit = p.process.fd_limit();
         p.process.fds.lowest_free(fd_limit)?;
-        p.vfs.open(&path, flags, mode & !p.process.umask, now)?
+        p.vfs.open(
+            p.process.paths(pid),
+            &path,
+            flags,
+            mode & !p.process.umask,
+            now,
+        )?
     };
     let snapshot = match node {
         NodeId::ProcMeminfo => Some(ctx.memory_info().text()),
@@ -136,17 +142,10 @@ pub fn open<C: SyscallContext + ?Sized>(
         }
         _ => None,
     };
-    let mut p = ctx.parts();
+    let p = ctx.parts();
     let fd_limit = p.process.fd_limit();
     let file = OpenFile::new(node, flags);
     let id = if let Some(text) = snapshot {
-        p.files.insert_with_data(file, text)?
-    } else if node == NodeId::ProcMaps {
-        let memory = &p.process.memory;
-        let text = p
-            .mem
-            .with_space(|us| crate::mm::maps_text(us.remap(), memory))
-            .ok_or(Errno::ENOENT)??;
         p.files.insert_with_data(file, text)?
     } else {
         p.files.insert(file)?
@@ -170,10 +169,118 @@ pub fn creat<C: SyscallContext + ?Sized>(
     open(ctx, path, O_CREAT | O_WRONLY | O_TRUNC, mode)
 }
 
-/// `close(fd)`.
+/// `close(fd)`. An unlinked file closed for the last time goes.
 pub fn close<C: SyscallContext + ?Sized>(ctx: &mut C, fd: u32) -> Result<u32, Errno> {
     let p = ctx.parts();
     p.process.fds.close(fd, p.files)?;
+    reap_orphans(p.vfs, p.files);
+    Ok(0)
+}
+
+/// Free the unlinked files no description has open any more (after a close).
+pub fn reap_orphans(vfs: &mut crate::vfs::Vfs, files: &crate::file::OpenFiles) {
+    vfs.reap_orphans(|node| files.is_open(node));
+}
+
+/// Read the path argument at `path` (at most `PATH_MAX` bytes with its NUL).
+fn read_path<C: SyscallContext + ?Sized>(ctx: &mut C, path: UserPtr) -> Result<Vec<u8>, Errno> {
+    read_user_cstring(&mut ctx.parts().mem, path, PATH_MAX)
+}
+
+/// `chdir(path)`: the caller's current directory becomes `path` (`ENOTDIR` for
+/// anything but a directory).
+pub fn chdir<C: SyscallContext + ?Sized>(ctx: &mut C, path: UserPtr) -> Result<u32, Errno> {
+    let pid = ctx.pid();
+    let path = read_path(ctx, path)?;
+    let p = ctx.parts();
+    let node = p.vfs.lookup(p.process.paths(pid), &path)?;
+    if p.vfs.kind(node)? != NodeKind::Dir {
+        return Err(Errno::ENOTDIR);
+    }
+    p.process.cwd = node;
+    Ok(0)
+}
+
+/// `fchdir(fd)`: the current directory becomes the directory open at `fd`.
+pub fn fchdir<C: SyscallContext + ?Sized>(ctx: &mut C, fd: u32) -> Result<u32, Errno> {
+    let p = ctx.parts();
+    let (_, f) = file_of(&p, fd)?;
+    if p.vfs.kind(f.node)? != NodeKind::Dir {
+        return Err(Errno::ENOTDIR);
+    }
+    p.process.cwd = f.node;
+    Ok(0)
+}
+
+/// `getcwd(buf, size)`: the current directory's absolute path and a NUL at
+/// `buf`; returns the length with the NUL (Phantom's and Linux's call).
+/// `ERANGE` when `size` has no room for both, `ENOENT` when the directory was
+/// removed.
+pub fn getcwd<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    buf: UserPtr,
+    size: u32,
+) -> Result<u32, Errno> {
+    let mut p = ctx.parts();
+    let mut path = p.vfs.path_of(p.process.cwd)?;
+    if path.len() + 1 > size as usize {
+        return Err(Errno::ERANGE);
+    }
+    path.push(0);
+    copy_to_user(&mut p.mem, buf, &path)?;
+    Ok(path.len() as u32)
+}
+
+/// `mkdir(path, mode)`: a directory in `/tmp` with `mode & ~umask`; `EEXIST`,
+/// `EROFS` outside `/tmp`.
+pub fn mkdir<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    path: UserPtr,
+    mode: u32,
+) -> Result<u32, Errno> {
+    let (now, pid) = (now_secs(ctx), ctx.pid());
+    let path = read_path(ctx, path)?;
+    let p = ctx.parts();
+    p.vfs
+        .mkdir(p.process.paths(pid), &path, mode & !p.process.umask, now)?;
+    Ok(0)
+}
+
+/// `rmdir(path)`: remove an empty directory (see [`crate::vfs::Vfs::rmdir`]).
+pub fn rmdir<C: SyscallContext + ?Sized>(ctx: &mut C, path: UserPtr) -> Result<u32, Errno> {
+    let (now, pid) = (now_secs(ctx), ctx.pid());
+    let path = read_path(ctx, path)?;
+    let p = ctx.parts();
+    p.vfs.rmdir(p.process.paths(pid), &path, now)?;
+    Ok(0)
+}
+
+/// `unlink(path)`: remove a file's name; open descriptors still read and write
+/// it until the last closes (see [`crate::vfs::Vfs::unlink`]).
+pub fn unlink<C: SyscallContext + ?Sized>(ctx: &mut C, path: UserPtr) -> Result<u32, Errno> {
+    let (now, pid) = (now_secs(ctx), ctx.pid());
+    let path = read_path(ctx, path)?;
+    let p = ctx.parts();
+    let files = &*p.files;
+    p.vfs
+        .unlink(p.process.paths(pid), &path, now, |n| files.is_open(n))?;
+    Ok(0)
+}
+
+/// `rename(from, to)` (extension): within `/tmp`, replacing `to` (see
+/// [`crate::vfs::Vfs::rename`]).
+pub fn rename<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    from: UserPtr,
+    to: UserPtr,
+) -> Result<u32, Errno> {
+    let (now, pid) = (now_secs(ctx), ctx.pid());
+    let from = read_path(ctx, from)?;
+    let to = read_path(ctx, to)?;
+    let p = ctx.parts();
+    let files = &*p.files;
+    p.vfs
+        .rename(p.process.paths(pid), &from, &to, now, |n| files.is_open(n))?;
     Ok(0)
 }
 
@@ -195,12 +302,9 @@ pub fn read<C: SyscallContext + ?Sized>(
     }
     let count = count.min(MAX_RW_COUNT) as usize;
     let r = match f.node {
-        NodeId::Root
-        | NodeId::DevDir
-        | NodeId::BootDir
-        | NodeId::ProcDir
-        | NodeId::ProcSelf
-        | NodeId::ProcPid(_) => Err(Errno::EISDIR),
+        NodeId::Root | NodeId::DevDir | NodeId::BootDir | NodeId::ProcDir | NodeId::ProcPid(_) => {
+            Err(Errno::EISDIR)
+        }
         NodeId::Ram(_) | NodeId::Init(_) if p.vfs.kind(f.node) == Ok(NodeKind::Dir) => {
             Err(Errno::EISDIR)
         }
@@ -241,7 +345,7 @@ pub fn read<C: SyscallContext + ?Sized>(
             }
             partial(done, err)
         }
-        NodeId::ProcMaps | NodeId::ProcMeminfo | NodeId::ProcPidFile(..) => {
+        NodeId::ProcMeminfo | NodeId::ProcPidFile(..) => {
             let data = p.files.data(id).unwrap_or(&[]);
             let start = usize::try_from(f.offset)
                 .unwrap_or(usize::MAX)
@@ -323,14 +427,10 @@ fn write_file<C: SyscallContext + ?Sized>(
     let count = count.min(MAX_RW_COUNT) as usize;
     match f.node {
         NodeId::Null | NodeId::Zero => return Ok(count as u32),
-        NodeId::Root
-        | NodeId::DevDir
-        | NodeId::BootDir
-        | NodeId::ProcDir
-        | NodeId::ProcSelf
-        | NodeId::ProcPid(_) => return Err(Errno::EISDIR),
+        NodeId::Root | NodeId::DevDir | NodeId::BootDir | NodeId::ProcDir | NodeId::ProcPid(_) => {
+            return Err(Errno::EISDIR)
+        }
         NodeId::Boot(_)
-        | NodeId::ProcMaps
         | NodeId::ProcMeminfo
         | NodeId::ProcPidFile(..)
         | NodeId::Pipe(_)
@@ -376,7 +476,7 @@ pub fn lseek<C: SyscallContext + ?Sized>(
         (_, NodeKind::CharDev | NodeKind::Fifo) => return Err(Errno::ESPIPE),
         (seek::SEEK_SET, _) => 0i64,
         (seek::SEEK_CUR, _) => i64::try_from(f.offset).map_err(|_| Errno::EOVERFLOW)?,
-        (seek::SEEK_END, NodeKind::File) if f.node == NodeId::ProcMaps => {
+        (seek::SEEK_END, NodeKind::File) if p.files.data(id).is_some() => {
             p.files.data(id).map_or(0, <[u8]>::len) as i64
         }
         (seek::SEEK_END, NodeKind::File) => p.vfs.size(f.node) as i64,
@@ -474,9 +574,10 @@ pub fn stat<C: SyscallContext + ?Sized>(
     path: UserPtr,
     statbuf: UserPtr,
 ) -> Result<u32, Errno> {
+    let pid = ctx.pid();
     let mut p = ctx.parts();
     let path = read_user_cstring(&mut p.mem, path, PATH_MAX)?;
-    let st = p.vfs.stat(p.vfs.lookup(&path)?)?;
+    let st = p.vfs.stat(p.vfs.lookup(p.process.paths(pid), &path)?)?;
     write_val(&mut p.mem, statbuf, &st)?;
     Ok(0)
 }
@@ -520,4 +621,109 @@ pub fn ioctl<C: SyscallContext + ?Sized>(
         }
     }
     Ok(0)
+}
+
+/// Most descriptors one `poll` looks at (`EINVAL` beyond): the table's size.
+pub const POLL_MAX: u32 = crate::file::FD_MAX as u32;
+
+/// What descriptor `fd` is ready for now (`poll`'s `revents` before masking).
+fn poll_ready<M, C: crate::console::Console + ?Sized>(p: &super::Parts<'_, M, C>, fd: u32) -> u16 {
+    use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT};
+    let Ok((_, f)) = file_of(p, fd) else {
+        return POLLNVAL;
+    };
+    match f.node {
+        NodeId::Pipe(n) => match p.files.pipe(n) {
+            Some(pipe) if f.readable => {
+                let data = if pipe.is_empty() { 0 } else { POLLIN };
+                data | if pipe.writer { 0 } else { POLLHUP }
+            }
+            Some(pipe) if pipe.reader => {
+                if pipe.room() >= crate::pipe::PIPE_BUF {
+                    POLLOUT
+                } else {
+                    0
+                }
+            }
+            _ => POLLERR,
+        },
+        NodeId::Console => {
+            let input = match p.console.input() {
+                ConsoleInput::Empty => 0,
+                ConsoleInput::Line(_) | ConsoleInput::Eof => POLLIN,
+            };
+            input | POLLOUT
+        }
+        // Files and the other devices never make a reader or writer wait.
+        _ => POLLIN | POLLOUT,
+    }
+}
+
+/// `poll(fds, nfds, timeout)` (extension): look at `nfds` `struct pollfd`s,
+/// store each one's `revents` (what it asked for in `events` that is so, plus
+/// `POLLERR`, `POLLHUP`, `POLLNVAL`) and return how many have some; wait until
+/// one has, for at most `timeout` ms (negative: without limit, 0: not at all).
+/// Pipes and the console can make it wait; files are always ready. A negative
+/// `fd` is skipped. `EINVAL` for `nfds` past [`POLL_MAX`], `EFAULT`, `EINTR`
+/// when a handler ran (never restarted).
+pub fn poll<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    fds: UserPtr,
+    nfds: u32,
+    timeout_ms: i32,
+) -> SyscallResult {
+    use crate::abi::poll::{POLLERR, POLLHUP, POLLNVAL};
+    use crate::abi::Pollfd;
+    if nfds > POLL_MAX {
+        return SyscallResult::err(Errno::EINVAL);
+    }
+    let now = ctx.monotonic_ns();
+    let mut p = ctx.parts();
+    let mut entries = [Pollfd {
+        fd: -1,
+        events: 0,
+        revents: 0,
+    }; POLL_MAX as usize];
+    let entries = &mut entries[..nfds as usize];
+    for (i, e) in entries.iter_mut().enumerate() {
+        let at = fds.offset(i as u64 * Pollfd::SIZE as u64);
+        match at
+            .ok_or(Errno::EFAULT)
+            .and_then(|at| read_val(&mut p.mem, at))
+        {
+            Ok(v) => *e = v,
+            Err(err) => return SyscallResult::err(err),
+        }
+    }
+    let mut ready = 0u32;
+    for e in entries.iter_mut() {
+        e.revents = if e.fd < 0 {
+            0
+        } else {
+            poll_ready(&p, e.fd as u32) & (e.events | POLLERR | POLLHUP | POLLNVAL)
+        };
+        ready += u32::from(e.revents != 0);
+    }
+    let deadline = match timeout_ms {
+        t if t < 0 => None,
+        t => Some(
+            *p.process
+                .sleep_until
+                .get_or_insert(now.saturating_add(t as u64 * 1_000_000)),
+        ),
+    };
+    if ready == 0 && deadline.is_none_or(|d| now < d) {
+        return SyscallResult::Block(BlockOn::Poll(deadline));
+    }
+    p.process.sleep_until = None;
+    for (i, e) in entries.iter().enumerate() {
+        let at = fds.offset(i as u64 * Pollfd::SIZE as u64 + 6);
+        let stored = at
+            .ok_or(Errno::EFAULT)
+            .and_then(|at| copy_to_user(&mut p.mem, at, &e.revents.to_le_bytes()));
+        if let Err(err) = stored {
+            return SyscallResult::err(err);
+        }
+    }
+    SyscallResult::ok(ready)
 }

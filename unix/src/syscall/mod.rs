@@ -77,6 +77,22 @@ pub enum BlockOn {
     Child,
     /// A change to this pipe (data, room, an end closed).
     Pipe(u32),
+    /// Only a signal (`sigsuspend`).
+    Signal,
+    /// Any pipe changing or a console line (`poll` looks again), or the
+    /// monotonic clock reaching the deadline, if any.
+    Poll(Option<u64>),
+}
+
+impl BlockOn {
+    /// Whether a handler with `SA_RESTART` restarts the call (else it fails
+    /// with `EINTR`): not for sleeps, `poll` and `sigsuspend`, as on Linux.
+    pub fn restartable(self) -> bool {
+        matches!(
+            self,
+            BlockOn::ConsoleInput | BlockOn::Child | BlockOn::Pipe(_)
+        )
+    }
 }
 
 impl SyscallResult {
@@ -233,6 +249,9 @@ pub trait SyscallContext {
     fn post_signal(&mut self, pid: u32, signal: u32);
     /// Process `pid` as `/proc/<pid>` shows it (`None`: no such live process).
     fn process_view(&mut self, pid: u32) -> Option<crate::process::ProcView>;
+    /// The caller's `ITIMER_REAL` timer (in its state) was set to expire at
+    /// `at_ns` (monotonic): the kernel looks at it then.
+    fn alarm_set(&mut self, at_ns: u64);
     /// The system's memory figures, for `/proc/meminfo`.
     fn memory_info(&self) -> crate::system::MemInfo;
     /// `waitpid`'s look at the caller's children (see

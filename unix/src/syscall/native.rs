@@ -73,6 +73,8 @@ fn refused_for_kernel_memory<C: SyscallContext + ?Sized>(ctx: &C, nr: u32) -> bo
         | nr::SETRLIMIT
         | nr::OPEN
         | nr::CREAT
+        | nr::MKDIR
+        | nr::RENAME
         | nr::SETHOSTNAME
         | nr::FORK
         | nr::VFORK
@@ -143,6 +145,13 @@ pub fn dispatch<C: SyscallContext + ?Sized>(
         nr::DUP2 => pipes::dup2(ctx, a0, a1),
         nr::FCNTL | nr::FCNTL64 => pipes::fcntl(ctx, a0, a1, a2),
         nr::LSEEK => fs::lseek(ctx, a0, a1 as i32, a2),
+        nr::CHDIR => fs::chdir(ctx, UserPtr(a0)),
+        nr::FCHDIR => fs::fchdir(ctx, a0),
+        nr::GETCWD => fs::getcwd(ctx, UserPtr(a0), a1),
+        nr::MKDIR => fs::mkdir(ctx, UserPtr(a0), a1),
+        nr::RMDIR => fs::rmdir(ctx, UserPtr(a0)),
+        nr::UNLINK => fs::unlink(ctx, UserPtr(a0)),
+        nr::RENAME => fs::rename(ctx, UserPtr(a0), UserPtr(a1)),
         nr::GETDENTS => fs::getdents(ctx, a0, UserPtr(a1), a2),
         nr::READDIR => fs::readdir(ctx, a0, UserPtr(a1)),
         nr::FSTAT => fs::fstat(ctx, a0, UserPtr(a1)),
@@ -159,6 +168,11 @@ pub fn dispatch<C: SyscallContext + ?Sized>(
         nr::SIGPROCMASK => signals::sigprocmask(ctx, a0, UserPtr(a1), UserPtr(a2)),
         nr::SIGPENDING => signals::sigpending(ctx, UserPtr(a0)),
         nr::SIGALTSTACK => signals::sigaltstack(ctx, UserPtr(a0), UserPtr(a1)),
+        nr::SIGSUSPEND => return signals::sigsuspend(ctx, UserPtr(a0)),
+        nr::SIGINTERRUPT => signals::siginterrupt(ctx, a0, a1),
+        nr::GETITIMER => signals::getitimer(ctx, a0, UserPtr(a1)),
+        nr::SETITIMER => signals::setitimer(ctx, a0, UserPtr(a1), UserPtr(a2)),
+        nr::POLL => return fs::poll(ctx, UserPtr(a0), a1, a2 as i32),
         nr::WAIT => return proc::waitpid(ctx, u32::MAX, UserPtr(a0), 0),
         nr::MMAP => mem::mmap(
             ctx,

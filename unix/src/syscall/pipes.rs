@@ -158,6 +158,7 @@ pub fn dup2<C: SyscallContext + ?Sized>(ctx: &mut C, fd: u32, to: u32) -> Result
     p.files.add_ref(id)?;
     if let Ok(old) = p.process.fds.remove(to) {
         p.files.release(old);
+        super::fs::reap_orphans(p.vfs, p.files);
     }
     p.process.fds.set(to, id);
     Ok(to)

@@ -67,13 +67,14 @@ pub fn execve<C: SyscallContext + ?Sized>(
     argv: UserPtr,
     envp: UserPtr,
 ) -> Result<u32, Errno> {
+    let pid = ctx.pid();
     let (name, image, args, env) = {
         let mut p = ctx.parts();
         let path = read_user_cstring(&mut p.mem, path, PATH_MAX)?;
         let (mut budget, mut count) = (MAX_ARG_BYTES, 0);
         let args = read_strings(&mut p.mem, argv, &mut budget, &mut count)?;
         let env = read_strings(&mut p.mem, envp, &mut budget, &mut count)?;
-        let node = p.vfs.lookup(&path)?;
+        let node = p.vfs.lookup(p.process.paths(pid), &path)?;
         if p.vfs.kind(node)? != NodeKind::File {
             return Err(Errno::EACCES);
         }
@@ -100,6 +101,7 @@ pub fn execve<C: SyscallContext + ?Sized>(
     p.process.cmdline = crate::process::cmdline_of(&args);
     p.process.signals.exec();
     p.process.fds.close_on_exec(p.files);
+    super::fs::reap_orphans(p.vfs, p.files);
     Ok(0)
 }
 

@@ -1,15 +1,17 @@
 //! Signals: `kill`, `raise`, `signal`, `sigaction`, `sigprocmask`,
-//! `sigpending`, `sigaltstack`. What a signal does is decided here (its
+//! `sigpending`, `sigsuspend`, `siginterrupt`, `sigaltstack`, and the
+//! `ITIMER_REAL` timer that sends `SIGALRM` (`setitimer`, `getitimer`). What a signal does is decided here (its
 //! action in the target's [`crate::signal::SignalState`]); the kernel delivers
 //! caught signals (it builds the handler's frame on the user stack, see
 //! docs/abi.md) and ends processes.
 
-use super::{ProcessInfo, SyscallContext, SyscallResult};
+use super::{BlockOn, ProcessInfo, SyscallContext, SyscallResult};
+use crate::abi::itimer::ITIMER_REAL;
 use crate::abi::sigflags::{
     MINSIGSTKSZ, SA_RESTART, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SS_DISABLE, SS_ONSTACK,
 };
 use crate::abi::signal::{SIGKILL, SIGSTOP};
-use crate::abi::{Sigaction, StackT};
+use crate::abi::{Itimerval, Sigaction, StackT};
 use crate::errno::Errno;
 use crate::process::Ended;
 use crate::signal::{terminates, AltStack, SigAction, SIGNAL_MAX, SIG_IGN, UNBLOCKABLE};
@@ -239,6 +241,106 @@ pub fn sigaltstack<C: SyscallContext + ?Sized>(
             }
             _ => return Err(Errno::EINVAL),
         };
+    }
+    Ok(0)
+}
+
+/// `sigsuspend(mask)`: wait for a signal with `*mask` as the blocked set; when a
+/// handler ran it fails with `EINTR`, and the old mask is back (the handler's
+/// frame saved it). A signal that ends the process ends it. Never restarted.
+pub fn sigsuspend<C: SyscallContext + ?Sized>(ctx: &mut C, mask: UserPtr) -> SyscallResult {
+    let mut p = ctx.parts();
+    // A re-run after a wake-up has the mask in place already.
+    if p.process.signals.suspended_mask.is_none() {
+        let new = match read_user_u32(&mut p.mem, mask) {
+            Ok(m) => m,
+            Err(e) => return SyscallResult::err(e),
+        };
+        let s = &mut p.process.signals;
+        s.suspended_mask = Some(s.blocked);
+        s.blocked = new & !UNBLOCKABLE & !1;
+    }
+    if p.process.signals.deliverable().is_some() {
+        // Delivered on the way out, with the old mask in its frame.
+        return SyscallResult::err(Errno::EINTR);
+    }
+    SyscallResult::Block(BlockOn::Signal)
+}
+
+/// `siginterrupt(sig, flag)`: whether `sig`'s handler interrupts a waiting call
+/// (`flag` ≠ 0: `EINTR`) or restarts it (0: `SA_RESTART`). `EINVAL` as
+/// `sigaction`.
+pub fn siginterrupt<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    sig: u32,
+    flag: u32,
+) -> Result<u32, Errno> {
+    let sig = settable(sig)?;
+    let a = &mut ctx.parts().process.signals.actions[sig];
+    if flag != 0 {
+        a.flags &= !SA_RESTART;
+    } else {
+        a.flags |= SA_RESTART;
+    }
+    Ok(0)
+}
+
+/// The caller's `ITIMER_REAL` as `getitimer` reports it at `now`.
+fn itimer_now(alarm: Option<crate::process::Alarm>, now: u64) -> Itimerval {
+    match alarm {
+        Some(a) => Itimerval::from_nanos(a.at_ns.saturating_sub(now), a.interval_ns),
+        None => Itimerval::from_nanos(0, 0),
+    }
+}
+
+/// `getitimer(which, curr)`: the time left to the next `SIGALRM` and the
+/// period. Only `ITIMER_REAL` (else `EINVAL`).
+pub fn getitimer<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    which: u32,
+    curr: UserPtr,
+) -> Result<u32, Errno> {
+    if which != ITIMER_REAL {
+        return Err(Errno::EINVAL);
+    }
+    let now = ctx.monotonic_ns();
+    let mut p = ctx.parts();
+    let v = itimer_now(p.process.alarm, now);
+    write_val(&mut p.mem, curr, &v)?;
+    Ok(0)
+}
+
+/// `setitimer(which, new, old)`: arm `ITIMER_REAL` to send `SIGALRM` after
+/// `new.it_value`, then every `new.it_interval` (0: once); a zero `it_value`
+/// disarms it. `old` (unless NULL) gets the previous setting. `EINVAL` for
+/// another timer or a bad time (`tv_usec` ∉ [0, 10⁶), negative), `EFAULT`.
+/// The timer survives `execve`; a child of `fork` starts without one.
+pub fn setitimer<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    which: u32,
+    new: UserPtr,
+    old: UserPtr,
+) -> Result<u32, Errno> {
+    if which != ITIMER_REAL {
+        return Err(Errno::EINVAL);
+    }
+    let now = ctx.monotonic_ns();
+    let at = {
+        let mut p = ctx.parts();
+        let v: Itimerval = read_val(&mut p.mem, new)?;
+        let (value, interval) = v.valid_nanos().ok_or(Errno::EINVAL)?;
+        if !old.is_null() {
+            let before = itimer_now(p.process.alarm, now);
+            write_val(&mut p.mem, old, &before)?;
+        }
+        p.process.alarm = (value > 0).then(|| crate::process::Alarm {
+            at_ns: now.saturating_add(value),
+            interval_ns: interval,
+        });
+        p.process.alarm.map(|a| a.at_ns)
+    };
+    if let Some(at) = at {
+        ctx.alarm_set(at);
     }
     Ok(0)
 }

@@ -60,6 +60,8 @@ pub struct TestContext {
     pub children: ProcessTable<Option<(AddressSpace, ProcessState)>>,
     /// The entry point of the last image `execve` loaded.
     pub exec_entry: Option<u32>,
+    /// The expiries `setitimer` told the kernel of, in order.
+    pub alarms_set: Vec<u64>,
 }
 
 impl Default for TestContext {
@@ -127,6 +129,7 @@ impl TestContext {
             monotonic_ns: 0,
             realtime_ns: 0,
             exec_entry: None,
+            alarms_set: Vec::new(),
             children: {
                 // Pid 1 is the caller itself; children come after it.
                 let mut table = ProcessTable::new();
@@ -318,6 +321,10 @@ impl SyscallContext for TestContext {
 
     fn end_process(&mut self, pid: u32, ended: Ended) {
         self.end_child(pid, ended);
+    }
+
+    fn alarm_set(&mut self, at_ns: u64) {
+        self.alarms_set.push(at_ns);
     }
 
     fn post_signal(&mut self, pid: u32, signal: u32) {

@@ -46,7 +46,7 @@ fn ids_pagesize_exit_unknown() {
     assert_eq!(c.call(EXIT, &[u32::MAX]), SyscallResult::Exit(0xff));
     // Phantom's numbers this kernel does not implement yet, free numbers, and
     // numbers past every group: ENOSYS, with eax = -1.
-    for nr in [6, 11, 99, 102, 259, 277, 515, 521, 1024, 2048, u32::MAX] {
+    for nr in [6, 11, 99, 125, 259, 277, 515, 521, 1024, 2048, u32::MAX] {
         assert_eq!(c.fails(nr, &[1, 2, 3]), Errno::ENOSYS, "nr {nr}");
     }
     assert_eq!(c.call(999, &[]), SyscallResult::err(Errno::ENOSYS));
@@ -161,7 +161,10 @@ fn emfile_does_not_create() {
         open(&mut c, b"/tmp/new", O_CREAT | O_WRONLY),
         Err(Errno::EMFILE)
     );
-    assert_eq!(c.vfs.lookup(b"/tmp/new"), Err(Errno::ENOENT));
+    assert_eq!(
+        c.vfs.lookup(crate::vfs::PathContext::root(1), b"/tmp/new"),
+        Err(Errno::ENOENT)
+    );
     c.ok(CLOSE, &[40]);
     assert_eq!(open(&mut c, b"/tmp/new", O_CREAT | O_WRONLY), Ok(40));
     c.finish();
@@ -188,7 +191,13 @@ fn ramfs_read_write_seek_append_trunc() {
     assert_eq!(c.ok(LSEEK, &[fd, 13, 0]), 13);
     assert_eq!(c.ok(WRITE, &[fd, BUF, 1]), 1);
     assert_eq!(
-        c.vfs.file_data(c.vfs.lookup(b"/tmp/f").unwrap()).unwrap(),
+        c.vfs
+            .file_data(
+                c.vfs
+                    .lookup(crate::vfs::PathContext::root(1), b"/tmp/f")
+                    .unwrap()
+            )
+            .unwrap(),
         b"hello world\0\0h"
     );
     c.ok(CLOSE, &[fd]);
@@ -204,7 +213,14 @@ fn ramfs_read_write_seek_append_trunc() {
     assert_eq!(c.fails(WRITE, &[fd, BUF, 1]), Errno::EBADF);
     let wfd = open(&mut c, b"/tmp/f", O_WRONLY).unwrap();
     assert_eq!(c.fails(READ, &[wfd, BUF, 1]), Errno::EBADF);
-    let st = c.vfs.stat(c.vfs.lookup(b"/tmp/f").unwrap()).unwrap();
+    let st = c
+        .vfs
+        .stat(
+            c.vfs
+                .lookup(crate::vfs::PathContext::root(1), b"/tmp/f")
+                .unwrap(),
+        )
+        .unwrap();
     assert_eq!(st.st_size, 0);
     c.finish();
 }
@@ -225,7 +241,14 @@ fn write_efault_and_partial() {
     assert_eq!(c.ok(WRITE, &[1, BUF_END - 3, 100]), 3);
     assert_eq!(c.tty.out, b"xyz");
     assert_eq!(c.ok(WRITE, &[fd, BUF_END - 3, 100]), 3);
-    let data = c.vfs.file_data(c.vfs.lookup(b"/tmp/f").unwrap()).unwrap();
+    let data = c
+        .vfs
+        .file_data(
+            c.vfs
+                .lookup(crate::vfs::PathContext::root(1), b"/tmp/f")
+                .unwrap(),
+        )
+        .unwrap();
     assert_eq!(data.len(), 19);
     assert_eq!(&data[16..], b"xyz");
     // Zero bytes: nothing checked, nothing written.
@@ -423,7 +446,14 @@ fn stat_and_fstat_layout() {
     // Phantom's 48-byte struct stat: nothing written past it.
     assert_eq!(&b[48..], &[0; 16]);
     let b = c.get(BUF + 256, 48);
-    let expected = c.vfs.stat(c.vfs.lookup(b"/boot/hello").unwrap()).unwrap();
+    let expected = c
+        .vfs
+        .stat(
+            c.vfs
+                .lookup(crate::vfs::PathContext::root(1), b"/boot/hello")
+                .unwrap(),
+        )
+        .unwrap();
     assert_eq!(b, expected.to_bytes());
     assert_eq!(
         u16::from_le_bytes([b[8], b[9]]) as u32,
@@ -689,7 +719,10 @@ fn proc_self_maps() {
             &b"/proc"[..],
             &[&b"."[..], b"..", b"meminfo", b"self", b"1"][..],
         ),
-        (b"/proc/self/", &[b".", b"..", b"maps"]),
+        (
+            b"/proc/self/",
+            &[b".", b"..", b"cmdline", b"maps", b"status"],
+        ),
         (b"/", &[b".", b"..", b"boot", b"dev", b"proc", b"tmp"]),
     ] {
         let fd = open(&mut c, path, O_RDONLY | O_DIRECTORY).unwrap();
@@ -728,7 +761,11 @@ fn open_flags_are_phantoms() {
     assert_eq!(c.ok(WRITE, &[fd, BUF, 3]), 3);
     assert_eq!(
         c.vfs
-            .stat(c.vfs.lookup(b"/tmp/p").unwrap())
+            .stat(
+                c.vfs
+                    .lookup(crate::vfs::PathContext::root(1), b"/tmp/p")
+                    .unwrap()
+            )
             .unwrap()
             .st_size,
         6
@@ -738,7 +775,11 @@ fn open_flags_are_phantoms() {
     let fd = c.ok(CREAT, &[BUF + 256, 0o600]);
     assert_eq!(
         c.vfs
-            .stat(c.vfs.lookup(b"/tmp/p").unwrap())
+            .stat(
+                c.vfs
+                    .lookup(crate::vfs::PathContext::root(1), b"/tmp/p")
+                    .unwrap()
+            )
             .unwrap()
             .st_size,
         0
@@ -923,7 +964,10 @@ fn a_lowered_nofile_limit_is_enforced() {
         open(&mut c, b"/tmp/not-created", O_CREAT | O_WRONLY),
         Err(Errno::EMFILE)
     );
-    assert!(c.vfs.lookup(b"/tmp/not-created").is_err());
+    assert!(c
+        .vfs
+        .lookup(crate::vfs::PathContext::root(1), b"/tmp/not-created")
+        .is_err());
     assert_eq!(c.ok(CLOSE, &[4]), 0);
     assert_eq!(open(&mut c, b"/dev/null", O_RDONLY), Ok(4));
     c.finish();
@@ -1362,5 +1406,344 @@ fn fcntl_dupfd_cloexec_and_nonblocking_pipes() {
     assert_eq!(c.ok(EXECVE, &[p, 0, 0]), 0);
     assert!(c.process.fds.get(w).is_err(), "closed by exec");
     assert!(c.process.fds.get(r).is_ok());
+    c.finish();
+}
+
+/// Call `nr` with the paths `paths` (put in the scratch buffer's last page).
+fn path_call(c: &mut Ctx, nr: u32, paths: &[&[u8]], more: &[u32]) -> Result<u32, Errno> {
+    let mut args = Vec::new();
+    let mut at = BUF_END - 0x1000;
+    for p in paths {
+        args.push(c.put_cstr(at, p));
+        at += 0x400;
+    }
+    args.extend_from_slice(more);
+    match c.call(nr, &args) {
+        SyscallResult::Return(r) => r,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// `getcwd` into the scratch buffer, as text.
+fn cwd(c: &mut Ctx) -> Vec<u8> {
+    let n = c.ok(GETCWD, &[BUF, 256]) as usize;
+    let mut path = c.get(BUF, n);
+    assert_eq!(path.pop(), Some(0));
+    path
+}
+
+#[test]
+fn directories_cwd_unlink_rename() {
+    let mut c = ctx();
+    assert_eq!(cwd(&mut c), b"/");
+    assert_eq!(path_call(&mut c, MKDIR, &[b"/tmp/d"], &[0o777]), Ok(0));
+    let st = c.vfs.stat(
+        c.vfs
+            .lookup(crate::vfs::PathContext::root(1), b"/tmp/d")
+            .unwrap(),
+    );
+    assert_eq!(
+        u32::from(st.unwrap().st_mode),
+        mode::S_IFDIR | 0o755,
+        "umask 022"
+    );
+    assert_eq!(
+        path_call(&mut c, MKDIR, &[b"/tmp/d"], &[0o777]),
+        Err(Errno::EEXIST)
+    );
+    assert_eq!(
+        path_call(&mut c, MKDIR, &[b"/bin2"], &[0o777]),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(
+        path_call(&mut c, MKDIR, &[b"/tmp/no/x"], &[0o777]),
+        Err(Errno::ENOENT)
+    );
+    // chdir, relative paths, getcwd.
+    assert_eq!(path_call(&mut c, CHDIR, &[b"/tmp/d"], &[]), Ok(0));
+    assert_eq!(cwd(&mut c), b"/tmp/d");
+    assert_eq!(c.fails(GETCWD, &[BUF, 6]), Errno::ERANGE);
+    assert_eq!(c.ok(GETCWD, &[BUF, 7]), 7);
+    let fd = open(&mut c, b"f", O_CREAT | O_WRONLY).unwrap();
+    c.put(BUF, b"hello");
+    assert_eq!(c.ok(WRITE, &[fd, BUF, 5]), 5);
+    c.ok(CLOSE, &[fd]);
+    let probe = open(&mut c, b"/tmp/d/f", O_RDONLY).unwrap();
+    c.ok(CLOSE, &[probe]);
+    let probe = open(&mut c, b"../d/./f", O_RDONLY).unwrap();
+    c.ok(CLOSE, &[probe]);
+    assert_eq!(path_call(&mut c, CHDIR, &[b"f"], &[]), Err(Errno::ENOTDIR));
+    assert_eq!(
+        path_call(&mut c, CHDIR, &[b"nope"], &[]),
+        Err(Errno::ENOENT)
+    );
+    assert_eq!(path_call(&mut c, CHDIR, &[b".."], &[]), Ok(0));
+    assert_eq!(cwd(&mut c), b"/tmp");
+    let dir = open(&mut c, b"/proc", O_RDONLY | O_DIRECTORY).unwrap();
+    assert_eq!(c.ok(FCHDIR, &[dir]), 0);
+    assert_eq!(cwd(&mut c), b"/proc");
+    let file = open(&mut c, b"/tmp/d/f", O_RDONLY).unwrap();
+    assert_eq!(c.fails(FCHDIR, &[file]), Errno::ENOTDIR);
+    assert_eq!(c.fails(FCHDIR, &[40]), Errno::EBADF);
+    // /proc/self is the caller's /proc/<pid>.
+    let probe = open(&mut c, b"self/status", O_RDONLY).unwrap();
+    c.ok(CLOSE, &[probe]);
+    assert_eq!(path_call(&mut c, CHDIR, &[b"self"], &[]), Ok(0));
+    assert_eq!(cwd(&mut c), b"/proc/1");
+    assert_eq!(path_call(&mut c, CHDIR, &[b"/tmp"], &[]), Ok(0));
+    // rename: move, replace, refuse.
+    assert_eq!(path_call(&mut c, RENAME, &[b"d/f", b"g"], &[]), Ok(0));
+    assert_eq!(open(&mut c, b"d/f", O_RDONLY), Err(Errno::ENOENT));
+    assert_eq!(
+        path_call(&mut c, RENAME, &[b"g", b"/boot/g"], &[]),
+        Err(Errno::EXDEV)
+    );
+    assert_eq!(
+        path_call(&mut c, RENAME, &[b"/boot/hello", b"/tmp/h"], &[]),
+        Err(Errno::EXDEV)
+    );
+    assert_eq!(
+        path_call(&mut c, RENAME, &[b"/boot/hello", b"/boot/h"], &[]),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(
+        path_call(&mut c, RENAME, &[b"/tmp/d", b"/tmp/d/e"], &[]),
+        Err(Errno::EINVAL)
+    );
+    assert_eq!(
+        path_call(&mut c, RENAME, &[b"/tmp", b"/tmp/x"], &[]),
+        Err(Errno::EBUSY)
+    );
+    assert_eq!(
+        path_call(&mut c, RENAME, &[b"g", b"d"], &[]),
+        Err(Errno::EISDIR)
+    );
+    assert_eq!(
+        path_call(&mut c, RENAME, &[b"nope", b"x"], &[]),
+        Err(Errno::ENOENT)
+    );
+    // unlink while open: the descriptor still reads it; the bytes go at the close.
+    let used = c.vfs.ramfs().used_bytes();
+    let open_g = open(&mut c, b"g", O_RDONLY).unwrap();
+    assert_eq!(path_call(&mut c, UNLINK, &[b"g"], &[]), Ok(0));
+    assert_eq!(open(&mut c, b"g", O_RDONLY), Err(Errno::ENOENT));
+    assert_eq!(c.ok(READ, &[open_g, BUF, 100]), 5);
+    assert_eq!(c.get(BUF, 5), b"hello");
+    assert_eq!(c.ok(FSTAT, &[open_g, BUF]), 0);
+    let st = c.get(BUF, 48);
+    assert_eq!(
+        u16::from_le_bytes([st[10], st[11]]),
+        0,
+        "st_nlink of an unlinked file"
+    );
+    assert_eq!(c.vfs.ramfs().used_bytes(), used);
+    c.ok(CLOSE, &[file]); // the old /tmp/d/f description (same node)
+    assert_eq!(c.vfs.ramfs().used_bytes(), used, "still open at open_g");
+    c.ok(CLOSE, &[open_g]);
+    assert_eq!(c.vfs.ramfs().used_bytes(), used - 5);
+    assert_eq!(path_call(&mut c, UNLINK, &[b"d"], &[]), Err(Errno::EISDIR));
+    assert_eq!(
+        path_call(&mut c, UNLINK, &[b"/dev/null"], &[]),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(path_call(&mut c, RMDIR, &[b"/tmp"], &[]), Err(Errno::EBUSY));
+    assert_eq!(
+        path_call(&mut c, RMDIR, &[b"/proc"], &[]),
+        Err(Errno::EROFS)
+    );
+    // rmdir of the current directory: getcwd and relative paths then fail.
+    assert_eq!(path_call(&mut c, CHDIR, &[b"d"], &[]), Ok(0));
+    assert_eq!(path_call(&mut c, RMDIR, &[b"/tmp/d"], &[]), Ok(0));
+    assert_eq!(c.fails(GETCWD, &[BUF, 256]), Errno::ENOENT);
+    assert_eq!(open(&mut c, b"x", O_CREAT | O_WRONLY), Err(Errno::ENOENT));
+    assert_eq!(path_call(&mut c, CHDIR, &[b"/"], &[]), Ok(0));
+    c.ok(CLOSE, &[dir]);
+    c.finish();
+}
+
+/// Put `pollfd`s `(fd, events)` at `BUF` and poll them.
+fn poll_call(c: &mut Ctx, fds: &[(i32, u16)], timeout: i32) -> SyscallResult {
+    for (i, &(fd, events)) in fds.iter().enumerate() {
+        let mut e = [0u8; 8];
+        e[..4].copy_from_slice(&fd.to_le_bytes());
+        e[4..6].copy_from_slice(&events.to_le_bytes());
+        e[6..].copy_from_slice(&0xffffu16.to_le_bytes());
+        c.put(BUF + 8 * i as u32, &e);
+    }
+    c.call(POLL, &[BUF, fds.len() as u32, timeout as u32])
+}
+
+/// The `revents` of entry `i` at `BUF`.
+fn revents(c: &mut Ctx, i: u32) -> u16 {
+    let b = c.get(BUF + 8 * i + 6, 2);
+    u16::from_le_bytes([b[0], b[1]])
+}
+
+#[test]
+fn poll_pipes_console_and_timeouts() {
+    use crate::abi::poll::*;
+    let mut c = ctx();
+    c.ok(PIPE, &[BUF + 0x800]);
+    let fds = c.get(BUF + 0x800, 8);
+    let r = u32::from_le_bytes(fds[..4].try_into().unwrap()) as i32;
+    let w = u32::from_le_bytes(fds[4..].try_into().unwrap()) as i32;
+    // The write end has room; the read end nothing: one ready.
+    let res = poll_call(
+        &mut c,
+        &[(r, POLLIN), (w, POLLOUT), (-1, POLLIN), (40, POLLIN)],
+        0,
+    );
+    assert_eq!(res, SyscallResult::ok(2));
+    assert_eq!(revents(&mut c, 0), 0);
+    assert_eq!(revents(&mut c, 1), POLLOUT);
+    assert_eq!(revents(&mut c, 2), 0, "a negative fd is skipped");
+    assert_eq!(revents(&mut c, 3), POLLNVAL);
+    // Nothing ready: it waits (no limit, or until its deadline).
+    assert_eq!(
+        poll_call(&mut c, &[(r, POLLIN)], -1),
+        SyscallResult::Block(BlockOn::Poll(None))
+    );
+    c.monotonic_ns = 1_000_000_000;
+    assert_eq!(
+        poll_call(&mut c, &[(r, POLLIN)], 250),
+        SyscallResult::Block(BlockOn::Poll(Some(1_250_000_000)))
+    );
+    // A re-run keeps the deadline fixed at the first entry, then times out.
+    c.monotonic_ns = 1_100_000_000;
+    assert_eq!(
+        poll_call(&mut c, &[(r, POLLIN)], 250),
+        SyscallResult::Block(BlockOn::Poll(Some(1_250_000_000)))
+    );
+    c.monotonic_ns = 1_250_000_000;
+    assert_eq!(poll_call(&mut c, &[(r, POLLIN)], 250), SyscallResult::ok(0));
+    assert_eq!(c.process.sleep_until, None);
+    // Data: POLLIN; the console is writable, a file always ready.
+    c.put(BUF + 0x900, b"x");
+    c.ok(WRITE, &[w as u32, BUF + 0x900, 1]);
+    let file = open(&mut c, b"/boot/hello", O_RDONLY).unwrap() as i32;
+    let res = poll_call(
+        &mut c,
+        &[(r, POLLIN | POLLOUT), (1, POLLOUT | POLLIN), (file, POLLIN)],
+        -1,
+    );
+    assert_eq!(res, SyscallResult::ok(3));
+    assert_eq!(revents(&mut c, 0), POLLIN);
+    assert_eq!(revents(&mut c, 1), POLLOUT, "no console line yet");
+    assert_eq!(revents(&mut c, 2), POLLIN);
+    // The writer goes: POLLHUP even when not asked for.
+    c.ok(CLOSE, &[w as u32]);
+    assert_eq!(poll_call(&mut c, &[(r, 0)], 0), SyscallResult::ok(1));
+    assert_eq!(revents(&mut c, 0), POLLHUP);
+    // Limits and bad memory.
+    assert_eq!(c.fails(POLL, &[BUF, POLL_MAX_TEST + 1, 0]), Errno::EINVAL);
+    assert_eq!(c.fails(POLL, &[UNMAPPED, 1, 0]), Errno::EFAULT);
+    assert_eq!(c.ok(POLL, &[UNMAPPED, 0, 0]), 0, "nothing to look at");
+    c.ok(CLOSE, &[r as u32]);
+    c.ok(CLOSE, &[file as u32]);
+    c.finish();
+}
+
+const POLL_MAX_TEST: u32 = super::fs::POLL_MAX;
+
+#[test]
+fn sigsuspend_swaps_the_mask_until_a_signal() {
+    use crate::abi::signal::{SIGUSR1, SIGUSR2};
+    let mut c = ctx();
+    c.process.signals.actions[SIGUSR1 as usize].handler = 0x1234;
+    c.process.signals.blocked = 1 << SIGUSR1;
+    // Wait with SIGUSR1 unblocked.
+    c.put(BUF, &(1u32 << SIGUSR2).to_le_bytes());
+    assert_eq!(
+        c.call(SIGSUSPEND, &[BUF]),
+        SyscallResult::Block(BlockOn::Signal)
+    );
+    assert_eq!(c.process.signals.blocked, 1 << SIGUSR2);
+    assert_eq!(c.process.signals.suspended_mask, Some(1 << SIGUSR1));
+    // Woken without a signal: it waits again, the mask as it was set.
+    c.put(BUF, &0u32.to_le_bytes());
+    assert_eq!(
+        c.call(SIGSUSPEND, &[BUF]),
+        SyscallResult::Block(BlockOn::Signal)
+    );
+    assert_eq!(c.process.signals.blocked, 1 << SIGUSR2);
+    // The signal: EINTR; the handler's frame saves the old mask.
+    c.process.signals.pending |= 1 << SIGUSR1;
+    assert_eq!(c.fails(SIGSUSPEND, &[BUF]), Errno::EINTR);
+    assert_eq!(c.process.signals.frame_mask(), 1 << SIGUSR1);
+    assert_eq!(c.process.signals.suspended_mask, None);
+    // A bad mask changes nothing.
+    c.process.signals.pending = 0;
+    assert_eq!(c.fails(SIGSUSPEND, &[UNMAPPED]), Errno::EFAULT);
+    assert_eq!(c.process.signals.suspended_mask, None);
+    // siginterrupt flips SA_RESTART.
+    use crate::abi::sigflags::SA_RESTART;
+    c.ok(SIGINTERRUPT, &[SIGUSR1, 0]);
+    assert_ne!(
+        c.process.signals.actions[SIGUSR1 as usize].flags & SA_RESTART,
+        0
+    );
+    c.ok(SIGINTERRUPT, &[SIGUSR1, 1]);
+    assert_eq!(
+        c.process.signals.actions[SIGUSR1 as usize].flags & SA_RESTART,
+        0
+    );
+    assert_eq!(c.fails(SIGINTERRUPT, &[9, 1]), Errno::EINVAL);
+    assert!(!BlockOn::Signal.restartable() && !BlockOn::Poll(None).restartable());
+    assert!(BlockOn::Pipe(0).restartable() && BlockOn::Child.restartable());
+    c.finish();
+}
+
+#[test]
+fn setitimer_arms_reports_and_disarms() {
+    use crate::abi::itimer::*;
+    let mut c = ctx();
+    c.monotonic_ns = 5_000_000_000;
+    let itv = |c: &mut Ctx, at: u32, v: (i32, i32), i: (i32, i32)| {
+        let mut b = Vec::new();
+        for x in [i.0, i.1, v.0, v.1] {
+            b.extend_from_slice(&x.to_le_bytes());
+        }
+        c.put(at, &b);
+    };
+    let read = |c: &mut Ctx, at: u32| -> Vec<i32> {
+        c.get(at, 16)
+            .chunks(4)
+            .map(|w| i32::from_le_bytes(w.try_into().unwrap()))
+            .collect()
+    };
+    itv(&mut c, BUF, (2, 500_000), (1, 0));
+    assert_eq!(c.ok(SETITIMER, &[ITIMER_REAL, BUF, BUF + 0x100]), 0);
+    assert_eq!(read(&mut c, BUF + 0x100), [0, 0, 0, 0], "none before");
+    assert_eq!(c.alarms_set, [7_500_000_000]);
+    c.monotonic_ns = 6_000_000_000;
+    assert_eq!(c.ok(GETITIMER, &[ITIMER_REAL, BUF + 0x200]), 0);
+    assert_eq!(read(&mut c, BUF + 0x200), [1, 0, 1, 500_000]);
+    // The child of a fork has no timer; exec keeps it.
+    let mut child = c.process.fork(1, &mut c.files).unwrap();
+    assert_eq!(child.alarm, None);
+    child.release(&mut c.files);
+    // Bad input changes nothing.
+    itv(&mut c, BUF, (0, 1_000_000), (0, 0));
+    assert_eq!(c.fails(SETITIMER, &[ITIMER_REAL, BUF, 0]), Errno::EINVAL);
+    itv(&mut c, BUF, (-1, 0), (0, 0));
+    assert_eq!(c.fails(SETITIMER, &[ITIMER_REAL, BUF, 0]), Errno::EINVAL);
+    itv(&mut c, BUF, (1, 0), (0, 0));
+    assert_eq!(c.fails(SETITIMER, &[ITIMER_VIRTUAL, BUF, 0]), Errno::EINVAL);
+    assert_eq!(
+        c.fails(SETITIMER, &[ITIMER_REAL, UNMAPPED, 0]),
+        Errno::EFAULT
+    );
+    assert_eq!(
+        c.fails(SETITIMER, &[ITIMER_REAL, BUF, UNMAPPED]),
+        Errno::EFAULT
+    );
+    assert_eq!(c.fails(GETITIMER, &[ITIMER_PROF, BUF]), Errno::EINVAL);
+    assert!(c.process.alarm.is_some());
+    // A zero value disarms, reporting the old one.
+    itv(&mut c, BUF, (0, 0), (0, 0));
+    assert_eq!(c.ok(SETITIMER, &[ITIMER_REAL, BUF, BUF + 0x100]), 0);
+    assert_eq!(read(&mut c, BUF + 0x100), [1, 0, 1, 500_000]);
+    assert_eq!(c.process.alarm, None);
+    assert_eq!(c.alarms_set.len(), 1);
     c.finish();
 }

@@ -7,13 +7,15 @@
 //! /dev/zero         reads zeros, swallows writes
 //! /boot/<name>      every boot module, read-only, backed by the module's bytes
 //! /tmp/...          the RAM file system (ramfs), writable
-//! /proc/self/maps   the caller's address space, one line per range (read-only;
-//!                   the syscall layer generates the text when it is opened)
+//! /proc/<pid>/...   a live process: cmdline, maps, status (read-only snapshots the
+//!                   syscall layer generates when they are opened)
+//! /proc/self        the caller's /proc/<pid>
+//! /proc/meminfo     the system's memory
 //! ```
 //!
 //! Nodes are named by [`NodeId`], a plain value (no pointers), so open files and fd
-//! tables that hold them are plain data. Paths are byte strings; relative paths are
-//! resolved from `/` (there is no `chdir` yet). Resolution follows Linux: repeated
+//! tables that hold them are plain data. Paths are byte strings; a relative path
+//! starts at the caller's current directory ([`PathContext`]). Resolution follows Linux: repeated
 //! slashes collapse, `.` and `..` work (`..` of `/` is `/`), a component longer than
 //! 255 bytes or a path of 4096 bytes or more is `ENAMETOOLONG`, a non-directory in
 //! the middle (or before a trailing slash) is `ENOTDIR`, a missing component
@@ -51,10 +53,6 @@ pub enum NodeId {
     Ram(Ino),
     /// `/proc`.
     ProcDir,
-    /// `/proc/self`: the calling process's directory.
-    ProcSelf,
-    /// `/proc/self/maps`: the caller's address space (a snapshot taken at `open`).
-    ProcMaps,
     /// `/proc/meminfo`: the system's memory (a snapshot taken at `open`).
     ProcMeminfo,
     /// `/proc/<pid>`: a live process's directory.
@@ -91,6 +89,29 @@ impl ProcFile {
 
 /// Inode numbers of `/proc/<pid>` and its files: `PROC_INO_BASE + pid * 4 + k`.
 const PROC_INO_BASE: u32 = 0x20_0000;
+
+/// Where a path is resolved: the caller's current directory (for relative
+/// paths) and its pid (what `/proc/self` names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathContext {
+    /// The current directory.
+    pub cwd: NodeId,
+    /// The caller's pid.
+    pub pid: u32,
+}
+
+impl PathContext {
+    /// Process `pid` with the root as its current directory.
+    pub fn root(pid: u32) -> PathContext {
+        PathContext {
+            cwd: NodeId::Root,
+            pid,
+        }
+    }
+}
+
+/// Inode number `stat` gives `/proc/self` in a listing of `/proc`.
+const PROC_SELF_INO: u32 = 8;
 
 /// The type of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,13 +270,9 @@ impl Vfs {
     /// The type of `node`; `ENOENT` for a node that does not exist.
     pub fn kind(&self, node: NodeId) -> Result<NodeKind, Errno> {
         Ok(match node {
-            NodeId::Root
-            | NodeId::DevDir
-            | NodeId::BootDir
-            | NodeId::ProcDir
-            | NodeId::ProcSelf => NodeKind::Dir,
+            NodeId::Root | NodeId::DevDir | NodeId::BootDir | NodeId::ProcDir => NodeKind::Dir,
             NodeId::Console | NodeId::Null | NodeId::Zero => NodeKind::CharDev,
-            NodeId::ProcMaps | NodeId::ProcMeminfo => NodeKind::File,
+            NodeId::ProcMeminfo => NodeKind::File,
             NodeId::ProcPid(pid) | NodeId::ProcPidFile(pid, _)
                 if !self.procs.contains_key(&pid) =>
             {
@@ -294,8 +311,7 @@ impl Vfs {
                 .map_or(NodeId::Root, |n| NodeId::Ram(n.parent)),
             NodeId::Console | NodeId::Null | NodeId::Zero => NodeId::DevDir,
             NodeId::Boot(_) => NodeId::BootDir,
-            NodeId::ProcMaps => NodeId::ProcSelf,
-            NodeId::ProcSelf | NodeId::ProcMeminfo | NodeId::ProcPid(_) => NodeId::ProcDir,
+            NodeId::ProcMeminfo | NodeId::ProcPid(_) => NodeId::ProcDir,
             NodeId::ProcPidFile(pid, _) => NodeId::ProcPid(pid),
             NodeId::Init(i) => match self.init.node(i).map(|n| n.parent) {
                 Some(p) if p != 0 => NodeId::Init(p),
@@ -305,8 +321,8 @@ impl Vfs {
         }
     }
 
-    /// The entry `name` of directory `dir`.
-    fn child(&self, dir: NodeId, name: &[u8]) -> Result<NodeId, Errno> {
+    /// The entry `name` of directory `dir`, for process `pid` (`/proc/self`).
+    fn child(&self, dir: NodeId, name: &[u8], pid: u32) -> Result<NodeId, Errno> {
         match dir {
             NodeId::Root => match name {
                 b"dev" => Ok(NodeId::DevDir),
@@ -325,7 +341,7 @@ impl Vfs {
                 .map(NodeId::Init)
                 .ok_or(Errno::ENOENT),
             NodeId::ProcDir => match name {
-                b"self" => Ok(NodeId::ProcSelf),
+                b"self" if self.procs.contains_key(&pid) => Ok(NodeId::ProcPid(pid)),
                 b"meminfo" => Ok(NodeId::ProcMeminfo),
                 digits => core::str::from_utf8(digits)
                     .ok()
@@ -340,10 +356,6 @@ impl Vfs {
                 .find(|(n, _)| *n == name)
                 .map(|&(_, f)| NodeId::ProcPidFile(pid, f))
                 .ok_or(Errno::ENOENT),
-            NodeId::ProcSelf => match name {
-                b"maps" => Ok(NodeId::ProcMaps),
-                _ => Err(Errno::ENOENT),
-            },
             NodeId::DevDir => match name {
                 b"console" => Ok(NodeId::Console),
                 b"null" => Ok(NodeId::Null),
@@ -361,8 +373,8 @@ impl Vfs {
         }
     }
 
-    /// Walk `path` component by component.
-    fn walk<'p>(&self, path: &'p [u8]) -> Result<Walk<'p>, Errno> {
+    /// Walk `path` component by component (from `at.cwd` when relative).
+    fn walk<'p>(&self, at: PathContext, path: &'p [u8]) -> Result<Walk<'p>, Errno> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
@@ -374,7 +386,13 @@ impl Vfs {
             .split(|&c| c == b'/')
             .filter(|c| !c.is_empty())
             .peekable();
-        let mut cur = NodeId::Root;
+        let mut cur = if path[0] == b'/' {
+            NodeId::Root
+        } else {
+            at.cwd
+        };
+        // A current directory that went (rmdir) holds nothing.
+        self.kind(cur)?;
         while let Some(comp) = comps.next() {
             let last = comps.peek().is_none();
             if comp.len() > NAME_MAX {
@@ -390,11 +408,11 @@ impl Vfs {
                     return Ok(Walk {
                         parent: cur,
                         name: Some(name),
-                        node: self.child(cur, name),
+                        node: self.child(cur, name, at.pid),
                         dir_required,
                     })
                 }
-                name => cur = self.child(cur, name)?,
+                name => cur = self.child(cur, name, at.pid)?,
             }
         }
         Ok(Walk {
@@ -406,8 +424,8 @@ impl Vfs {
     }
 
     /// The node `path` names.
-    pub fn lookup(&self, path: &[u8]) -> Result<NodeId, Errno> {
-        let w = self.walk(path)?;
+    pub fn lookup(&self, at: PathContext, path: &[u8]) -> Result<NodeId, Errno> {
+        let w = self.walk(at, path)?;
         let node = w.node?;
         if w.dir_required && !self.is_dir(node) {
             return Err(Errno::ENOTDIR);
@@ -418,13 +436,20 @@ impl Vfs {
     /// Open `path` with `open` flags (`docs/abi.md`), creating a RAM file with
     /// permission bits `perm` for `O_CREAT` and truncating for `O_TRUNC`; `now` (seconds)
     /// stamps what changes. Returns the node; the caller makes the open file.
-    pub fn open(&mut self, path: &[u8], flags: u32, perm: u32, now: u32) -> Result<NodeId, Errno> {
+    pub fn open(
+        &mut self,
+        at: PathContext,
+        path: &[u8],
+        flags: u32,
+        perm: u32,
+        now: u32,
+    ) -> Result<NodeId, Errno> {
         let acc = flags & of::O_ACCMODE;
         if acc == 3 {
             return Err(Errno::EINVAL);
         }
         let writing = acc != of::O_RDONLY;
-        let w = self.walk(path)?;
+        let w = self.walk(at, path)?;
         let node = match w.node {
             Ok(node) => {
                 if flags & of::O_CREAT != 0 && flags & of::O_EXCL != 0 {
@@ -461,11 +486,7 @@ impl Vfs {
         if matches!(node, NodeId::Boot(_) | NodeId::Init(_)) && (writing || truncate) {
             return Err(Errno::EROFS);
         }
-        if matches!(
-            node,
-            NodeId::ProcMaps | NodeId::ProcMeminfo | NodeId::ProcPidFile(..)
-        ) && (writing || truncate)
-        {
+        if matches!(node, NodeId::ProcMeminfo | NodeId::ProcPidFile(..)) && (writing || truncate) {
             return Err(Errno::EACCES);
         }
         if let (true, NodeId::Ram(ino)) = (truncate, node) {
@@ -475,8 +496,14 @@ impl Vfs {
     }
 
     /// Create directory `path` in the RAM file system with permission bits `perm`.
-    pub fn mkdir(&mut self, path: &[u8], perm: u32, now: u32) -> Result<NodeId, Errno> {
-        let w = self.walk(path)?;
+    pub fn mkdir(
+        &mut self,
+        at: PathContext,
+        path: &[u8],
+        perm: u32,
+        now: u32,
+    ) -> Result<NodeId, Errno> {
+        let w = self.walk(at, path)?;
         let name = match (w.node, w.name) {
             (Ok(_), _) => return Err(Errno::EEXIST),
             (Err(Errno::ENOENT), Some(name)) => name,
@@ -488,6 +515,152 @@ impl Vfs {
         self.ram
             .create(dir, name, perm & 0o777, true, now)
             .map(NodeId::Ram)
+    }
+
+    /// The RAM directory and name a path's last component is in, for calls that
+    /// change a name: `EROFS` outside `/tmp`, `EBUSY` for `/tmp` itself, `EINVAL`
+    /// for a path ending in `.` or `..`.
+    fn ram_entry<'p>(&self, at: PathContext, path: &'p [u8]) -> Result<(Ino, &'p [u8]), Errno> {
+        let w = self.walk(at, path)?;
+        let node = w.node?;
+        let Some(name) = w.name else {
+            return Err(match node {
+                NodeId::Ram(RAM_ROOT) => Errno::EBUSY,
+                NodeId::Ram(_) => Errno::EINVAL,
+                _ => Errno::EROFS,
+            });
+        };
+        if w.dir_required && !self.is_dir(node) {
+            return Err(Errno::ENOTDIR);
+        }
+        match w.parent {
+            NodeId::Ram(dir) => Ok((dir, name)),
+            _ if node == NodeId::Ram(RAM_ROOT) => Err(Errno::EBUSY),
+            _ => Err(Errno::EROFS),
+        }
+    }
+
+    /// `unlink(path)`: remove a file's name in `/tmp`; a file still open
+    /// (`is_open`) stays readable through its descriptors until they close.
+    /// `EISDIR` for a directory, `EROFS` outside `/tmp`.
+    pub fn unlink(
+        &mut self,
+        at: PathContext,
+        path: &[u8],
+        now: u32,
+        is_open: impl Fn(NodeId) -> bool,
+    ) -> Result<(), Errno> {
+        let (dir, name) = self.ram_entry(at, path)?;
+        self.ram
+            .unlink(dir, name, now, |ino| is_open(NodeId::Ram(ino)))
+    }
+
+    /// `rmdir(path)`: remove an empty directory in `/tmp` (`ENOTEMPTY`,
+    /// `ENOTDIR`, `EBUSY` for `/tmp`, `EROFS` elsewhere).
+    pub fn rmdir(&mut self, at: PathContext, path: &[u8], now: u32) -> Result<(), Errno> {
+        let (dir, name) = self.ram_entry(at, path)?;
+        self.ram.rmdir(dir, name, now)
+    }
+
+    /// `rename(from, to)` within `/tmp` (see [`Ramfs::rename`]); `EXDEV` between
+    /// `/tmp` and another file system, `EROFS` within a read-only one.
+    pub fn rename(
+        &mut self,
+        at: PathContext,
+        from: &[u8],
+        to: &[u8],
+        now: u32,
+        is_open: impl Fn(NodeId) -> bool,
+    ) -> Result<(), Errno> {
+        let source = self.ram_entry(at, from);
+        // The target may not exist yet: only its directory must.
+        let w = self.walk(at, to)?;
+        let target = match (w.parent, w.name) {
+            (NodeId::Ram(dir), Some(name)) => match w.node {
+                Ok(_) | Err(Errno::ENOENT) => Ok((dir, name)),
+                Err(e) => Err(e),
+            },
+            (_, None) => Err(match w.node {
+                Ok(NodeId::Ram(RAM_ROOT)) => Errno::EBUSY,
+                Ok(NodeId::Ram(_)) => Errno::EINVAL,
+                Ok(_) => Errno::EXDEV,
+                Err(e) => e,
+            }),
+            _ => Err(Errno::EXDEV),
+        };
+        let ((from_dir, from_name), (to_dir, to_name)) = match (source, target) {
+            (Ok(s), Ok(t)) => (s, t),
+            (Err(Errno::EROFS), Err(Errno::EXDEV)) => return Err(Errno::EROFS),
+            (Err(Errno::EROFS), Ok(_)) => return Err(Errno::EXDEV),
+            (Err(e), _) | (_, Err(e)) => return Err(e),
+        };
+        let moving = self.ram.child(from_dir, from_name)?;
+        if w.dir_required && self.ram.node(moving).is_some_and(|n| !n.is_dir()) {
+            return Err(Errno::ENOTDIR);
+        }
+        self.ram
+            .rename(from_dir, from_name, to_dir, to_name, now, |ino| {
+                is_open(NodeId::Ram(ino))
+            })
+    }
+
+    /// Free the unlinked RAM files nobody has open any more (`is_open`).
+    pub fn reap_orphans(&mut self, is_open: impl Fn(NodeId) -> bool) {
+        self.ram.reap(|ino| is_open(NodeId::Ram(ino)));
+    }
+
+    /// The absolute path of directory (or file) `node`, as `getcwd` reports it;
+    /// `ENOENT` for a node that no longer has a name.
+    pub fn path_of(&self, node: NodeId) -> Result<Vec<u8>, Errno> {
+        let mut names: Vec<&[u8]> = Vec::new();
+        let mut cur = node;
+        let mut len = 0usize;
+        while cur != NodeId::Root {
+            self.kind(cur)?;
+            let name = self.name_of(cur).ok_or(Errno::ENOENT)?;
+            len += name.len() + 1;
+            if len >= PATH_MAX {
+                return Err(Errno::ENAMETOOLONG);
+            }
+            names.push(name);
+            cur = self.parent(cur);
+        }
+        let mut path = Vec::new();
+        path.try_reserve(len.max(1)).map_err(|_| Errno::ENOMEM)?;
+        for name in names.iter().rev() {
+            path.push(b'/');
+            path.extend_from_slice(name);
+        }
+        if path.is_empty() {
+            path.push(b'/');
+        }
+        Ok(path)
+    }
+
+    /// The name of `node` in the directory holding it (`None` for `/`, for
+    /// pipes and for files without a name).
+    fn name_of(&self, node: NodeId) -> Option<&[u8]> {
+        Some(match node {
+            NodeId::Root | NodeId::Pipe(_) => return None,
+            NodeId::DevDir => b"dev",
+            NodeId::BootDir => b"boot",
+            NodeId::ProcDir => b"proc",
+            NodeId::Console => b"console",
+            NodeId::Null => b"null",
+            NodeId::Zero => b"zero",
+            NodeId::ProcMeminfo => b"meminfo",
+            NodeId::Ram(RAM_ROOT) => b"tmp",
+            NodeId::Ram(ino) => return self.ram.name_of(ino),
+            NodeId::Boot(i) => return self.boot.get(i as usize).map(|f| f.name.as_bytes()),
+            NodeId::Init(i) => return self.init.node(i).map(|n| n.name.as_slice()),
+            NodeId::ProcPid(pid) => return self.procs.get(&pid).map(Vec::as_slice),
+            NodeId::ProcPidFile(_, f) => {
+                return ProcFile::ALL
+                    .iter()
+                    .find(|&&(_, x)| x == f)
+                    .map(|&(n, _)| n)
+            }
+        })
     }
 
     /// The size in bytes of a file (0 for directories and devices).
@@ -564,7 +737,6 @@ impl Vfs {
         Ok(match node {
             NodeId::Root => dir(dev::ROOTFS, 1, 0o755, 6),
             NodeId::ProcDir => dir(dev::PROCFS, 7, 0o555, 3),
-            NodeId::ProcSelf => dir(dev::PROCFS, 8, 0o555, 2),
             NodeId::ProcMeminfo => file(dev::PROCFS, 10, 0o444, 0),
             NodeId::ProcPid(pid) | NodeId::ProcPidFile(pid, _)
                 if !self.procs.contains_key(&pid) =>
@@ -576,7 +748,6 @@ impl Vfs {
                 let k = ProcFile::ALL.iter().position(|&(_, x)| x == f).unwrap_or(0) as u32;
                 file(dev::PROCFS, PROC_INO_BASE + pid * 4 + 1 + k, 0o444, 0)
             }
-            NodeId::ProcMaps => file(dev::PROCFS, 9, 0o444, 0),
             NodeId::DevDir => dir(dev::DEVFS, 2, 0o755, 2),
             NodeId::BootDir => dir(dev::BOOTFS, 3, 0o555, 2),
             NodeId::Console => chr(4, 0o620, 5, 1),
@@ -610,9 +781,10 @@ impl Vfs {
                         u32::from(n.perm),
                         2 + self.ram.subdirs(ino),
                     ),
-                    ramfs::Body::File(v) => {
-                        file(dev::RAMFS, ino, u32::from(n.perm), v.len() as u64)
-                    }
+                    ramfs::Body::File(v) => Stat {
+                        st_nlink: u16::from(!self.ram.is_orphan(ino)),
+                        ..file(dev::RAMFS, ino, u32::from(n.perm), v.len() as u64)
+                    },
                 };
                 st.st_atime = u64::from(n.mtime);
                 st.st_mtime = u64::from(n.mtime);
@@ -685,14 +857,14 @@ impl Vfs {
             ]
             .get(i)
             .map(|&(n, node)| fixed(n, node)),
-            NodeId::ProcDir => match [
-                (&b"meminfo"[..], NodeId::ProcMeminfo),
-                (b"self", NodeId::ProcSelf),
-            ]
-            .get(i)
-            {
-                Some(&(n, node)) => Some(fixed(n, node)),
-                None => self.procs.iter().nth(i - 2).map(|(&pid, name)| DirEntry {
+            NodeId::ProcDir => match i {
+                0 => Some(fixed(b"meminfo", NodeId::ProcMeminfo)),
+                1 => Some(DirEntry {
+                    ino: PROC_SELF_INO,
+                    name: b"self",
+                    dtype: dtype::DT_DIR,
+                }),
+                _ => self.procs.iter().nth(i - 2).map(|(&pid, name)| DirEntry {
                     ino: PROC_INO_BASE + pid * 4,
                     name: name.as_slice(),
                     dtype: dtype::DT_DIR,
@@ -701,9 +873,6 @@ impl Vfs {
             NodeId::ProcPid(pid) => ProcFile::ALL
                 .get(i)
                 .map(|&(n, f)| fixed(n, NodeId::ProcPidFile(pid, f))),
-            NodeId::ProcSelf => [(&b"maps"[..], NodeId::ProcMaps)]
-                .get(i)
-                .map(|&(n, node)| fixed(n, node)),
             NodeId::BootDir => self.boot.get(i).map(|f| DirEntry {
                 ino: BOOT_INO_BASE + i as u32,
                 name: f.name.as_bytes(),

@@ -1,9 +1,14 @@
 //! The RAM file system mounted at `/tmp`: directories and regular files held as plain
 //! data (inode numbers and byte vectors), with limits on total bytes, node count and
 //! file size so a program cannot exhaust the kernel heap (`ENOSPC`, `EFBIG`).
+//!
+//! Names go with `unlink`, `rmdir` and `rename`. A file whose last name goes while
+//! it is open stays, nameless (an *orphan*, `st_nlink` 0), readable and writable
+//! through its descriptors, and still counts against the limits, until
+//! [`Ramfs::reap`] finds it closed.
 
 use crate::errno::Errno;
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 /// A RAM file system inode number.
@@ -72,6 +77,8 @@ pub struct Ramfs {
     next: Ino,
     used_bytes: usize,
     limits: RamfsLimits,
+    /// Files without a name that were open when it went.
+    orphans: BTreeSet<Ino>,
 }
 
 impl Default for Ramfs {
@@ -102,6 +109,7 @@ impl Ramfs {
                 max_file: limits.max_file.min(i32::MAX as u64),
                 ..limits
             },
+            orphans: BTreeSet::new(),
         }
     }
 
@@ -172,12 +180,7 @@ impl Ramfs {
         is_dir: bool,
         now: u32,
     ) -> Result<Ino, Errno> {
-        if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') {
-            return Err(Errno::EINVAL);
-        }
-        if name.len() > crate::abi::NAME_MAX {
-            return Err(Errno::ENAMETOOLONG);
-        }
+        Self::check_name(name)?;
         match self.child(dir, name) {
             Ok(_) => return Err(Errno::EEXIST),
             Err(Errno::ENOENT) if self.nodes.contains_key(&dir) => {}
@@ -219,6 +222,192 @@ impl Ramfs {
         );
         self.next = next;
         Ok(ino)
+    }
+
+    /// Whether `ino` is a file without a name (see the module documentation).
+    pub fn is_orphan(&self, ino: Ino) -> bool {
+        self.orphans.contains(&ino)
+    }
+
+    /// The name of `ino` in its directory (`None` for the root and orphans).
+    pub fn name_of(&self, ino: Ino) -> Option<&[u8]> {
+        let parent = self.nodes.get(&ino)?.parent;
+        match &self.nodes.get(&parent)?.body {
+            Body::Dir(d) if ino != RAM_ROOT => d
+                .iter()
+                .find(|&(_, &i)| i == ino)
+                .map(|(name, _)| name.as_slice()),
+            _ => None,
+        }
+    }
+
+    /// A name that may go into a directory: `EINVAL` for empty, `.`, `..` or one
+    /// holding `/`; `ENAMETOOLONG` past 255 bytes.
+    fn check_name(name: &[u8]) -> Result<(), Errno> {
+        if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') {
+            return Err(Errno::EINVAL);
+        }
+        if name.len() > crate::abi::NAME_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        Ok(())
+    }
+
+    /// Stamp directory `dir` as changed.
+    fn touch(&mut self, dir: Ino, now: u32) {
+        if let Some(n) = self.nodes.get_mut(&dir) {
+            n.mtime = now;
+            n.ctime = now;
+        }
+    }
+
+    /// Drop node `ino`, which no directory names any more: gone at once, or an
+    /// orphan while `open` says it is open.
+    fn drop_node(&mut self, ino: Ino, open: bool) {
+        if open {
+            self.orphans.insert(ino);
+            return;
+        }
+        if let Some(RamNode {
+            body: Body::File(v),
+            ..
+        }) = self.nodes.remove(&ino)
+        {
+            self.used_bytes -= v.len();
+        }
+    }
+
+    /// Free the orphans `is_open` says nobody has open any more.
+    pub fn reap(&mut self, is_open: impl Fn(Ino) -> bool) {
+        let closed: alloc::vec::Vec<Ino> = self
+            .orphans
+            .iter()
+            .copied()
+            .filter(|&i| !is_open(i))
+            .collect();
+        for ino in closed {
+            self.orphans.remove(&ino);
+            self.drop_node(ino, false);
+        }
+    }
+
+    /// `unlink`: remove the name `name` of a file from directory `dir`; the file
+    /// stays as an orphan when `is_open` says it is open. `EISDIR` for a directory.
+    pub fn unlink(
+        &mut self,
+        dir: Ino,
+        name: &[u8],
+        now: u32,
+        is_open: impl Fn(Ino) -> bool,
+    ) -> Result<(), Errno> {
+        let ino = self.child(dir, name)?;
+        if self.nodes.get(&ino).is_some_and(RamNode::is_dir) {
+            return Err(Errno::EISDIR);
+        }
+        self.remove_entry(dir, name);
+        self.touch(dir, now);
+        self.drop_node(ino, is_open(ino));
+        Ok(())
+    }
+
+    /// `rmdir`: remove the empty directory `name` of `dir`. `ENOTDIR` for a file,
+    /// `ENOTEMPTY` when it holds anything.
+    pub fn rmdir(&mut self, dir: Ino, name: &[u8], now: u32) -> Result<(), Errno> {
+        let ino = self.child(dir, name)?;
+        match self.nodes.get(&ino).map(|n| &n.body) {
+            Some(Body::Dir(d)) if d.is_empty() => {}
+            Some(Body::Dir(_)) => return Err(Errno::ENOTEMPTY),
+            _ => return Err(Errno::ENOTDIR),
+        }
+        self.remove_entry(dir, name);
+        self.touch(dir, now);
+        self.nodes.remove(&ino);
+        Ok(())
+    }
+
+    fn remove_entry(&mut self, dir: Ino, name: &[u8]) -> Option<Ino> {
+        match self.nodes.get_mut(&dir).map(|n| &mut n.body) {
+            Some(Body::Dir(d)) => d.remove(name),
+            _ => None,
+        }
+    }
+
+    /// Whether `ino` is `ancestor` or inside it.
+    fn within(&self, mut ino: Ino, ancestor: Ino) -> bool {
+        // Parents lead to the root in at most one step per node.
+        for _ in 0..=self.nodes.len() {
+            if ino == ancestor {
+                return true;
+            }
+            match self.nodes.get(&ino) {
+                Some(n) if n.parent != ino => ino = n.parent,
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// `rename`: the node `from_name` of `from_dir` becomes `to_name` of `to_dir`,
+    /// replacing what that named (a file by a file, an empty directory by a
+    /// directory; the replaced file stays as an orphan while open). Renaming a
+    /// node to itself does nothing. `EINVAL` for moving a directory into itself,
+    /// `ENOTDIR` / `EISDIR` for a directory over a file / a file over a directory,
+    /// `ENOTEMPTY` over a directory that holds something.
+    #[allow(clippy::too_many_arguments)]
+    pub fn rename(
+        &mut self,
+        from_dir: Ino,
+        from_name: &[u8],
+        to_dir: Ino,
+        to_name: &[u8],
+        now: u32,
+        is_open: impl Fn(Ino) -> bool,
+    ) -> Result<(), Errno> {
+        let ino = self.child(from_dir, from_name)?;
+        Self::check_name(to_name)?;
+        let moving_dir = self.nodes.get(&ino).is_some_and(RamNode::is_dir);
+        match self.nodes.get(&to_dir).map(|n| &n.body) {
+            Some(Body::Dir(_)) => {}
+            Some(Body::File(_)) => return Err(Errno::ENOTDIR),
+            None => return Err(Errno::ENOENT),
+        }
+        if moving_dir && self.within(to_dir, ino) {
+            return Err(Errno::EINVAL);
+        }
+        let replaced = match self.child(to_dir, to_name) {
+            Ok(t) if t == ino => return Ok(()),
+            Ok(t) => {
+                match (moving_dir, self.nodes.get(&t).map(|n| &n.body)) {
+                    (true, Some(Body::Dir(d))) if d.is_empty() => {}
+                    (true, Some(Body::Dir(_))) => return Err(Errno::ENOTEMPTY),
+                    (true, _) => return Err(Errno::ENOTDIR),
+                    (false, Some(Body::Dir(_))) => return Err(Errno::EISDIR),
+                    (false, _) => {}
+                }
+                Some(t)
+            }
+            Err(Errno::ENOENT) => None,
+            Err(e) => return Err(e),
+        };
+        let mut key = Vec::new();
+        key.try_reserve(to_name.len()).map_err(|_| Errno::ENOSPC)?;
+        key.extend_from_slice(to_name);
+        // Nothing fails from here on.
+        self.remove_entry(from_dir, from_name);
+        if let Some(Body::Dir(d)) = self.nodes.get_mut(&to_dir).map(|n| &mut n.body) {
+            d.insert(key, ino);
+        }
+        if let Some(n) = self.nodes.get_mut(&ino) {
+            n.parent = to_dir;
+            n.ctime = now;
+        }
+        self.touch(from_dir, now);
+        self.touch(to_dir, now);
+        if let Some(t) = replaced {
+            let open = is_open(t);
+            self.drop_node(t, open);
+        }
+        Ok(())
     }
 
     /// The bytes of file `ino`.
@@ -373,5 +562,105 @@ mod tests {
             Err(Errno::ENOSPC)
         );
         assert_eq!(fs.write_at(g, 0, b"", 0), Ok(0));
+    }
+
+    #[test]
+    fn unlink_rmdir_and_orphans() {
+        let mut fs = Ramfs::default();
+        let f = fs.create(RAM_ROOT, b"f", 0o644, false, 0).unwrap();
+        fs.write_at(f, 0, b"data", 0).unwrap();
+        let d = fs.create(RAM_ROOT, b"d", 0o755, true, 0).unwrap();
+        fs.create(d, b"inner", 0o644, false, 0).unwrap();
+        assert_eq!(fs.unlink(RAM_ROOT, b"d", 1, |_| false), Err(Errno::EISDIR));
+        assert_eq!(fs.rmdir(RAM_ROOT, b"f", 1), Err(Errno::ENOTDIR));
+        assert_eq!(fs.rmdir(RAM_ROOT, b"d", 1), Err(Errno::ENOTEMPTY));
+        assert_eq!(
+            fs.unlink(RAM_ROOT, b"nope", 1, |_| false),
+            Err(Errno::ENOENT)
+        );
+        // Unlinked while open: nameless, still readable, still counted.
+        fs.unlink(RAM_ROOT, b"f", 2, |i| i == f).unwrap();
+        assert_eq!(fs.child(RAM_ROOT, b"f"), Err(Errno::ENOENT));
+        assert!(fs.is_orphan(f));
+        assert_eq!(fs.data(f).unwrap(), b"data");
+        assert_eq!(fs.used_bytes(), 4);
+        fs.reap(|i| i == f);
+        assert_eq!(fs.used_bytes(), 4);
+        fs.reap(|_| false);
+        assert_eq!(fs.data(f), Err(Errno::ENOENT));
+        assert_eq!(fs.used_bytes(), 0);
+        fs.unlink(d, b"inner", 3, |_| false).unwrap();
+        fs.rmdir(RAM_ROOT, b"d", 3).unwrap();
+        assert_eq!(fs.node_count(), 1);
+        assert_eq!(fs.node(RAM_ROOT).unwrap().mtime, 3);
+    }
+
+    #[test]
+    fn rename_moves_replaces_and_refuses() {
+        let mut fs = Ramfs::default();
+        let a = fs.create(RAM_ROOT, b"a", 0o644, false, 0).unwrap();
+        fs.write_at(a, 0, b"A", 0).unwrap();
+        let b = fs.create(RAM_ROOT, b"b", 0o644, false, 0).unwrap();
+        fs.write_at(b, 0, b"BB", 0).unwrap();
+        let d = fs.create(RAM_ROOT, b"d", 0o755, true, 0).unwrap();
+        let e = fs.create(d, b"e", 0o755, true, 0).unwrap();
+        // A file over a file: the old one goes (its bytes too).
+        fs.rename(RAM_ROOT, b"a", RAM_ROOT, b"b", 1, |_| false)
+            .unwrap();
+        assert_eq!(fs.child(RAM_ROOT, b"b"), Ok(a));
+        assert_eq!(fs.child(RAM_ROOT, b"a"), Err(Errno::ENOENT));
+        assert_eq!(fs.data(b), Err(Errno::ENOENT));
+        assert_eq!(fs.used_bytes(), 1);
+        // Into a directory, and its name there.
+        fs.rename(RAM_ROOT, b"b", d, b"moved", 2, |_| false)
+            .unwrap();
+        assert_eq!(fs.child(d, b"moved"), Ok(a));
+        assert_eq!(fs.node(a).unwrap().parent, d);
+        assert_eq!(fs.name_of(a), Some(&b"moved"[..]));
+        // Itself: nothing.
+        fs.rename(d, b"moved", d, b"moved", 3, |_| false).unwrap();
+        assert_eq!(fs.child(d, b"moved"), Ok(a));
+        // A directory into itself or below.
+        assert_eq!(
+            fs.rename(RAM_ROOT, b"d", e, b"x", 3, |_| false),
+            Err(Errno::EINVAL)
+        );
+        assert_eq!(
+            fs.rename(RAM_ROOT, b"d", d, b"x", 3, |_| false),
+            Err(Errno::EINVAL)
+        );
+        // Type clashes.
+        assert_eq!(
+            fs.rename(d, b"moved", d, b"e", 3, |_| false),
+            Err(Errno::EISDIR)
+        );
+        assert_eq!(
+            fs.rename(d, b"e", d, b"moved", 3, |_| false),
+            Err(Errno::ENOTDIR)
+        );
+        let f = fs.create(RAM_ROOT, b"full", 0o755, true, 0).unwrap();
+        fs.create(f, b"x", 0o644, false, 0).unwrap();
+        assert_eq!(
+            fs.rename(d, b"e", RAM_ROOT, b"full", 3, |_| false),
+            Err(Errno::ENOTEMPTY)
+        );
+        assert_eq!(
+            fs.rename(d, b"e", RAM_ROOT, b"..", 3, |_| false),
+            Err(Errno::EINVAL)
+        );
+        // A directory over an empty one; it moves with its parent link.
+        fs.rename(RAM_ROOT, b"full", d, b"e", 4, |_| false).unwrap();
+        assert_eq!(fs.child(d, b"e"), Ok(f));
+        assert_eq!(fs.node(e), None);
+        assert_eq!(fs.node(f).unwrap().parent, d);
+        // Replacing an open file keeps it as an orphan.
+        let g = fs.create(RAM_ROOT, b"g", 0o644, false, 0).unwrap();
+        fs.write_at(g, 0, b"GGG", 0).unwrap();
+        let h = fs.create(RAM_ROOT, b"h", 0o644, false, 0).unwrap();
+        fs.rename(RAM_ROOT, b"h", RAM_ROOT, b"g", 5, |i| i == g)
+            .unwrap();
+        assert!(fs.is_orphan(g));
+        assert_eq!(fs.data(g).unwrap(), b"GGG");
+        assert_eq!(fs.child(RAM_ROOT, b"g"), Ok(h));
     }
 }

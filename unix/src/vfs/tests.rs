@@ -5,6 +5,12 @@ use crate::abi::open_flags::*;
 
 static HELLO: &[u8] = b"hello module";
 
+/// Process 1 at the root.
+const AT: PathContext = PathContext {
+    cwd: NodeId::Root,
+    pid: 1,
+};
+
 fn vfs() -> Vfs {
     let mut v = Vfs::new();
     v.add_boot_file("hello", HELLO).unwrap();
@@ -15,27 +21,27 @@ fn vfs() -> Vfs {
 #[test]
 fn resolution() {
     let v = vfs();
-    assert_eq!(v.lookup(b"/"), Ok(NodeId::Root));
-    assert_eq!(v.lookup(b"///"), Ok(NodeId::Root));
-    assert_eq!(v.lookup(b"/dev/console"), Ok(NodeId::Console));
-    assert_eq!(v.lookup(b"//dev///null"), Ok(NodeId::Null));
-    assert_eq!(v.lookup(b"/dev/./zero"), Ok(NodeId::Zero));
-    assert_eq!(v.lookup(b"/boot/../dev/zero"), Ok(NodeId::Zero));
-    assert_eq!(v.lookup(b"/../../boot/hello"), Ok(NodeId::Boot(0)));
-    assert_eq!(v.lookup(b"boot/cat"), Ok(NodeId::Boot(1)));
-    assert_eq!(v.lookup(b"/tmp"), Ok(NodeId::Ram(RAM_ROOT)));
-    assert_eq!(v.lookup(b"/tmp/"), Ok(NodeId::Ram(RAM_ROOT)));
-    assert_eq!(v.lookup(b"/tmp/.."), Ok(NodeId::Root));
-    assert_eq!(v.lookup(b"/dev/.."), Ok(NodeId::Root));
-    assert_eq!(v.lookup(b"."), Ok(NodeId::Root));
-    assert_eq!(v.lookup(b""), Err(Errno::ENOENT));
-    assert_eq!(v.lookup(b"/nope"), Err(Errno::ENOENT));
-    assert_eq!(v.lookup(b"/nope/x"), Err(Errno::ENOENT));
-    assert_eq!(v.lookup(b"/boot/hello/"), Err(Errno::ENOTDIR));
-    assert_eq!(v.lookup(b"/boot/hello/x"), Err(Errno::ENOTDIR));
-    assert_eq!(v.lookup(b"/boot/hello/."), Err(Errno::ENOTDIR));
-    assert_eq!(v.lookup(b"/boot/hello/.."), Err(Errno::ENOTDIR));
-    assert_eq!(v.lookup(b"/dev/null/"), Err(Errno::ENOTDIR));
+    assert_eq!(v.lookup(AT, b"/"), Ok(NodeId::Root));
+    assert_eq!(v.lookup(AT, b"///"), Ok(NodeId::Root));
+    assert_eq!(v.lookup(AT, b"/dev/console"), Ok(NodeId::Console));
+    assert_eq!(v.lookup(AT, b"//dev///null"), Ok(NodeId::Null));
+    assert_eq!(v.lookup(AT, b"/dev/./zero"), Ok(NodeId::Zero));
+    assert_eq!(v.lookup(AT, b"/boot/../dev/zero"), Ok(NodeId::Zero));
+    assert_eq!(v.lookup(AT, b"/../../boot/hello"), Ok(NodeId::Boot(0)));
+    assert_eq!(v.lookup(AT, b"boot/cat"), Ok(NodeId::Boot(1)));
+    assert_eq!(v.lookup(AT, b"/tmp"), Ok(NodeId::Ram(RAM_ROOT)));
+    assert_eq!(v.lookup(AT, b"/tmp/"), Ok(NodeId::Ram(RAM_ROOT)));
+    assert_eq!(v.lookup(AT, b"/tmp/.."), Ok(NodeId::Root));
+    assert_eq!(v.lookup(AT, b"/dev/.."), Ok(NodeId::Root));
+    assert_eq!(v.lookup(AT, b"."), Ok(NodeId::Root));
+    assert_eq!(v.lookup(AT, b""), Err(Errno::ENOENT));
+    assert_eq!(v.lookup(AT, b"/nope"), Err(Errno::ENOENT));
+    assert_eq!(v.lookup(AT, b"/nope/x"), Err(Errno::ENOENT));
+    assert_eq!(v.lookup(AT, b"/boot/hello/"), Err(Errno::ENOTDIR));
+    assert_eq!(v.lookup(AT, b"/boot/hello/x"), Err(Errno::ENOTDIR));
+    assert_eq!(v.lookup(AT, b"/boot/hello/."), Err(Errno::ENOTDIR));
+    assert_eq!(v.lookup(AT, b"/boot/hello/.."), Err(Errno::ENOTDIR));
+    assert_eq!(v.lookup(AT, b"/dev/null/"), Err(Errno::ENOTDIR));
 }
 
 #[test]
@@ -43,86 +49,98 @@ fn name_limits() {
     let v = vfs();
     let mut long = b"/tmp/".to_vec();
     long.extend_from_slice(&[b'a'; 256]);
-    assert_eq!(v.lookup(&long), Err(Errno::ENAMETOOLONG));
+    assert_eq!(v.lookup(AT, &long), Err(Errno::ENAMETOOLONG));
     let mut ok = b"/tmp/".to_vec();
     ok.extend_from_slice(&[b'a'; 255]);
-    assert_eq!(v.lookup(&ok), Err(Errno::ENOENT));
+    assert_eq!(v.lookup(AT, &ok), Err(Errno::ENOENT));
     let path: Vec<u8> = core::iter::repeat_n(b"/.", 2048)
         .flatten()
         .copied()
         .collect();
     assert_eq!(path.len(), 4096);
-    assert_eq!(v.lookup(&path), Err(Errno::ENAMETOOLONG));
-    assert_eq!(v.lookup(&path[..4094]), Ok(NodeId::Root));
+    assert_eq!(v.lookup(AT, &path), Err(Errno::ENAMETOOLONG));
+    assert_eq!(v.lookup(AT, &path[..4094]), Ok(NodeId::Root));
 }
 
 #[test]
 fn open_flags() {
     let mut v = vfs();
-    assert_eq!(v.open(b"/boot/hello", O_RDONLY, 0, 0), Ok(NodeId::Boot(0)));
-    assert_eq!(v.open(b"/boot/hello", O_WRONLY, 0, 0), Err(Errno::EROFS));
-    assert_eq!(v.open(b"/boot/hello", O_RDWR, 0, 0), Err(Errno::EROFS));
     assert_eq!(
-        v.open(b"/boot/hello", O_RDONLY | O_TRUNC, 0, 0),
+        v.open(AT, b"/boot/hello", O_RDONLY, 0, 0),
+        Ok(NodeId::Boot(0))
+    );
+    assert_eq!(
+        v.open(AT, b"/boot/hello", O_WRONLY, 0, 0),
+        Err(Errno::EROFS)
+    );
+    assert_eq!(v.open(AT, b"/boot/hello", O_RDWR, 0, 0), Err(Errno::EROFS));
+    assert_eq!(
+        v.open(AT, b"/boot/hello", O_RDONLY | O_TRUNC, 0, 0),
         Err(Errno::EROFS)
     );
     assert_eq!(
-        v.open(b"/boot/new", O_WRONLY | O_CREAT, 0o644, 0),
+        v.open(AT, b"/boot/new", O_WRONLY | O_CREAT, 0o644, 0),
         Err(Errno::EROFS)
     );
     assert_eq!(
-        v.open(b"/new", O_WRONLY | O_CREAT, 0o644, 0),
+        v.open(AT, b"/new", O_WRONLY | O_CREAT, 0o644, 0),
         Err(Errno::EROFS)
     );
     assert_eq!(
-        v.open(b"/dev/new", O_WRONLY | O_CREAT, 0o644, 0),
+        v.open(AT, b"/dev/new", O_WRONLY | O_CREAT, 0o644, 0),
         Err(Errno::EROFS)
     );
-    assert_eq!(v.open(b"/boot/hello", 3, 0, 0), Err(Errno::EINVAL));
+    assert_eq!(v.open(AT, b"/boot/hello", 3, 0, 0), Err(Errno::EINVAL));
     assert_eq!(
-        v.open(b"/boot/hello", O_RDONLY | O_DIRECTORY, 0, 0),
+        v.open(AT, b"/boot/hello", O_RDONLY | O_DIRECTORY, 0, 0),
         Err(Errno::ENOTDIR)
     );
     assert_eq!(
-        v.open(b"/boot/hello", O_CREAT | O_EXCL, 0, 0),
+        v.open(AT, b"/boot/hello", O_CREAT | O_EXCL, 0, 0),
         Err(Errno::EEXIST)
     );
     assert_eq!(
-        v.open(b"/boot", O_RDONLY | O_DIRECTORY, 0, 0),
+        v.open(AT, b"/boot", O_RDONLY | O_DIRECTORY, 0, 0),
         Ok(NodeId::BootDir)
     );
-    assert_eq!(v.open(b"/boot", O_WRONLY, 0, 0), Err(Errno::EISDIR));
-    assert_eq!(v.open(b"/tmp", O_RDWR, 0, 0), Err(Errno::EISDIR));
+    assert_eq!(v.open(AT, b"/boot", O_WRONLY, 0, 0), Err(Errno::EISDIR));
+    assert_eq!(v.open(AT, b"/tmp", O_RDWR, 0, 0), Err(Errno::EISDIR));
     assert_eq!(
-        v.open(b"/tmp", O_RDONLY | O_CREAT, 0, 0),
+        v.open(AT, b"/tmp", O_RDONLY | O_CREAT, 0, 0),
         Err(Errno::EISDIR)
     );
     assert_eq!(
-        v.open(b"/tmp/x/", O_RDWR | O_CREAT, 0, 0),
+        v.open(AT, b"/tmp/x/", O_RDWR | O_CREAT, 0, 0),
         Err(Errno::EISDIR)
     );
     assert_eq!(
-        v.open(b"/tmp/nodir/x", O_RDWR | O_CREAT, 0, 0),
+        v.open(AT, b"/tmp/nodir/x", O_RDWR | O_CREAT, 0, 0),
         Err(Errno::ENOENT)
     );
-    assert_eq!(v.open(b"/tmp/missing", O_RDONLY, 0, 0), Err(Errno::ENOENT));
     assert_eq!(
-        v.open(b"/dev/null", O_WRONLY | O_TRUNC, 0, 0),
+        v.open(AT, b"/tmp/missing", O_RDONLY, 0, 0),
+        Err(Errno::ENOENT)
+    );
+    assert_eq!(
+        v.open(AT, b"/dev/null", O_WRONLY | O_TRUNC, 0, 0),
         Ok(NodeId::Null)
     );
-    assert_eq!(v.open(b"/dev/console", O_RDWR, 0, 0), Ok(NodeId::Console));
+    assert_eq!(
+        v.open(AT, b"/dev/console", O_RDWR, 0, 0),
+        Ok(NodeId::Console)
+    );
 
-    let f = v.open(b"/tmp/f", O_WRONLY | O_CREAT, 0o640, 9).unwrap();
+    let f = v.open(AT, b"/tmp/f", O_WRONLY | O_CREAT, 0o640, 9).unwrap();
     assert!(matches!(f, NodeId::Ram(_)));
     assert_eq!(v.write_at(f, 0, b"abc", 10), Ok(3));
     assert_eq!(
-        v.open(b"/tmp/f", O_WRONLY | O_CREAT | O_EXCL, 0, 0),
+        v.open(AT, b"/tmp/f", O_WRONLY | O_CREAT | O_EXCL, 0, 0),
         Err(Errno::EEXIST)
     );
-    assert_eq!(v.open(b"/tmp/f", O_RDONLY, 0, 0), Ok(f));
+    assert_eq!(v.open(AT, b"/tmp/f", O_RDONLY, 0, 0), Ok(f));
     assert_eq!(v.file_data(f).unwrap(), b"abc");
-    assert_eq!(v.open(b"/tmp/f/", O_RDONLY, 0, 0), Err(Errno::ENOTDIR));
-    assert_eq!(v.open(b"/tmp//f", O_WRONLY | O_TRUNC, 0, 11), Ok(f));
+    assert_eq!(v.open(AT, b"/tmp/f/", O_RDONLY, 0, 0), Err(Errno::ENOTDIR));
+    assert_eq!(v.open(AT, b"/tmp//f", O_WRONLY | O_TRUNC, 0, 11), Ok(f));
     assert_eq!(v.file_data(f).unwrap(), b"");
     let st = v.stat(f).unwrap();
     assert_eq!(u32::from(st.st_mode), mode::S_IFREG | 0o640);
@@ -132,14 +150,14 @@ fn open_flags() {
 #[test]
 fn directories_and_entries() {
     let mut v = vfs();
-    let d = v.mkdir(b"/tmp/d", 0o755, 1).unwrap();
-    assert_eq!(v.mkdir(b"/tmp/d", 0o755, 1), Err(Errno::EEXIST));
-    assert_eq!(v.mkdir(b"/boot/d", 0o755, 1), Err(Errno::EROFS));
+    let d = v.mkdir(AT, b"/tmp/d", 0o755, 1).unwrap();
+    assert_eq!(v.mkdir(AT, b"/tmp/d", 0o755, 1), Err(Errno::EEXIST));
+    assert_eq!(v.mkdir(AT, b"/boot/d", 0o755, 1), Err(Errno::EROFS));
     let f = v
-        .open(b"/tmp/d/file", O_CREAT | O_WRONLY, 0o600, 2)
+        .open(AT, b"/tmp/d/file", O_CREAT | O_WRONLY, 0o600, 2)
         .unwrap();
-    assert_eq!(v.lookup(b"/tmp/d/../d/file"), Ok(f));
-    assert_eq!(v.lookup(b"/tmp/d/./.."), Ok(NodeId::Ram(RAM_ROOT)));
+    assert_eq!(v.lookup(AT, b"/tmp/d/../d/file"), Ok(f));
+    assert_eq!(v.lookup(AT, b"/tmp/d/./.."), Ok(NodeId::Ram(RAM_ROOT)));
 
     let names = |v: &Vfs, dir: NodeId| -> Vec<(Vec<u8>, u8)> {
         (0..)
@@ -241,11 +259,15 @@ fn one_walk_lists_what_the_indexed_entries_list() {
     let mut v = Vfs::new();
     for i in 0..300 {
         let name = alloc::format!("/tmp/f{i:03}");
-        v.open(name.as_bytes(), O_WRONLY | O_CREAT, 0o644, 0)
+        v.open(AT, name.as_bytes(), O_WRONLY | O_CREAT, 0o644, 0)
             .unwrap();
     }
-    let tmp = v.lookup(b"/tmp").unwrap();
-    for dir in [tmp, v.lookup(b"/").unwrap(), v.lookup(b"/dev").unwrap()] {
+    let tmp = v.lookup(AT, b"/tmp").unwrap();
+    for dir in [
+        tmp,
+        v.lookup(AT, b"/").unwrap(),
+        v.lookup(AT, b"/dev").unwrap(),
+    ] {
         for start in [0u64, 1, 2, 3, 150, 301, 302, 400] {
             let walked: Vec<(u64, u32, Vec<u8>)> = v
                 .dir_entries(dir, start)
@@ -261,6 +283,6 @@ fn one_walk_lists_what_the_indexed_entries_list() {
             assert_eq!(walked, indexed, "{dir:?} from {start}");
         }
     }
-    let file = v.lookup(b"/tmp/f000").unwrap();
+    let file = v.lookup(AT, b"/tmp/f000").unwrap();
     assert!(matches!(v.dir_entries(file, 0), Err(Errno::ENOTDIR)));
 }

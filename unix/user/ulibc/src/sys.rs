@@ -791,3 +791,126 @@ pub fn sethostname(name: &[u8]) -> Result<(), Errno> {
     // SAFETY: `name` is readable for its length.
     unsafe { raw::sethostname(name.as_ptr(), name.len()) }.map(drop)
 }
+
+/// A call taking one path.
+fn path_call(path: &[u8], call: impl FnOnce(usize) -> u64) -> Result<(), Errno> {
+    crate::string::with_cstr(path, |c| split(call(c.as_ptr() as usize)).map(drop))
+}
+
+/// `chdir(path)`: the current directory becomes `path`.
+pub fn chdir(path: &[u8]) -> Result<(), Errno> {
+    // SAFETY: a NUL-terminated path of this frame.
+    path_call(path, |p| unsafe { stub::__ulibc_sys_chdir(p) })
+}
+
+/// `fchdir(fd)`: the current directory becomes the directory open at `fd`.
+pub fn fchdir(fd: Fd) -> Result<(), Errno> {
+    // SAFETY: no pointer.
+    split(unsafe { stub::__ulibc_sys_fchdir(fd as usize) }).map(drop)
+}
+
+/// `getcwd(buf)`: the current directory's path in `buf` (without the NUL).
+pub fn getcwd(buf: &mut [u8]) -> Result<&[u8], Errno> {
+    // SAFETY: `buf` is writable for its length.
+    let n = split(unsafe { stub::__ulibc_sys_getcwd(buf.as_mut_ptr() as usize, buf.len()) })?;
+    Ok(&buf[..(n as usize).saturating_sub(1)])
+}
+
+/// `mkdir(path, mode)`.
+pub fn mkdir(path: &[u8], mode: u32) -> Result<(), Errno> {
+    // SAFETY: a NUL-terminated path of this frame.
+    path_call(path, |p| unsafe {
+        stub::__ulibc_sys_mkdir(p, mode as usize)
+    })
+}
+
+/// `rmdir(path)`: remove an empty directory.
+pub fn rmdir(path: &[u8]) -> Result<(), Errno> {
+    // SAFETY: a NUL-terminated path of this frame.
+    path_call(path, |p| unsafe { stub::__ulibc_sys_rmdir(p) })
+}
+
+/// `unlink(path)`: remove a file's name.
+pub fn unlink(path: &[u8]) -> Result<(), Errno> {
+    // SAFETY: a NUL-terminated path of this frame.
+    path_call(path, |p| unsafe { stub::__ulibc_sys_unlink(p) })
+}
+
+/// `rename(from, to)`.
+pub fn rename(from: &[u8], to: &[u8]) -> Result<(), Errno> {
+    crate::string::with_cstr(from, |f| {
+        crate::string::with_cstr(to, |t| {
+            // SAFETY: two NUL-terminated paths of this frame.
+            split(unsafe { stub::__ulibc_sys_rename(f.as_ptr() as usize, t.as_ptr() as usize) })
+                .map(drop)
+        })
+    })
+}
+
+/// `poll(fds, timeout_ms)`: how many entries have `revents` (negative
+/// timeout: no limit).
+pub fn poll(fds: &mut [crate::types::Pollfd], timeout_ms: i32) -> Result<u32, Errno> {
+    // `Pollfd` is `repr(C)` with Phantom's layout (8 bytes, no padding).
+    // SAFETY: `fds` is writable for its length.
+    split(unsafe {
+        stub::__ulibc_sys_poll(fds.as_mut_ptr() as usize, fds.len(), timeout_ms as usize)
+    })
+}
+
+/// `sigsuspend(mask)`: wait for a signal with `mask` blocked; returns the
+/// error (`EINTR` after a handler ran).
+pub fn sigsuspend(mask: u32) -> Errno {
+    // SAFETY: points to a `u32` of this frame.
+    match split(unsafe { stub::__ulibc_sys_sigsuspend((&raw const mask) as usize) }) {
+        Err(e) => e,
+        Ok(_) => Errno::EINTR,
+    }
+}
+
+/// `siginterrupt(sig, interrupt)`: a handler of `sig` interrupts waiting calls
+/// (`EINTR`) or restarts them.
+pub fn siginterrupt(sig: u32, interrupt: bool) -> Result<(), Errno> {
+    // SAFETY: no pointer.
+    split(unsafe { stub::__ulibc_sys_siginterrupt(sig as usize, usize::from(interrupt)) }).map(drop)
+}
+
+/// `setitimer(ITIMER_REAL, new)`: the previous setting.
+pub fn setitimer(new: &crate::types::Itimerval) -> Result<crate::types::Itimerval, Errno> {
+    let mut old = crate::types::Itimerval::from_nanos(0, 0);
+    // SAFETY: both point to `Itimerval`s of this frame.
+    split(unsafe {
+        stub::__ulibc_sys_setitimer(
+            crate::types::ITIMER_REAL as usize,
+            (new as *const crate::types::Itimerval) as usize,
+            (&raw mut old) as usize,
+        )
+    })?;
+    Ok(old)
+}
+
+/// `getitimer(ITIMER_REAL)`.
+pub fn getitimer() -> Result<crate::types::Itimerval, Errno> {
+    let mut cur = crate::types::Itimerval::from_nanos(0, 0);
+    // SAFETY: points to an `Itimerval` of this frame.
+    split(unsafe {
+        stub::__ulibc_sys_getitimer(crate::types::ITIMER_REAL as usize, (&raw mut cur) as usize)
+    })?;
+    Ok(cur)
+}
+
+/// `alarm(seconds)`: `SIGALRM` in `seconds` (0 cancels); the seconds the
+/// previous alarm had left (rounded, at least 1 when one was armed).
+pub fn alarm(seconds: u32) -> u32 {
+    let new = crate::types::Itimerval {
+        it_interval_sec: 0,
+        it_interval_usec: 0,
+        it_value_sec: seconds.min(i32::MAX as u32) as i32,
+        it_value_usec: 0,
+    };
+    match setitimer(&new) {
+        Ok(old) if old.it_value_sec > 0 || old.it_value_usec > 0 => {
+            (old.it_value_sec as u32 + u32::from(old.it_value_usec >= 500_000)).max(1)
+        }
+        _ => 0,
+    }
+}

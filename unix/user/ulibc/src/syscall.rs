@@ -203,6 +203,30 @@ stubs! {
     __ulibc_sys_dup = nr::DUP, (fd);
     /// `dup2(fd, to)`.
     __ulibc_sys_dup2 = nr::DUP2, (fd, to);
+    /// `chdir(path)`.
+    __ulibc_sys_chdir = nr::CHDIR, (path);
+    /// `fchdir(fd)`.
+    __ulibc_sys_fchdir = nr::FCHDIR, (fd);
+    /// `getcwd(buf, size)`: the length with the NUL.
+    __ulibc_sys_getcwd = nr::GETCWD, (buf, size);
+    /// `mkdir(path, mode)`.
+    __ulibc_sys_mkdir = nr::MKDIR, (path, mode);
+    /// `rmdir(path)`.
+    __ulibc_sys_rmdir = nr::RMDIR, (path);
+    /// `unlink(path)`.
+    __ulibc_sys_unlink = nr::UNLINK, (path);
+    /// `rename(from, to)` (extension).
+    __ulibc_sys_rename = nr::RENAME, (from, to);
+    /// `poll(fds, nfds, timeout)` (extension).
+    __ulibc_sys_poll = nr::POLL, (fds, nfds, timeout);
+    /// `sigsuspend(mask)`.
+    __ulibc_sys_sigsuspend = nr::SIGSUSPEND, (mask);
+    /// `siginterrupt(sig, flag)`.
+    __ulibc_sys_siginterrupt = nr::SIGINTERRUPT, (sig, flag);
+    /// `setitimer(which, new, old)`.
+    __ulibc_sys_setitimer = nr::SETITIMER, (which, new, old);
+    /// `getitimer(which, curr)`.
+    __ulibc_sys_getitimer = nr::GETITIMER, (which, curr);
 }
 
 // The generic stub: `__ulibc_syscall(nr, a0, …, a5)`. It turns the caller's

@@ -12,10 +12,12 @@ pub use phantom_abi::clock::*;
 pub use phantom_abi::dtype::*;
 pub use phantom_abi::fcntl::*;
 pub use phantom_abi::ioctl::*;
+pub use phantom_abi::itimer::*;
 pub use phantom_abi::madv::*;
 pub use phantom_abi::map::*;
 pub use phantom_abi::mode::*;
 pub use phantom_abi::open_flags::*;
+pub use phantom_abi::poll::*;
 pub use phantom_abi::prot::*;
 pub use phantom_abi::rlimit::*;
 pub use phantom_abi::seek::*;
@@ -23,8 +25,8 @@ pub use phantom_abi::sigflags::*;
 pub use phantom_abi::signal::*;
 pub use phantom_abi::wait::*;
 pub use phantom_abi::{
-    Dirent, GETDENTS_NAME_OFFSET, Pod, Rlimit, Sigaction, Siginfo, StackT, Stat, Termios, Timespec,
-    Timeval, Utsname, Winsize, field_bytes, ioc,
+    Dirent, GETDENTS_NAME_OFFSET, Itimerval, Pod, Pollfd, Rlimit, Sigaction, Siginfo, StackT, Stat,
+    Termios, Timespec, Timeval, Utsname, Winsize, field_bytes, ioc,
 };
 
 /// A file descriptor.

@@ -42,6 +42,8 @@ fn main(args: Args) -> i32 {
     }
     let shell = match sys::fork() {
         Ok(0) => {
+            // As login does: the shell starts in its home directory.
+            let _ = sys::chdir(b"/tmp");
             let e = sys::execve(b"/bin/sh", &argv[..argc], &[b"PATH=/bin", b"HOME=/tmp"]);
             eprintln!("init: cannot run /bin/sh: {e}");
             sys::_exit(127)

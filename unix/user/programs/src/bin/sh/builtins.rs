@@ -38,10 +38,10 @@ pub(crate) const BUILTINS: &[(&str, &str, &str, Builtin)] = &[
     (
         "cd",
         "cd [DIR]",
-        "change the shell's directory (/tmp without DIR)",
+        "change the current directory ($HOME, /tmp, without DIR)",
         cd,
     ),
-    ("pwd", "pwd", "print the shell's directory", pwd),
+    ("pwd", "pwd", "print the current directory", pwd),
     (
         "write",
         "write FILE [TEXT…]",
@@ -88,7 +88,7 @@ pub(crate) fn help(_: &mut Shell, _: &[&[u8]]) -> i32 {
     let mut w = FdWriter::<2048>::new(STDOUT);
     let _ = writeln!(
         w,
-        "phantom-unix sh: builtins only (no fork/exec yet; programs run as boot modules)"
+        "phantom-unix sh: these builtins, and the programs of /bin by name (ls /bin)"
     );
     for b in BUILTINS {
         let _ = writeln!(w, "  {:<22} {}", b.1, b.2);
@@ -452,20 +452,10 @@ pub(crate) fn cd(sh: &mut Shell, argv: &[&[u8]]) -> i32 {
         eprintln!("cd: too many arguments");
         return 2;
     }
-    let target = argv.get(1).copied().unwrap_or(HOME);
-    let r = sh.resolve(target).and_then(|p| {
-        let st = p.with_c(sys::stat)?;
-        if st.is_dir() {
-            Ok(p)
-        } else {
-            Err(Errno::ENOTDIR)
-        }
-    });
-    match r {
-        Ok(p) => {
-            sh.cwd = p;
-            0
-        }
+    let home = sh.vars.get(b"HOME").unwrap_or(HOME).to_vec();
+    let target = argv.get(1).copied().unwrap_or(&home);
+    match sys::chdir(target) {
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("cd: {}: {e}", Bytes(target));
             1
@@ -473,9 +463,18 @@ pub(crate) fn cd(sh: &mut Shell, argv: &[&[u8]]) -> i32 {
     }
 }
 
-pub(crate) fn pwd(sh: &mut Shell, _: &[&[u8]]) -> i32 {
-    println!("{}", sh.cwd);
-    0
+pub(crate) fn pwd(_: &mut Shell, _: &[&[u8]]) -> i32 {
+    let mut buf = [0u8; PATH_BUF];
+    match sys::getcwd(&mut buf) {
+        Ok(path) => {
+            println!("{}", Bytes(path));
+            0
+        }
+        Err(e) => {
+            eprintln!("pwd: {e}");
+            1
+        }
+    }
 }
 
 pub(crate) fn write(sh: &mut Shell, argv: &[&[u8]]) -> i32 {

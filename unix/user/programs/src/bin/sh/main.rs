@@ -18,9 +18,9 @@
 //! `export` passes it to programs, `unset` removes it); `;` separates commands; `|` joins them into a pipeline;
 //! `<`, `>`, `>>` and `2>&1` redirect; `#` at the start of a word begins a
 //! comment. Lines longer than [`LINE`] bytes are read to their end and
-//! refused with a message. Paths are relative to the shell's own current
-//! directory (`cd`; `/tmp` at start, the writable one — the kernel has no
-//! `chdir`), `.` and `..` resolved by the shell.
+//! refused with a message. Relative paths start at the current directory
+//! (`cd`, the kernel's `chdir`; `$HOME`, `/tmp`, the writable one, at start),
+//! which the programs the shell runs inherit.
 //!
 //! Errors print `strerror`'s text; a command's status is 0 on success, 1 on
 //! failure, 2 on bad usage, 127 for an unknown command.
@@ -61,7 +61,7 @@ use builtins::BUILTINS;
 use input::*;
 use lexer::*;
 
-/// A path buffer: the current directory and resolved paths.
+/// A path buffer: a path a builtin uses.
 pub(crate) struct Path {
     pub(crate) buf: [u8; PATH_BUF],
     pub(crate) len: usize,
@@ -95,12 +95,6 @@ impl Path {
         Ok(())
     }
 
-    /// Drops the last component (`..`); the root stays.
-    pub(crate) fn pop(&mut self) {
-        let cut = self.bytes().iter().rposition(|&b| b == b'/').unwrap_or(0);
-        self.len = cut;
-    }
-
     /// Runs `f` on the path as a C string (`/` if empty).
     pub(crate) fn with_c<T>(&self, f: impl FnOnce(&CStr) -> Result<T, Errno>) -> Result<T, Errno> {
         with_cstr(if self.len == 0 { b"/" } else { self.bytes() }, f)
@@ -122,9 +116,6 @@ pub(crate) struct Shell {
     pub(crate) status: i32,
     /// Set by `exit`.
     pub(crate) exit: Option<i32>,
-    /// The current directory, absolute and normalised, without a trailing
-    /// `/` (empty for the root).
-    pub(crate) cwd: Path,
     pub(crate) pid: u32,
     /// At a terminal: jobs get the terminal (its foreground group) while they
     /// run, and Ctrl-C / Ctrl-\ end them, not the shell.
@@ -145,7 +136,6 @@ impl Shell {
         Self {
             status: 0,
             exit: None,
-            cwd: Path::new(HOME),
             pid: sys::getpid().unwrap_or(0),
             interactive: false,
             jobs: [(0, 0); MAX_JOBS],
@@ -154,22 +144,16 @@ impl Shell {
         }
     }
 
-    /// `path` made absolute against the current directory, `.` and `..`
-    /// resolved (`..` of the root is the root).
+    /// `path` for a builtin to use (the kernel resolves it against the current
+    /// directory): `ENOENT` when empty, `ENAMETOOLONG` past the buffer.
     pub(crate) fn resolve(&self, path: &[u8]) -> Result<Path, Errno> {
-        let mut out = if path.first() == Some(&b'/') {
-            Path::new(b"")
-        } else {
-            Path::new(self.cwd.bytes())
-        };
-        for c in path.split(|&b| b == b'/') {
-            match c {
-                b"" | b"." => {}
-                b".." => out.pop(),
-                c => out.push(c)?,
-            }
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
         }
-        Ok(out)
+        if path.len() >= PATH_BUF {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        Ok(Path::new(path))
     }
 
     /// Splits and runs one line: checks all of it first, then splits and
@@ -266,6 +250,11 @@ pub(crate) fn usage(name: &str) -> i32 {
 
 fn main(args: Args) -> i32 {
     let mut sh = Shell::new();
+    if sys::getppid() == Ok(0) {
+        // Started by the kernel (a boot module), as by login: at home.
+        let home = sh.vars.get(b"HOME").unwrap_or(HOME).to_vec();
+        let _ = sys::chdir(&home);
+    }
     let mut words = Words::new();
     match args.bytes(1) {
         Some(b"-c") => {
