@@ -242,3 +242,29 @@ fn mkdir_mv_rm_cd_and_pwd_from_the_shell() {
         assert!(console.contains(want), "{want:?} missing\n{}", out.report());
     }
 }
+
+#[test]
+fn a_fork_bomb_from_the_shell_leaves_it_room_to_clean_up() {
+    // The bomb's processes stay at the user's limit (RLIMIT_NPROC, 112); the
+    // shell, above it, still runs `ps` and `kill`.
+    let out = Boot::new()
+        .root_fs()
+        .module("sh -c forkbomb hold & sleep 1 ; echo alive ; ps | wc -l ; kill -9 -1 ; wait ; echo done=$? ; ps | wc -l")
+        .run();
+    assert_status(&out, 0);
+    let console = tests::console(&out);
+    for want in ["forkbomb: holding", "\nalive\n", "\ndone=137\n"] {
+        assert!(console.contains(want), "{want:?} missing\n{}", out.report());
+    }
+    // `ps | wc -l` at the limit: a header and at least the 112 processes.
+    let counts: Vec<u32> = console
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    assert!(
+        counts.first().is_some_and(|&n| n > 112) && counts.len() == 2,
+        "{counts:?}\n{}",
+        out.report()
+    );
+    assert_no_leak(&out);
+}

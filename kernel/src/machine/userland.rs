@@ -388,6 +388,10 @@ impl SyscallContext for Context<'_> {
         }
     }
 
+    fn process_count(&self) -> usize {
+        process::count()
+    }
+
     fn alarm_set(&mut self, at_ns: u64) {
         NEXT_ALARM_NS.fetch_min(at_ns, Ordering::Relaxed);
     }

@@ -188,6 +188,9 @@ consts! {
         RLIMIT_STACK = 3;
         /// Largest core file (stored, not enforced).
         RLIMIT_CORE = 4;
+        /// Processes of the user (root is the only one), zombies included: `fork`
+        /// past the soft limit is `EAGAIN`.
+        RLIMIT_NPROC = 6;
         /// Open descriptors.
         RLIMIT_NOFILE = 7;
         /// Number of resources; higher numbers are `EINVAL`.

@@ -5,8 +5,9 @@
 //! guard, and stack growth consults nothing else. Limits are whole pages (a value is
 //! rounded down); the largest is [`STACK_LIMIT_MAX`] (256 MiB − 4 KiB), and
 //! `RLIM_INFINITY` as the soft limit means that largest value. `RLIMIT_DATA` bounds
-//! the heap (`brk`); the other resources are stored and reported, not enforced, except
-//! `RLIMIT_NOFILE`, which cannot exceed the fd table's 64 (`EPERM`). There are no
+//! the heap (`brk`); `RLIMIT_NPROC` bounds `fork`; the other resources are stored and
+//! reported, not enforced, except `RLIMIT_NOFILE`, which cannot exceed the fd table's
+//! 64 (`EPERM`). There are no
 //! privileges: a process may raise its hard limits.
 
 use super::{mmap_top_page, ProcessMemory, LIMITS};

@@ -27,7 +27,12 @@ pub mod stack;
 #[cfg(test)]
 mod tests;
 
-use crate::abi::rlimit::{RLIMIT_NOFILE, RLIMIT_STACK, RLIM_NLIMITS};
+use crate::abi::rlimit::{RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_STACK, RLIM_NLIMITS};
+
+/// The user's process limit a new process has (`RLIMIT_NPROC` soft): the
+/// process table's size less 16, so a fork bomb leaves room for the
+/// commands that clean it up (`ps`, `kill`).
+pub const NPROC_DEFAULT: u32 = crate::process::PROCESS_MAX as u32 - 16;
 use crate::abi::Rlimit;
 use crate::errno::Errno;
 use crate::exec::layout::{MMAP_TOP, PAGE, STACK_LIMIT};
@@ -116,9 +121,14 @@ impl Default for ProcessMemory {
 }
 
 /// The limits of a new process: no limit, except `RLIMIT_STACK` (8 MiB soft,
-/// unlimited hard) and `RLIMIT_NOFILE` (the fd table's 64).
+/// unlimited hard), `RLIMIT_NOFILE` (the fd table's 64) and `RLIMIT_NPROC`
+/// ([`NPROC_DEFAULT`] soft, the process table's size hard).
 pub fn default_limits() -> [Rlimit; LIMITS] {
     let mut l = [Rlimit::INFINITE; LIMITS];
+    l[RLIMIT_NPROC as usize] = Rlimit {
+        rlim_cur: NPROC_DEFAULT,
+        rlim_max: crate::process::PROCESS_MAX as u32,
+    };
     l[RLIMIT_STACK as usize].rlim_cur = STACK_LIMIT;
     l[RLIMIT_NOFILE as usize] = Rlimit {
         rlim_cur: FD_MAX as u32,

@@ -239,6 +239,9 @@ pub trait SyscallContext {
         argv: &[&[u8]],
         envp: &[&[u8]],
     ) -> Result<ProcessStart, Errno>;
+    /// How many processes exist, zombies included (the user's count for
+    /// `RLIMIT_NPROC`: root is the only user).
+    fn process_count(&self) -> usize;
     /// Every live process (not the ended ones), the caller included.
     fn process_list(&mut self) -> alloc::vec::Vec<ProcessInfo>;
     /// End process `pid` (not the caller) so, now: as if it had exited, its

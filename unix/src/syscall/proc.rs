@@ -109,11 +109,17 @@ pub fn execve<C: SyscallContext + ?Sized>(
 /// caller's Unix state — descriptors sharing the same open files (and so their
 /// offsets), memory state, limits, creation mask, group — and of its address
 /// space (copy-on-write at range level). Returns the child's pid; the child sees
-/// 0. `EAGAIN` when the process table is full, `ENOMEM` when memory is short.
+/// 0. `EAGAIN` when the user has `RLIMIT_NPROC` processes or the process table
+/// is full, `ENOMEM` when memory is short.
 pub fn fork<C: SyscallContext + ?Sized>(ctx: &mut C) -> Result<u32, Errno> {
     let pid = ctx.pid();
+    let count = ctx.process_count();
     let state = {
         let p = ctx.parts();
+        let nproc = p.process.memory.limits[crate::abi::rlimit::RLIMIT_NPROC as usize].rlim_cur;
+        if count >= nproc as usize {
+            return Err(Errno::EAGAIN);
+        }
         Box::new(p.process.fork(pid, p.files)?)
     };
     ctx.fork_process(state).map_err(|(e, mut state)| {

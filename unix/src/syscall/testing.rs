@@ -323,6 +323,11 @@ impl SyscallContext for TestContext {
         self.end_child(pid, ended);
     }
 
+    fn process_count(&self) -> usize {
+        // The table holds the caller too (pid 1).
+        self.children.len() + self.children.zombies().count()
+    }
+
     fn alarm_set(&mut self, at_ns: u64) {
         self.alarms_set.push(at_ns);
     }

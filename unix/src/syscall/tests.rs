@@ -1035,7 +1035,17 @@ fn fork_past_the_process_limit_is_eagain_and_leaks_nothing() {
     let mut c = ctx();
     let fd = open(&mut c, b"/boot/hello", O_RDONLY).unwrap();
     let id = c.process.fds.get(fd).unwrap();
-    for _ in 1..crate::process::PROCESS_MAX {
+    // The user's limit first (RLIMIT_NPROC), then, raised, the table's.
+    let nproc = crate::mm::NPROC_DEFAULT as usize;
+    for _ in 1..nproc {
+        c.ok(FORK, &[]);
+    }
+    let refs = c.files.get(id).unwrap().refs();
+    assert_eq!(c.fails(FORK, &[]), Errno::EAGAIN);
+    assert_eq!(c.files.get(id).unwrap().refs(), refs);
+    c.put(BUF, &[0xff; 8]);
+    c.ok(SETRLIMIT, &[crate::abi::rlimit::RLIMIT_NPROC, BUF]);
+    for _ in nproc..crate::process::PROCESS_MAX {
         c.ok(FORK, &[]);
     }
     let refs = c.files.get(id).unwrap().refs();

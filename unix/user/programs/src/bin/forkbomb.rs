@@ -2,7 +2,9 @@
 //! `EAGAIN` (its process limit), then waits for its children and exits. The
 //! first process checks that the limit was met (not a kernel failure), that
 //! everything was reaped (`ECHILD`), and that a fork works again afterwards.
-//! `{"test":"forkbomb",…}`; exit 0 if all passed.
+//! `{"test":"forkbomb",…}`; exit 0 if all passed. `forkbomb hold`: every
+//! process stays (waiting for a signal) once the limit is met, as a real bomb
+//! does, until it is killed.
 
 #![no_std]
 #![no_main]
@@ -38,9 +40,17 @@ fn reap_all() -> bool {
     }
 }
 
-fn main(_args: Args) -> i32 {
+fn main(args: Args) -> i32 {
     let first = sys::getpid().unwrap_or(0);
     let (made, stop) = bomb().unwrap_or((0, Errno::EINVAL));
+    if args.bytes(1) == Some(b"hold") {
+        if sys::getpid().unwrap_or(0) == first {
+            println!("forkbomb: holding ({made} children, then {stop:?})");
+        }
+        loop {
+            let _ = sys::sigsuspend(0);
+        }
+    }
     if sys::getpid().unwrap_or(0) != first {
         // A child of the bomb: wait for its own, and give the slot back.
         let ok = reap_all() && stop == Errno::EAGAIN;

@@ -126,6 +126,23 @@ pub(crate) struct Shell {
     pub(crate) next_job: u32,
     /// Shell variables (the exported ones are the programs' environment).
     pub(crate) vars: vars::Vars,
+    /// The process limit (`RLIMIT_NPROC`) the programs it runs get: the one
+    /// it started with. The shell itself raises its own to the hard limit, so
+    /// a fork bomb it started leaves it room to run `ps` and `kill`.
+    pub(crate) job_nproc: ulibc::types::Rlimit,
+}
+
+/// Raises the shell's `RLIMIT_NPROC` soft limit to the hard one; returns
+/// the limit it had (the one its jobs get).
+fn raise_own_process_limit() -> ulibc::types::Rlimit {
+    use ulibc::types::{RLIMIT_NPROC, Rlimit};
+    let limit = sys::getrlimit(RLIMIT_NPROC).unwrap_or(Rlimit::INFINITE);
+    let raised = Rlimit {
+        rlim_cur: limit.rlim_max,
+        ..limit
+    };
+    let _ = sys::setrlimit(RLIMIT_NPROC, raised);
+    limit
 }
 
 /// Most background jobs at a time.
@@ -141,6 +158,7 @@ impl Shell {
             jobs: [(0, 0); MAX_JOBS],
             next_job: 1,
             vars: vars::Vars::from_environment(),
+            job_nproc: raise_own_process_limit(),
         }
     }
 

@@ -371,6 +371,8 @@ impl Shell {
         };
         let env = self.vars.environment();
         let env: alloc::vec::Vec<&[u8]> = env.iter().map(alloc::vec::Vec::as_slice).collect();
+        // Jobs get the user's process limit; the shell keeps room above it.
+        let _ = sys::setrlimit(ulibc::types::RLIMIT_NPROC, self.job_nproc);
         let e = match path {
             Ok(p) => sys::execve(p.bytes(), argv, &env),
             Err(e) => e,
