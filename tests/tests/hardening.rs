@@ -111,6 +111,8 @@ fn every_process_starts_with_a_clean_fpu_state() {
 
 /// `heapbomb` (each kept page in a window of its own) gets `ENOMEM`, the
 /// kernel goes on: `hello` after it still runs, nothing leaks.
+/// The heap grows from the frame allocator on the way (never past half of
+/// memory) and gives every grown region back once the bomb is gone.
 fn heapbomb_on(memory_mib: u32) {
     let out = Boot::new()
         .memory_mib(memory_mib)
@@ -122,6 +124,33 @@ fn heapbomb_on(memory_mib: u32) {
     assert!(
         tests::console(&out).contains("hello, world"),
         "{}",
+        out.report()
+    );
+    let boot_heap = out
+        .event("memory")
+        .map(|e| e["heap_bytes"].as_u64().unwrap_or(0));
+    let grown: Vec<u64> = out
+        .events("heap_grow")
+        .iter()
+        .filter_map(|e| e["total_bytes"].as_u64())
+        .collect();
+    let shrunk: Vec<u64> = out
+        .events("heap_shrink")
+        .iter()
+        .filter_map(|e| e["total_bytes"].as_u64())
+        .collect();
+    let max = grown.iter().copied().max().unwrap_or(0);
+    assert!(
+        !grown.is_empty() && max <= u64::from(memory_mib) << 19,
+        "the heap grew to {max} (at most half of memory)\n{}",
+        out.report()
+    );
+    assert_eq!(shrunk.len(), grown.len(), "{}", out.report());
+    // The boot heap plus the bootstrap region is what is left.
+    let left = shrunk.last().copied().unwrap_or(0);
+    assert!(
+        boot_heap.is_some_and(|b| left >= b && left < b + (1 << 20)),
+        "{left} left of {boot_heap:?}\n{}",
         out.report()
     );
     assert_no_leak(&out);

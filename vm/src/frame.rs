@@ -264,6 +264,34 @@ impl BitmapFrameAllocator {
         None
     }
 
+    /// Allocate `words × 64` physically contiguous frames starting on a
+    /// 64-frame boundary (a run of whole free bitmap words, for the kernel
+    /// heap's regions); the first frame, or `None` when no such run is free.
+    /// O(bitmap words).
+    pub fn alloc_contiguous_words(&mut self, words: usize) -> Option<PhysFrame> {
+        if words == 0 || (words as u64).saturating_mul(64) > self.free {
+            return None;
+        }
+        for region in &mut self.regions {
+            let mut run = 0;
+            for wi in 0..region.words.len() {
+                // A whole word of free frames (the last, partial word never is).
+                if region.words[wi] == u64::MAX {
+                    run += 1;
+                } else {
+                    run = 0;
+                }
+                if run == words {
+                    let first = wi + 1 - words;
+                    region.words[first..=wi].fill(0);
+                    self.free -= words as u64 * 64;
+                    return PhysFrame::from_number(region.start + first as u64 * 64);
+                }
+            }
+        }
+        None
+    }
+
     /// Return a frame, refusing frames not managed here and frames already free.
     pub fn try_free(&mut self, frame: PhysFrame) -> Result<(), FrameError> {
         let (ri, bit) = self.locate(frame).ok_or(FrameError::Foreign(frame))?;
@@ -366,6 +394,30 @@ mod tests {
             .map(|f| f.number())
             .collect();
         assert_eq!(got, [0, 4, 5, 6, 7, 8, 9].into_iter().collect());
+    }
+
+    #[test]
+    fn contiguous_runs_of_whole_words() {
+        // 300 frames: words 0–3 whole, word 4 partial (44 frames).
+        let mut a = BitmapFrameAllocator::with_range(0x10_0000..0x10_0000 + 300 * 4096);
+        let base = 0x100;
+        assert_eq!(
+            a.alloc_contiguous_words(5),
+            None,
+            "the partial word never counts"
+        );
+        let one = a.alloc().unwrap();
+        assert_eq!(one, f(base));
+        // Word 0 is no longer whole: the run starts at word 1.
+        assert_eq!(a.alloc_contiguous_words(3), Some(f(base + 64)));
+        assert_eq!(a.free_frames(), 300 - 1 - 192);
+        assert_eq!(a.alloc_contiguous_words(1), None);
+        assert!(!a.is_free(f(base + 64)) && !a.is_free(f(base + 255)));
+        for n in base + 64..base + 256 {
+            a.try_free(f(n)).unwrap();
+        }
+        assert_eq!(a.alloc_contiguous_words(2), Some(f(base + 64)));
+        assert_eq!(a.alloc_contiguous_words(0), None);
     }
 
     #[test]

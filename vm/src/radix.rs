@@ -158,6 +158,34 @@ impl Radix {
         self.meta.try_reserve(n).map_err(|_| RadixFull)
     }
 
+    /// Give back arena room far beyond what the live nodes need (after many
+    /// nodes went): the vectors keep their peak capacity otherwise. Fallible
+    /// and optional — when the heap has no room for the smaller copy, nothing
+    /// changes. Never call it between [`Radix::reserve_for`] and the updates it
+    /// reserved for.
+    pub(crate) fn shrink_arena(&mut self) {
+        fn shrunk<T>(v: &mut Vec<T>) {
+            let keep = v.len() + v.len() / 2 + 16;
+            if v.capacity() <= 2 * keep {
+                return;
+            }
+            let mut copy = Vec::new();
+            if copy.try_reserve_exact(keep).is_ok() {
+                // Moves the elements (the nodes' boxes are not copied).
+                copy.extend(core::mem::take(v));
+                *v = copy;
+            }
+        }
+        shrunk(&mut self.nodes);
+        shrunk(&mut self.meta);
+    }
+
+    /// Arena capacity in nodes (tests).
+    #[cfg(test)]
+    pub(crate) fn arena_capacity(&self) -> usize {
+        self.nodes.capacity()
+    }
+
     /// A fresh all-zero node with bookkeeping `meta` (`used` 0).
     fn alloc_node(&mut self, meta: Meta) -> u32 {
         if self.nodes.is_empty() {
@@ -476,6 +504,34 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn the_arena_gives_back_room_after_many_nodes_went() {
+        let mut r = Radix::new();
+        // Keys 512 apart: a leaf each.
+        for k in 0..2000u64 {
+            r.set(k << 9, k + 1);
+        }
+        let peak = r.arena_capacity();
+        for k in 10..2000u64 {
+            r.set(k << 9, 0);
+        }
+        assert_eq!(r.arena_capacity(), peak, "removal alone keeps the room");
+        r.shrink_arena();
+        assert!(
+            r.arena_capacity() < peak / 8,
+            "{} of {peak}",
+            r.arena_capacity()
+        );
+        r.check().unwrap();
+        for k in 0..10u64 {
+            assert_eq!(r.get(k << 9), k + 1);
+        }
+        // Nothing more to give: a second call keeps it as it is.
+        let cap = r.arena_capacity();
+        r.shrink_arena();
+        assert_eq!(r.arena_capacity(), cap);
+    }
 
     #[test]
     fn grows_shrinks_and_frees() {

@@ -4,15 +4,23 @@
 //! (parsing the boot information needs `Vec` and `String`); once the memory
 //! plan is known, a large region carved from free physical memory is added.
 //!
-//! The heap is a fixed size, and an allocation that fails stops the kernel, so
-//! programs must never be the ones to exhaust it: [`low`] (less than an eighth
-//! of the heap, at least 1 MiB, left) makes every syscall that may allocate for
-//! the caller answer `ENOMEM`, and [`critical`] (a quarter of that) makes a page
-//! fault that may allocate kill the faulting process ("out of memory") and
-//! refuses new processes. Each single operation allocates far less than the
-//! gap between the two, so the heap never runs dry on a program's behalf.
+//! The heap grows from the frame allocator: when it is [`low`] (less than an
+//! eighth of it, at least 1 MiB, left), [`grow_if_low`] — called where no lock
+//! is held: at syscall and page-fault entry, before a process starts — adds a
+//! region of contiguous frames (an eighth of the heap, 4 to 32 MiB), up to
+//! half of all frames; [`shrink_idle`] gives a grown region back once nothing
+//! is allocated in it. An allocation that fails stops the kernel, so programs
+//! must never be the ones to exhaust it: when the heap is low and cannot grow,
+//! every syscall that may allocate for the caller answers `ENOMEM`, and at
+//! [`critical`] (a quarter of the reserve left) a page fault that may allocate
+//! kills the faulting process ("out of memory") and no new process starts.
+//! Each single operation allocates far less than the gap between the two, so
+//! the heap never runs dry on a program's behalf. A process may also hold at
+//! most [`process_share`], a quarter of the heap's largest size (see
+//! `process.rs`: the heap its own calls and faults allocated), once the heap
+//! holds that much.
 
-use super::cpu;
+use super::{cpu, memory};
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -50,7 +58,120 @@ pub fn critical() -> bool {
     USED.load(Ordering::Relaxed) > CRITICAL_ABOVE.load(Ordering::Relaxed)
 }
 
-const MAX_REGIONS: usize = 4;
+/// The bootstrap region, the boot region, and the regions growth adds.
+const MAX_REGIONS: usize = 32;
+/// Regions below this index (bootstrap, boot) are never given back.
+const FIXED_REGIONS: usize = 2;
+
+/// The most bytes the heap may grow to (set at boot: half of all frames).
+static MAX_TOTAL: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the most the heap may grow to, in bytes.
+pub fn set_max_total(bytes: usize) {
+    MAX_TOTAL.store(bytes, Ordering::Relaxed);
+}
+
+/// The bytes of heap one process may hold once the heap holds that much in
+/// all: a quarter of the heap's largest size (so no single program can
+/// exhaust it).
+pub fn process_share() -> usize {
+    max_total() / 4
+}
+
+/// The heap's largest size.
+fn max_total() -> usize {
+    MAX_TOTAL
+        .load(Ordering::Relaxed)
+        .max(TOTAL.load(Ordering::Relaxed))
+}
+
+/// Whether a process charged with `charge` bytes must be refused more: it
+/// holds more than [`process_share`] while the heap holds more than that in
+/// all (an idle system refuses nobody for a charge that drifted).
+pub fn over_share(charge: usize) -> bool {
+    let share = process_share();
+    charge > share && USED.load(Ordering::Relaxed) > share
+}
+
+/// Bytes handed out now.
+pub fn used_bytes() -> usize {
+    USED.load(Ordering::Relaxed)
+}
+
+/// Regions growth added that are still there.
+static GROWN: AtomicUsize = AtomicUsize::new(0);
+
+/// Frames per bitmap word of the frame allocator (growth takes whole words).
+const FRAMES_PER_WORD: usize = 64;
+
+/// When the heap is [`low`]: adds a region of contiguous frames, if the
+/// heap may still grow and such a run is free. Call with no lock held (it
+/// takes the frame allocator's, then the heap's).
+pub fn grow_if_low() {
+    if !low() {
+        return;
+    }
+    let total = TOTAL.load(Ordering::Relaxed);
+    let step = (total / 8).clamp(4 << 20, 32 << 20);
+    let words = step / (FRAMES_PER_WORD * 4096);
+    let bytes = words * FRAMES_PER_WORD * 4096;
+    if total + bytes > MAX_TOTAL.load(Ordering::Relaxed) {
+        return;
+    }
+    let Some(frame) = memory::with_machine(|m| m.frames.alloc_contiguous_words(words)) else {
+        return;
+    };
+    let start = memory::phys_to_virt(frame.start().0);
+    if !add_region_raw(start as usize, bytes) {
+        memory::free_contiguous(frame, words * FRAMES_PER_WORD);
+        return;
+    }
+    GROWN.fetch_add(1, Ordering::Relaxed);
+    report("heap_grow", bytes);
+}
+
+/// `{"event":"heap_grow"|"heap_shrink","bytes":…,"total_bytes":…}`.
+fn report(event: &str, bytes: usize) {
+    super::serial::write_line(
+        &kernel::json::JsonLine::new("event", event)
+            .u64("bytes", bytes as u64)
+            .u64("total_bytes", TOTAL.load(Ordering::Relaxed) as u64)
+            .finish(),
+    );
+}
+
+/// Gives back the grown regions nothing is allocated in, while the heap
+/// would not be low without them. Call with no lock held.
+pub fn shrink_idle() {
+    if GROWN.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    // Taken out under the heap's lock, freed to the frame allocator after.
+    let mut freed: [Option<(usize, usize)>; MAX_REGIONS] = [None; MAX_REGIONS];
+    cpu::without_interrupts(|| {
+        let mut regions = HEAP.regions.lock();
+        for (i, slot) in regions.iter_mut().enumerate().skip(FIXED_REGIONS) {
+            let Some(r) = slot else { continue };
+            let size = r.end - r.start;
+            let total = TOTAL.load(Ordering::Relaxed);
+            let reserve = ((total - size) / 8).max(1 << 20);
+            let idle = r.heap.used() == 0;
+            if idle && USED.load(Ordering::Relaxed) + reserve * 2 < total - size {
+                freed[i] = Some((r.start, size));
+                *slot = None;
+                GROWN.fetch_sub(1, Ordering::Relaxed);
+                TOTAL.fetch_sub(size, Ordering::Relaxed);
+                set_marks(TOTAL.load(Ordering::Relaxed));
+            }
+        }
+    });
+    for (start, size) in freed.into_iter().flatten() {
+        if let Some(frame) = vm::PhysFrame::from_start(memory::direct_map_to_phys(start as u64)) {
+            memory::free_contiguous(frame, size / 4096);
+        }
+        report("heap_shrink", size);
+    }
+}
 
 #[repr(C, align(4096))]
 struct Bootstrap([u8; BOOTSTRAP_SIZE]);

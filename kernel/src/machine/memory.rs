@@ -31,6 +31,23 @@ pub fn phys_to_virt(addr: u64) -> u64 {
     DIRECT_MAP + addr
 }
 
+/// Physical address of `virt`, an address in the direct map.
+pub fn direct_map_to_phys(virt: u64) -> u64 {
+    virt - DIRECT_MAP
+}
+
+/// Gives `count` frames from `first` on back to the frame allocator (a
+/// region the heap grew by).
+pub fn free_contiguous(first: PhysFrame, count: usize) {
+    with_machine(|m| {
+        for n in first.number()..first.number() + count as u64 {
+            if let Some(frame) = PhysFrame::from_number(n) {
+                m.frames.free_frame(frame);
+            }
+        }
+    });
+}
+
 /// Whether `[addr, addr + len)` lies inside the direct map.
 fn direct_mapped(addr: u64, len: u64) -> bool {
     addr.checked_add(len)
@@ -115,6 +132,8 @@ pub fn init(boot: &BootInfo) -> MemorySummary {
     let heap = memplan::take_contiguous(&mut free, heap_size)
         .or_else(|| memplan::take_contiguous(&mut free, 1 << 20))
         .unwrap_or(Span { start: 0, end: 0 });
+    // It may grow to half of memory.
+    heap::set_max_total((usable_bytes / 2) as usize);
     if !heap.is_empty() {
         heap::add_region(phys_to_virt(heap.start), heap.len());
     } else {

@@ -34,6 +34,9 @@ use unix::signal::name as signal_name;
 pub struct ThreadContext {
     space: Option<AddressSpace>,
     thread: Box<Thread>,
+    /// Kernel heap bytes its calls and faults allocated and did not free
+    /// (while it runs: [`CURRENT_HEAP_CHARGE`]).
+    heap_charge: u64,
 }
 
 static TABLE: Mutex<ProcessTable<ThreadContext>> = Mutex::new(ProcessTable::new());
@@ -43,6 +46,46 @@ static IDLE_RSP: AtomicU64 = AtomicU64::new(0);
 
 /// The running process's pid (0: none), readable without the table lock.
 static CURRENT_PID: AtomicU32 = AtomicU32::new(0);
+
+/// The running process's kernel-heap charge (see [`charge_heap`]), kept here
+/// while it is on the CPU so the syscall path reads it without the table lock.
+static CURRENT_HEAP_CHARGE: AtomicU64 = AtomicU64::new(0);
+
+/// Charges the running process with `delta` bytes of kernel heap: what a call
+/// or fault of its allocated less what it freed. Approximate by design — a
+/// call that frees another's memory (the last close of a shared pipe) lowers
+/// the caller's charge, never below 0 — and exact where it matters: memory a
+/// process keeps (ranges, page-number nodes, descriptors, snapshots) is
+/// charged to the process whose calls made it.
+pub fn charge_heap(delta: i64) {
+    let now = CURRENT_HEAP_CHARGE.load(Ordering::Relaxed);
+    let new = now.saturating_add_signed(delta);
+    CURRENT_HEAP_CHARGE.store(new, Ordering::Relaxed);
+}
+
+/// The running process's kernel-heap charge, in bytes.
+pub fn heap_charge() -> u64 {
+    CURRENT_HEAP_CHARGE.load(Ordering::Relaxed)
+}
+
+/// Moves `bytes` of the running process's charge to process `child` (the
+/// kernel state a fork made for it).
+pub fn move_heap_charge_to(child: Pid, bytes: u64) {
+    charge_heap(-(bytes.min(i64::MAX as u64) as i64));
+    with_table(|t| {
+        if let Some(p) = t.get_mut(child) {
+            p.context.heap_charge = p.context.heap_charge.saturating_add(bytes);
+        }
+    });
+}
+
+/// Process `pid`'s kernel-heap charge, in bytes.
+pub fn heap_charge_of(pid: Pid) -> Option<u64> {
+    if current_pid() == Some(pid) {
+        return Some(heap_charge());
+    }
+    with_table(|t| t.get(pid).map(|p| p.context.heap_charge))
+}
 
 /// The running process's pid.
 pub fn current_pid() -> Option<Pid> {
@@ -114,6 +157,7 @@ fn spawn_thread(
     let context = ThreadContext {
         space: Some(space),
         thread,
+        heap_charge: 0,
     };
     with_table(|t| t.spawn(name, ppid, context)).map_err(|context| {
         context
@@ -148,6 +192,9 @@ pub fn run_until_all_exit(deadline: Option<u64>) -> u32 {
         if deadline.is_some_and(|d| super::timer::now_ns() >= d) {
             kill_all(Ended::Killed(SIGKILL));
         }
+        // The idle context holds no lock: a grown heap region gone idle goes
+        // back to the frame allocator.
+        super::heap::shrink_idle();
         let next = {
             let mut t = TABLE.lock();
             // Reap: an exited process is off the CPU, so its stack can go.
@@ -155,12 +202,14 @@ pub fn run_until_all_exit(deadline: Option<u64>) -> u32 {
             if t.is_empty() {
                 let status = t.take_shutdown_status();
                 drop(t);
+                super::heap::shrink_idle();
                 cpu::enable_interrupts();
                 return status;
             }
             t.run_next().map(|p| {
                 CURRENT_PID.store(p.pid, Ordering::Relaxed);
                 let context = &mut p.context;
+                CURRENT_HEAP_CHARGE.store(context.heap_charge, Ordering::Relaxed);
                 if let Some(space) = context.space.take() {
                     vmm::activate(space);
                 }
@@ -237,6 +286,7 @@ fn leave_cpu(state: RunState) {
         CURRENT_PID.store(0, Ordering::Relaxed);
         let space = vmm::deactivate();
         let context = &mut p.context;
+        context.heap_charge = CURRENT_HEAP_CHARGE.swap(0, Ordering::Relaxed);
         context.thread.fpu.save();
         match state {
             RunState::Exited(_) => {

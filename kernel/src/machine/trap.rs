@@ -298,7 +298,17 @@ fn page_fault(frame: &mut TrapFrame) {
         // A signal handler returned (see `unix::signal::SIGRETURN_ADDR`).
         return super::userland::sigreturn(frame);
     }
-    match vmm::handle_page_fault(addr, frame.error_code) {
+    let user = frame.is_user_mode();
+    if user {
+        // No lock is held in ring 3: the heap may take frames now.
+        super::heap::grow_if_low();
+    }
+    let heap_before = super::heap::used_bytes();
+    let resolved = vmm::handle_page_fault(addr, frame.error_code);
+    if user {
+        process::charge_heap(super::heap::used_bytes() as i64 - heap_before as i64);
+    }
+    match resolved {
         Ok(_) => {}
         Err(FaultError::Segv(segv)) if frame.is_user_mode() => {
             process::signal_for_fault(frame, segv)

@@ -307,7 +307,7 @@ impl SyscallContext for Context<'_> {
     }
 
     fn kernel_memory_low(&self) -> bool {
-        heap::low()
+        heap::low() || heap::over_share(process::heap_charge() as usize)
     }
 
     fn kernel_memory_critical(&self) -> bool {
@@ -342,6 +342,7 @@ impl SyscallContext for Context<'_> {
         // Locks: UNIX (held from here to the end of the call), then vmm's, then
         // the process table's.
         self.unix();
+        let heap_before = heap::used_bytes();
         let space = match vmm::fork_current() {
             Some(Ok(space)) => space,
             Some(Err(e)) => return Err((Errno::from(e), state)),
@@ -352,6 +353,9 @@ impl SyscallContext for Context<'_> {
                 let unix = self.unix();
                 unix.processes.insert(child, *state);
                 unix.vfs.add_process(child);
+                // What the child's making allocated is the child's to hold.
+                let made = heap::used_bytes().saturating_sub(heap_before);
+                process::move_heap_charge_to(child, made as u64);
                 Ok(child)
             }
             Err(space) => {
@@ -436,6 +440,7 @@ impl SyscallContext for Context<'_> {
             ranges,
             resident,
             brk,
+            kernel_heap: process::heap_charge_of(pid).unwrap_or(0),
         })
     }
 
@@ -479,7 +484,9 @@ pub fn syscall(frame: &mut TrapFrame) -> (u32, u32) {
     let Some(pid) = process::current_pid() else {
         return (u32::MAX, unix::Errno::ESRCH.number());
     };
+    heap::grow_if_low();
     loop {
+        let heap_before = heap::used_bytes();
         let mut context = Context {
             pid,
             state: None,
@@ -502,6 +509,7 @@ pub fn syscall(frame: &mut TrapFrame) -> (u32, u32) {
             None => Vec::new(),
         };
         drop(context);
+        process::charge_heap(heap::used_bytes() as i64 - heap_before as i64);
         for other in woken {
             process::wake(other);
         }
@@ -853,6 +861,7 @@ fn start_module(index: usize, module: &Module) {
         return;
     };
     let bytes = module_bytes(module);
+    heap::grow_if_low();
     if heap::low() {
         // A process costs kernel heap (its kernel stack, tables, Unix state):
         // refuse it rather than run the kernel out of memory.

@@ -127,6 +127,7 @@ pub fn destroy(space: AddressSpace) {
         let mut vmm = VMM.lock();
         debug_assert!(cpu::read_cr3() & !0xfff != space.root().start().as_u64());
         memory::with_machine(|m| space.destroy(&mut vmm.persistent, m));
+        vmm.persistent.trim();
     })
 }
 

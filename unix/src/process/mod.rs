@@ -77,6 +77,9 @@ pub struct ProcView {
     pub resident: (u64, u64),
     /// Its program break.
     pub brk: u32,
+    /// Kernel heap bytes charged to it (what its calls and faults allocated
+    /// and kept).
+    pub kernel_heap: u64,
 }
 
 impl ProcView {
@@ -92,13 +95,14 @@ impl ProcView {
         alloc::format!(
             "Name:\t{}\nState:\t{state}\nPid:\t{pid}\nPPid:\t{}\nPgid:\t{}\n\
              Ranges:\t{}\nResidentPages:\t{shown}\nOwnPages:\t{own}\nSharedPages:\t{}\n\
-             Brk:\t{:#x}\n",
+             Brk:\t{:#x}\nKernelHeap:\t{} kB\n",
             self.name,
             self.ppid,
             self.pgid,
             self.ranges,
             shown - own.min(shown),
             self.brk,
+            self.kernel_heap.div_ceil(1024),
         )
         .into_bytes()
     }

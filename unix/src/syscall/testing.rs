@@ -364,6 +364,7 @@ impl SyscallContext for TestContext {
             ranges: space.remap().len() as u64,
             resident: space.resident_pages(&self.ps).ok()?,
             brk: state.memory.brk,
+            kernel_heap: 0,
         })
     }
 

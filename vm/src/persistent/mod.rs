@@ -113,6 +113,13 @@ fn page_value(frame: PhysFrame) -> u64 {
 }
 
 impl PersistentSpace {
+    /// Give back the room the page and frame-count trees kept from their
+    /// peak (after an address space went: see `Radix::shrink_arena`).
+    pub fn trim(&mut self) {
+        self.pages.shrink_arena();
+        self.refs.shrink_arena();
+    }
+
     /// An empty space.
     pub const fn new() -> PersistentSpace {
         PersistentSpace {
