@@ -231,6 +231,12 @@ impl OpenFiles {
         self.pipes.len()
     }
 
+    /// Whether some pipe changed since the last [`OpenFiles::take_pipe_events`].
+    #[inline]
+    pub fn has_pipe_events(&self) -> bool {
+        !self.pipe_events.is_empty()
+    }
+
     /// The pipes that changed (data in or out, an end closed) since the last call:
     /// whoever waits on them may go on.
     pub fn take_pipe_events(&mut self) -> Vec<u32> {

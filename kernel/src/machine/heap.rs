@@ -48,6 +48,7 @@ fn set_marks(total: usize) {
 }
 
 /// Whether the heap is low: calls that may allocate for a program are refused.
+#[inline]
 pub fn low() -> bool {
     USED.load(Ordering::Relaxed) > LOW_ABOVE.load(Ordering::Relaxed)
 }
@@ -94,6 +95,7 @@ pub fn over_share(charge: usize) -> bool {
 }
 
 /// Bytes handed out now.
+#[inline]
 pub fn used_bytes() -> usize {
     USED.load(Ordering::Relaxed)
 }
@@ -107,10 +109,17 @@ const FRAMES_PER_WORD: usize = 64;
 /// When the heap is [`low`]: adds a region of contiguous frames, if the
 /// heap may still grow and such a run is free. Call with no lock held (it
 /// takes the frame allocator's, then the heap's).
+#[inline]
 pub fn grow_if_low() {
-    if !low() {
-        return;
+    if low() {
+        grow();
     }
+}
+
+/// Adds a region (see [`grow_if_low`]).
+#[cold]
+#[inline(never)]
+fn grow() {
     let total = TOTAL.load(Ordering::Relaxed);
     let step = (total / 8).clamp(4 << 20, 32 << 20);
     let words = step / (FRAMES_PER_WORD * 4096);

@@ -305,8 +305,9 @@ fn page_fault(frame: &mut TrapFrame) {
     }
     let heap_before = super::heap::used_bytes();
     let resolved = vmm::handle_page_fault(addr, frame.error_code);
-    if user {
-        process::charge_heap(super::heap::used_bytes() as i64 - heap_before as i64);
+    let heap_after = super::heap::used_bytes();
+    if user && heap_after != heap_before {
+        process::charge_heap(heap_after as i64 - heap_before as i64);
     }
     match resolved {
         Ok(_) => {}

@@ -191,6 +191,9 @@ impl UnixState {
 
     /// The processes waiting on pipes that changed since the last look.
     fn pipe_wakeups(&mut self) -> Vec<Pid> {
+        if !self.files.has_pipe_events() {
+            return Vec::new();
+        }
         let mut woken = Vec::new();
         for n in self.files.take_pipe_events() {
             woken.extend(self.waiting.pipe_changed(n));
@@ -276,14 +279,26 @@ struct Context<'f> {
     /// The caller's registers at the gate (what a `fork` copies, what an
     /// `execve` restarts).
     frame: &'f mut TrapFrame,
+    /// The kernel heap's bytes in use when the call took the Unix lock: what
+    /// the call allocates from then on is charged to the caller. Calls that
+    /// never take it (`getpid`) allocate nothing and pay nothing.
+    heap_at_lock: usize,
 }
 
 impl Context<'_> {
+    /// Takes the Unix lock for the rest of the call (first growing the heap
+    /// if it is low: no lock is held yet).
+    fn lock(&mut self) -> &mut MutexGuard<'static, Option<UnixState>> {
+        if self.state.is_none() {
+            heap::grow_if_low();
+            self.heap_at_lock = heap::used_bytes();
+        }
+        self.state.get_or_insert_with(|| UNIX.lock())
+    }
+
     /// The shared Unix state, locked for the rest of the call.
     fn unix(&mut self) -> &mut UnixState {
-        self.state
-            .get_or_insert_with(|| UNIX.lock())
-            .get_or_insert_with(UnixState::new)
+        self.lock().get_or_insert_with(UnixState::new)
     }
 }
 
@@ -315,7 +330,8 @@ impl SyscallContext for Context<'_> {
     }
 
     fn parts(&mut self) -> Parts<'_, CurrentUser, Tty<SerialOut>> {
-        let guard = self.state.get_or_insert_with(|| UNIX.lock());
+        let pid = self.pid;
+        let guard = self.lock();
         let UnixState {
             vfs,
             files,
@@ -326,7 +342,7 @@ impl SyscallContext for Context<'_> {
         } = guard.get_or_insert_with(UnixState::new);
         Parts {
             mem: CurrentUser,
-            process: processes.entry(self.pid).or_default(),
+            process: processes.entry(pid).or_default(),
             files,
             vfs,
             console: tty,
@@ -484,34 +500,40 @@ pub fn syscall(frame: &mut TrapFrame) -> (u32, u32) {
     let Some(pid) = process::current_pid() else {
         return (u32::MAX, unix::Errno::ESRCH.number());
     };
-    heap::grow_if_low();
     loop {
-        let heap_before = heap::used_bytes();
         let mut context = Context {
             pid,
             state: None,
             frame: &mut *frame,
+            heap_at_lock: 0,
         };
         let result = native::dispatch_from_stack(&mut context, nr, esp);
-        let woken = match context.state.as_mut().and_then(|g| g.as_mut()) {
-            Some(state) => {
-                // A call may have made a signal pending for its caller (a
-                // write to a pipe without reader, a SIGPIPE it catches).
-                if state
-                    .processes
-                    .get(&pid)
-                    .is_some_and(|p| p.signals.deliverable().is_some())
-                {
-                    SIGNALS_PENDING.store(true, Ordering::Relaxed);
+        // A call that never took the Unix lock (`getpid`) changed nothing
+        // shared: nothing to look at after it.
+        if context.state.is_some() {
+            let heap_at_lock = context.heap_at_lock;
+            let woken = match context.state.as_mut().and_then(|g| g.as_mut()) {
+                Some(state) => {
+                    // A call may have made a signal pending for its caller (a
+                    // write to a pipe without reader, a SIGPIPE it catches).
+                    if state
+                        .processes
+                        .get(&pid)
+                        .is_some_and(|p| p.signals.deliverable().is_some())
+                    {
+                        SIGNALS_PENDING.store(true, Ordering::Relaxed);
+                    }
+                    state.pipe_wakeups()
                 }
-                state.pipe_wakeups()
+                None => Vec::new(),
+            };
+            drop(context);
+            process::charge_heap(heap::used_bytes() as i64 - heap_at_lock as i64);
+            for other in woken {
+                process::wake(other);
             }
-            None => Vec::new(),
-        };
-        drop(context);
-        process::charge_heap(heap::used_bytes() as i64 - heap_before as i64);
-        for other in woken {
-            process::wake(other);
+        } else {
+            drop(context);
         }
         match result {
             SyscallResult::Return(r) => return native::encode(r),

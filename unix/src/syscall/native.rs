@@ -8,7 +8,7 @@
 use super::{fs, ids, info, mem, pipes, proc, signals, SyscallContext, SyscallResult};
 use crate::abi::nr;
 use crate::errno::Errno;
-use crate::user::{read_user_u32, UserMemory, UserPtr};
+use crate::user::{copy_from_user, UserMemory, UserPtr};
 
 /// Most arguments a call takes.
 pub use crate::abi::nr::MAX_ARGS;
@@ -27,17 +27,20 @@ pub use crate::abi::nr::arg_count;
 
 /// Read the arguments of syscall `nr` from the user stack: at the gate, `[esp]` is
 /// the stub's return address and `arg i` is at `esp + 4 + 4 i`. Only the words the
-/// call takes are read; a bad stack is `EFAULT`.
+/// call takes are read, in one copy; a bad stack is `EFAULT`.
 #[inline(never)]
 pub fn read_args(
     mem: &mut (impl UserMemory + ?Sized),
     esp: u32,
     nr: u32,
 ) -> Result<[u32; MAX_ARGS], Errno> {
+    let count = arg_count(nr).min(MAX_ARGS);
+    let mut bytes = [0u8; 4 * MAX_ARGS];
+    let at = UserPtr(esp).offset(4).ok_or(Errno::EFAULT)?;
+    copy_from_user(mem, at, &mut bytes[..4 * count])?;
     let mut args = [0u32; MAX_ARGS];
-    for (i, a) in args.iter_mut().enumerate().take(arg_count(nr)) {
-        let at = UserPtr(esp).offset(4 + 4 * i as u64).ok_or(Errno::EFAULT)?;
-        *a = read_user_u32(mem, at)?;
+    for (a, word) in args.iter_mut().zip(bytes.chunks_exact(4)).take(count) {
+        *a = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
     }
     Ok(args)
 }

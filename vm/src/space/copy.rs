@@ -15,13 +15,42 @@ impl AddressSpace {
         vaddr: u64,
         access: Access,
     ) -> Result<PhysAddr, Segv> {
+        // The common case — the page is mapped with the rights asked for — stays
+        // small and inline; resolving a fault is out of line.
+        match self.translate_mapped(m, vaddr, access) {
+            Some(pa) => Ok(pa),
+            None => self.translate_after_fault(ps, m, vaddr, access),
+        }
+    }
+
+    /// The physical address behind `vaddr` if its PTE allows `access` now.
+    #[inline]
+    fn translate_mapped<M: Machine + ?Sized>(
+        &self,
+        m: &M,
+        vaddr: u64,
+        access: Access,
+    ) -> Option<PhysAddr> {
+        let e = self.table.lookup(m, vaddr)?;
+        entry_allows(e, access).then(|| PhysAddr(e.address().as_u64() + (vaddr & (PAGE_SIZE - 1))))
+    }
+
+    /// [`AddressSpace::translate_user`] when the PTE refuses: resolve the fault,
+    /// then look again.
+    #[cold]
+    #[inline(never)]
+    fn translate_after_fault<M: Machine + ?Sized>(
+        &mut self,
+        ps: &mut PersistentSpace,
+        m: &mut M,
+        vaddr: u64,
+        access: Access,
+    ) -> Result<PhysAddr, Segv> {
         for _ in 0..2 {
-            if let Some(e) = self.table.lookup(m, vaddr) {
-                if entry_allows(e, access) {
-                    return Ok(PhysAddr(e.address().as_u64() + (vaddr & (PAGE_SIZE - 1))));
-                }
-            }
             self.resolve_fault(ps, m, vaddr, access)?;
+            if let Some(pa) = self.translate_mapped(m, vaddr, access) {
+                return Ok(pa);
+            }
         }
         log::error!(
             "translate_user: fault at {vaddr:#x} resolved but PTE still refuses {access:?}"
