@@ -89,7 +89,7 @@ pub struct OpenFiles {
     pipes: BTreeMap<u32, Pipe>,
     next_pipe: u32,
     /// Pipes changed since the kernel last looked (see
-    /// [`OpenFiles::take_pipe_events`]).
+    /// [`OpenFiles::take_pipe_event`]).
     pipe_events: Vec<u32>,
 }
 
@@ -231,16 +231,16 @@ impl OpenFiles {
         self.pipes.len()
     }
 
-    /// Whether some pipe changed since the last [`OpenFiles::take_pipe_events`].
+    /// Whether some pipe changed since the last [`OpenFiles::take_pipe_event`].
     #[inline]
     pub fn has_pipe_events(&self) -> bool {
         !self.pipe_events.is_empty()
     }
 
-    /// The pipes that changed (data in or out, an end closed) since the last call:
-    /// whoever waits on them may go on.
-    pub fn take_pipe_events(&mut self) -> Vec<u32> {
-        core::mem::take(&mut self.pipe_events)
+    /// A pipe that changed (data in or out, an end closed) since it was last
+    /// taken: whoever waits on it may go on. `None` when no pipe changed.
+    pub fn take_pipe_event(&mut self) -> Option<u32> {
+        self.pipe_events.pop()
     }
 
     fn close_pipe_end(&mut self, n: u32, read_end: bool) {

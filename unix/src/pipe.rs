@@ -81,8 +81,9 @@ impl Pipe {
     /// Drop the first `n` bytes (they were read).
     pub fn consume(&mut self, n: usize) {
         self.data.drain(..n.min(self.data.len()));
-        if self.data.is_empty() {
-            // Give the buffer back to the heap between bursts.
+        if self.data.is_empty() && self.data.capacity() > PIPE_BUF {
+            // Give a big buffer back to the heap between bursts; a small one
+            // stays for the next write (no allocation per message).
             self.data = VecDeque::new();
         }
     }

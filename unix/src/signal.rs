@@ -99,18 +99,27 @@ pub struct SignalState {
 impl SignalState {
     /// The signals it ignores (`SIG_IGN`).
     pub fn ignored(&self) -> u32 {
-        self.bits(|a| a.handler == SIG_IGN)
+        self.dispositions().0
     }
 
     /// The signals it catches (a handler function).
     pub fn caught(&self) -> u32 {
-        self.bits(|a| a.handler > SIG_IGN)
+        self.dispositions().1
     }
 
-    fn bits(&self, f: impl Fn(&SigAction) -> bool) -> u32 {
-        (1..=SIGNAL_MAX)
-            .filter(|&s| f(&self.actions[s as usize]))
-            .fold(0, |m, s| m | 1 << s)
+    /// (ignored, caught) in one pass over the actions.
+    pub fn dispositions(&self) -> (u32, u32) {
+        let (mut ignored, mut caught) = (0u32, 0u32);
+        let mut bit = 1u32;
+        for a in &self.actions[1..] {
+            bit <<= 1;
+            match a.handler {
+                SIG_DFL => {}
+                SIG_IGN => ignored |= bit,
+                _ => caught |= bit,
+            }
+        }
+        (ignored, caught)
     }
 
     /// Make `action` the action of `signal`; a pending `signal` the action
@@ -247,7 +256,7 @@ pub struct Frame {
     /// as the i386 ABI has it at a function's entry).
     pub esp: u32,
     /// Its bytes, from `esp` up.
-    pub bytes: alloc::vec::Vec<u8>,
+    pub bytes: [u8; FRAME_SIZE as usize],
 }
 
 /// The frame for a handler of `signal` with `info`, interrupting `regs` (with
@@ -266,7 +275,7 @@ pub fn build_frame(
     use crate::abi::Pod;
     let below = stack_top.checked_sub(FRAME_SIZE + 16)?;
     let esp = (below & !15) + 12;
-    let mut bytes = alloc::vec![0u8; FRAME_SIZE as usize];
+    let mut bytes = [0u8; FRAME_SIZE as usize];
     let mut put = |at: u32, v: u32| {
         bytes[at as usize..at as usize + 4].copy_from_slice(&v.to_le_bytes());
     };
@@ -372,7 +381,7 @@ mod frame_tests {
             u32::from_le_bytes(fpu_back[24..28].try_into().unwrap()),
             0xFFBF
         );
-        let mut forged = f.bytes.clone();
+        let mut forged = f.bytes;
         forged[CONTEXT_OFFSET as usize] ^= 1;
         assert!(parse_frame(&forged).is_none());
         assert!(parse_frame(&f.bytes[..100]).is_none());

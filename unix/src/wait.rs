@@ -76,17 +76,16 @@ impl WaitQueues {
         self.parents.len() != before
     }
 
-    /// Pipe `n` changed: everyone waiting on it, in the order they came.
-    pub fn pipe_changed(&mut self, n: u32) -> Vec<u32> {
-        let mut woken = Vec::new();
+    /// Pipe `n` changed: everyone waiting on it, in the order they came, is
+    /// appended to `woken`.
+    pub fn pipe_changed(&mut self, n: u32, woken: &mut Vec<u32>) {
         self.pipes.retain(|&(p, pid)| {
             if p == n {
                 woken.push(pid);
             }
             p != n
         });
-        self.take_pollers(&mut woken);
-        woken
+        self.take_pollers(woken);
     }
 
     /// The clock reads `now_ns`: every sleeper whose deadline has passed, earliest
@@ -173,7 +172,9 @@ mod tests {
         q.park(4, BlockOn::Signal);
         assert_eq!(q.len(), 3, "sigsuspend waits in no queue");
         // Another pipe: the pollers look again, and their deadline goes.
-        assert_eq!(q.pipe_changed(8), [1, 2]);
+        let mut woken = Vec::new();
+        q.pipe_changed(8, &mut woken);
+        assert_eq!(woken, [1, 2]);
         assert_eq!(q.deadlines_passed(u64::MAX), Vec::<u32>::new());
         assert_eq!(q.len(), 1);
         // A deadline wakes its poller only, out of the poll queue too.
@@ -181,7 +182,9 @@ mod tests {
         q.park(2, BlockOn::Poll(None));
         assert_eq!(q.deadlines_passed(100), [1]);
         assert_eq!(q.console_ready(), [2]);
-        assert_eq!(q.pipe_changed(7), [3]);
+        woken.clear();
+        q.pipe_changed(7, &mut woken);
+        assert_eq!(woken, [3]);
         assert!(q.is_empty());
     }
 }

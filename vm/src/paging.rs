@@ -436,9 +436,39 @@ impl PageTable {
 
     /// Drop every low-half table and free the root. The caller must have switched CR3
     /// away from this root first.
+    /// The leaf tables are freed without being read (nothing will look at
+    /// them again, and a table is zeroed when it is next allocated): the cost is
+    /// the entries of the upper three levels, not every PTE.
     pub fn destroy<M: PhysMemory + FrameAllocator + ?Sized>(mut self, m: &mut M) {
-        self.drop_tables(m);
-        m.free_frame(self.root);
+        let root = self.root;
+        self.free_below(m, root, 4, KERNEL_ENTRIES as u64);
+        debug_assert_eq!(self.tables, 0);
+        m.free_frame(root);
+    }
+
+    /// Free every table linked from the first `entries` entries of `table`
+    /// (of `level` ≥ 2), leaving `table`'s own entries as they are.
+    fn free_below<M: PhysMemory + FrameAllocator + ?Sized>(
+        &mut self,
+        m: &mut M,
+        table: PhysFrame,
+        level: u8,
+        entries: u64,
+    ) {
+        for i in 0..entries {
+            let e = m.read_u64(slot(table, i));
+            if e & PRESENT == 0 || e & HUGE != 0 {
+                continue;
+            }
+            let Some(child) = entry_frame(e) else {
+                continue;
+            };
+            if level > 2 {
+                self.free_below(m, child, level - 1, ENTRIES as u64);
+            }
+            m.free_frame(child);
+            self.tables = self.tables.saturating_sub(1);
+        }
     }
 
     fn edit_range<M: PhysMemory + FrameAllocator + ?Sized>(

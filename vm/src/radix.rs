@@ -39,11 +39,31 @@ fn index(key: u64, shift: u32) -> usize {
     ((key >> shift) & MASK) as usize
 }
 
+/// Words of a node's occupancy bitmap.
+const OCCUPANCY_WORDS: usize = FAN / 64;
+
+/// The first set bit of `bits` at or after `from`.
+#[inline]
+fn next_occupied(bits: &[u64; OCCUPANCY_WORDS], from: usize) -> Option<usize> {
+    let mut w = from / 64;
+    let mut word = *bits.get(w)? & (!0u64 << (from % 64));
+    loop {
+        if word != 0 {
+            return Some(w * 64 + word.trailing_zeros() as usize);
+        }
+        w += 1;
+        word = *bits.get(w)?;
+    }
+}
+
 /// Bookkeeping of one node.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Meta {
     /// Non-zero slots.
     used: u16,
+    /// Which slots are non-zero (bit `i % 64` of word `i / 64`): a search for
+    /// the next key skips empty slots a word at a time.
+    occupied: [u64; OCCUPANCY_WORDS],
     /// The slot of the parent that links here.
     slot: u16,
     /// The parent node (0: this is the root).
@@ -197,6 +217,22 @@ impl Radix {
         (self.nodes.len() - 1) as u32
     }
 
+    /// Slot `i` of node `n` became non-zero.
+    #[inline]
+    fn mark(&mut self, n: u32, i: usize) {
+        let m = &mut self.meta[n as usize];
+        m.occupied[i / 64] |= 1 << (i % 64);
+        m.used += 1;
+    }
+
+    /// Slot `i` of node `n` became zero.
+    #[inline]
+    fn unmark(&mut self, n: u32, i: usize) {
+        let m = &mut self.meta[n as usize];
+        m.occupied[i / 64] &= !(1 << (i % 64));
+        m.used -= 1;
+    }
+
     /// Drop node `n` (empty, and already unlinked from its parent) by moving the last
     /// node into its place. Returns the index the moved node had (equal to `n` when
     /// `n` was the last).
@@ -228,12 +264,11 @@ impl Radix {
         while !self.fits(key) {
             if self.root != 0 {
                 let r = self.alloc_node(Meta {
-                    used: 1,
-                    slot: 0,
-                    parent: 0,
                     shift: self.shift + BITS,
+                    ..Meta::default()
                 });
                 self.nodes[r as usize][0] = u64::from(self.root);
+                self.mark(r, 0);
                 self.meta[self.root as usize].parent = r;
                 self.meta[self.root as usize].slot = 0;
                 self.root = r;
@@ -286,7 +321,7 @@ impl Radix {
                 // The leaf exists (a neighbour key is stored): fill its slot.
                 let (n, i) = path[depth - 1];
                 self.nodes[n as usize][i] = new;
-                self.meta[n as usize].used += 1;
+                self.mark(n, i);
                 self.len += 1;
             } else {
                 self.insert_new(key, new);
@@ -300,7 +335,7 @@ impl Radix {
         depth -= 1;
         let (mut n, i) = path[depth];
         self.nodes[n as usize][i] = 0;
-        self.meta[n as usize].used -= 1;
+        self.unmark(n, i);
         while self.meta[n as usize].used == 0 {
             if depth == 0 {
                 // The root went: give the arena (and the sentinel) back.
@@ -310,7 +345,7 @@ impl Radix {
             depth -= 1;
             let (p, pi) = path[depth];
             self.nodes[p as usize][pi] = 0;
-            self.meta[p as usize].used -= 1;
+            self.unmark(p, pi);
             let moved = self.free_node(n);
             for e in &mut path[..=depth] {
                 if e.0 == moved {
@@ -337,7 +372,7 @@ impl Radix {
             let i = index(key, shift);
             if shift == 0 {
                 self.nodes[node as usize][i] = value;
-                self.meta[node as usize].used += 1;
+                self.mark(node, i);
                 break;
             }
             let v = self.nodes[node as usize][i];
@@ -345,13 +380,13 @@ impl Radix {
                 v as u32
             } else {
                 let c = self.alloc_node(Meta {
-                    used: 0,
                     slot: i as u16,
                     parent: node,
                     shift: shift - BITS,
+                    ..Meta::default()
                 });
                 self.nodes[node as usize][i] = u64::from(c);
-                self.meta[node as usize].used += 1;
+                self.mark(node, i);
                 c
             };
             shift -= BITS;
@@ -380,28 +415,30 @@ impl Radix {
     /// [`Radix::next_upto`] inside node `n` (a real node) with index shift `shift`,
     /// which covers keys from `base`.
     fn next_in(&self, n: u32, shift: u32, base: u64, from: u64, last: u64) -> Option<(u64, u64)> {
-        let slots = self.nodes.get(n as usize)?;
-        let first = if from > base {
+        let (slots, meta) = (self.nodes.get(n as usize)?, self.meta.get(n as usize)?);
+        let mut i = if from > base {
             ((from - base) >> shift) as usize
         } else {
             0
         };
         // Slots of a top level that would lie beyond `u64::MAX` are never used.
         let used_slots = FAN.min(((u64::MAX >> shift) as usize).saturating_add(1));
-        for (i, &v) in slots.iter().enumerate().take(used_slots).skip(first) {
-            let key = base + ((i as u64) << shift);
+        while let Some(j) = next_occupied(&meta.occupied, i) {
+            if j >= used_slots {
+                return None;
+            }
+            let key = base + ((j as u64) << shift);
             if key > last {
                 return None;
             }
-            if v == 0 {
-                continue;
-            }
+            let v = slots[j];
             if shift == 0 {
                 return Some((key, v));
             }
             if let Some(hit) = self.next_in(v as u32, shift - BITS, key, from, last) {
                 return Some(hit);
             }
+            i = j + 1;
         }
         None
     }
@@ -462,6 +499,13 @@ impl Radix {
             let nonzero = slots.iter().filter(|&&v| v != 0).count();
             if nonzero == 0 || nonzero != usize::from(meta.used) {
                 return Err("node count wrong or node empty");
+            }
+            let marked = slots
+                .iter()
+                .enumerate()
+                .all(|(i, &v)| (v != 0) == (meta.occupied[i / 64] >> (i % 64) & 1 != 0));
+            if !marked {
+                return Err("occupancy bitmap wrong");
             }
             if shift == 0 {
                 values += nonzero;

@@ -349,7 +349,7 @@ pub fn restart_current(frame: &mut TrapFrame, entry: u32, esp: u32) {
         rflags: 0x202,
         ..user_frame_template()
     };
-    FpuState::initial().restore();
+    FpuState::restore_initial();
 }
 
 /// Renames the current process (its program changed).

@@ -30,13 +30,24 @@ impl FpuState {
     /// 64-bit precision), every x87 register empty, MXCSR 0x1F80 (SSE
     /// exceptions masked, round to nearest), every other byte — XMM registers
     /// included — zero.
-    pub fn initial() -> Box<FpuState> {
+    pub const INITIAL: FpuState = {
         const FCW: usize = 0;
         const MXCSR: usize = 24;
-        let mut state = Box::new(FpuState([0; 512]));
-        state.0[FCW..FCW + 2].copy_from_slice(&0x037fu16.to_le_bytes());
-        state.0[MXCSR..MXCSR + 4].copy_from_slice(&0x1f80u32.to_le_bytes());
-        state
+        let mut image = [0u8; 512];
+        let fcw = 0x037fu16.to_le_bytes();
+        let mxcsr = 0x1f80u32.to_le_bytes();
+        image[FCW] = fcw[0];
+        image[FCW + 1] = fcw[1];
+        image[MXCSR] = mxcsr[0];
+        image[MXCSR + 1] = mxcsr[1];
+        image[MXCSR + 2] = mxcsr[2];
+        image[MXCSR + 3] = mxcsr[3];
+        FpuState(image)
+    };
+
+    /// [`FpuState::INITIAL`] on the heap, for a thread to keep.
+    pub fn initial() -> Box<FpuState> {
+        Box::new(Self::INITIAL)
     }
 
     /// The image's bytes.
@@ -47,8 +58,14 @@ impl FpuState {
     /// An image of `bytes`, which must be safe to load: their MXCSR's
     /// reserved bits clear (`unix::signal::parse_frame` sees to it), the rest
     /// `fxrstor` takes as it is.
-    pub fn from_bytes(bytes: &[u8; 512]) -> Box<FpuState> {
-        Box::new(FpuState(*bytes))
+    pub fn from_bytes(bytes: &[u8; 512]) -> FpuState {
+        FpuState(*bytes)
+    }
+
+    /// Loads [`FpuState::INITIAL`] into the CPU (from a static: no copy).
+    pub fn restore_initial() {
+        static INITIAL: FpuState = FpuState::INITIAL;
+        INITIAL.restore();
     }
 
     pub fn save(&mut self) {

@@ -54,6 +54,8 @@ pub struct UnixState {
     system: SystemState,
     /// Blocked processes, by what they wait for.
     waiting: WaitQueues,
+    /// Room for the processes a call wakes (kept between calls).
+    wake_list: Vec<Pid>,
 }
 
 impl UnixState {
@@ -68,7 +70,8 @@ impl UnixState {
         }
         self.vfs.remove_process(pid);
         self.waiting.remove(pid);
-        let mut woken = self.pipe_wakeups();
+        let mut woken = Vec::new();
+        self.pipe_wakeups(&mut woken);
         if ppid != 0 && self.waiting.child_ended(ppid) {
             woken.push(ppid);
         }
@@ -88,13 +91,12 @@ impl UnixState {
     fn process_list(&self) -> Vec<ProcessInfo> {
         self.processes
             .iter()
-            .map(|(&pid, p)| ProcessInfo {
-                pid,
-                pgid: p.pgid.unwrap_or(pid),
-                ignored: p.signals.ignored(),
-                caught: p.signals.caught(),
-            })
+            .map(|(&pid, p)| process_info(pid, p))
             .collect()
+    }
+
+    fn process_info(&self, pid: Pid) -> Option<ProcessInfo> {
+        self.processes.get(&pid).map(|p| process_info(pid, p))
     }
 
     /// Makes `signal` pending for `pid`; a process waiting in a call is woken
@@ -157,8 +159,7 @@ impl UnixState {
         let mut woken = Vec::new();
         let sigalrm = unix::abi::signal::SIGALRM;
         for pid in due {
-            let info = self.process_list().into_iter().find(|p| p.pid == pid);
-            if let Some(info) = info {
+            if let Some(info) = self.process_info(pid) {
                 woken.extend(self.send_signal(info, sigalrm, current));
             }
         }
@@ -190,15 +191,10 @@ impl UnixState {
     }
 
     /// The processes waiting on pipes that changed since the last look.
-    fn pipe_wakeups(&mut self) -> Vec<Pid> {
-        if !self.files.has_pipe_events() {
-            return Vec::new();
+    fn pipe_wakeups(&mut self, woken: &mut Vec<Pid>) {
+        while let Some(n) = self.files.take_pipe_event() {
+            self.waiting.pipe_changed(n, woken);
         }
-        let mut woken = Vec::new();
-        for n in self.files.take_pipe_events() {
-            woken.extend(self.waiting.pipe_changed(n));
-        }
-        woken
     }
 
     fn new() -> UnixState {
@@ -219,7 +215,19 @@ impl UnixState {
             processes: BTreeMap::new(),
             system: SystemState::default(),
             waiting: WaitQueues::new(),
+            wake_list: Vec::new(),
         }
+    }
+}
+
+/// What `kill` and process groups see of process `pid` in state `p`.
+fn process_info(pid: Pid, p: &ProcessState) -> ProcessInfo {
+    let (ignored, caught) = p.signals.dispositions();
+    ProcessInfo {
+        pid,
+        pgid: p.pgid.unwrap_or(pid),
+        ignored,
+        caught,
     }
 }
 
@@ -401,6 +409,10 @@ impl SyscallContext for Context<'_> {
         self.unix().process_list()
     }
 
+    fn process_info(&mut self, pid: u32) -> Option<ProcessInfo> {
+        self.unix().process_info(pid)
+    }
+
     fn end_process(&mut self, pid: u32, ended: Ended) {
         let woken = self.unix().end_process(pid, ended);
         for other in woken {
@@ -512,26 +524,29 @@ pub fn syscall(frame: &mut TrapFrame) -> (u32, u32) {
         // shared: nothing to look at after it.
         if context.state.is_some() {
             let heap_at_lock = context.heap_at_lock;
-            let woken = match context.state.as_mut().and_then(|g| g.as_mut()) {
-                Some(state) => {
-                    // A call may have made a signal pending for its caller (a
-                    // write to a pipe without reader, a SIGPIPE it catches).
-                    if state
-                        .processes
-                        .get(&pid)
-                        .is_some_and(|p| p.signals.deliverable().is_some())
-                    {
-                        SIGNALS_PENDING.store(true, Ordering::Relaxed);
-                    }
-                    state.pipe_wakeups()
+            if let Some(state) = context.state.as_mut().and_then(|g| g.as_mut()) {
+                // A call may have made a signal pending for its caller (a
+                // write to a pipe without reader, a SIGPIPE it catches).
+                if state
+                    .processes
+                    .get(&pid)
+                    .is_some_and(|p| p.signals.deliverable().is_some())
+                {
+                    SIGNALS_PENDING.store(true, Ordering::Relaxed);
                 }
-                None => Vec::new(),
-            };
+                if state.files.has_pipe_events() {
+                    // Woken under the Unix lock (the lock order is Unix, then
+                    // the process table), from a list that keeps its room.
+                    let mut woken = core::mem::take(&mut state.wake_list);
+                    state.pipe_wakeups(&mut woken);
+                    for other in woken.drain(..) {
+                        process::wake(other);
+                    }
+                    state.wake_list = woken;
+                }
+            }
             drop(context);
             process::charge_heap(heap::used_bytes() as i64 - heap_at_lock as i64);
-            for other in woken {
-                process::wake(other);
-            }
         } else {
             drop(context);
         }
@@ -708,7 +723,7 @@ fn run_handler(
         eip: frame.rip as u32,
         eflags: frame.rflags as u32,
     };
-    let mut fpu = FpuState::initial();
+    let mut fpu = FpuState::INITIAL;
     fpu.save();
     let Some(image) =
         unix::signal::build_frame(signal, info, &regs, blocked, on_altstack, fpu.bytes(), top)
@@ -737,7 +752,7 @@ fn run_handler(
     // The handler starts with the direction flag clear (the i386 ABI) and no
     // single-stepping, and with a fresh FPU state.
     frame.rflags &= !(1 << 10 | 1 << 8);
-    FpuState::initial().restore();
+    FpuState::restore_initial();
     true
 }
 

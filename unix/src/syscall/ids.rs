@@ -65,11 +65,7 @@ pub fn getpgid<C: SyscallContext + ?Sized>(ctx: &mut C, pid: u32) -> Result<u32,
     if pid == 0 || pid == ctx.pid() {
         return Ok(own_pgid(ctx));
     }
-    ctx.process_list()
-        .into_iter()
-        .find(|p| p.pid == pid)
-        .map(|p| p.pgid)
-        .ok_or(Errno::ESRCH)
+    ctx.process_info(pid).map(|p| p.pgid).ok_or(Errno::ESRCH)
 }
 
 /// `getpgrp()`.

@@ -244,6 +244,10 @@ pub trait SyscallContext {
     fn process_count(&self) -> usize;
     /// Every live process (not the ended ones), the caller included.
     fn process_list(&mut self) -> alloc::vec::Vec<ProcessInfo>;
+    /// Live process `pid`, the caller included (`None`: none such).
+    fn process_info(&mut self, pid: u32) -> Option<ProcessInfo> {
+        self.process_list().into_iter().find(|p| p.pid == pid)
+    }
     /// End process `pid` (not the caller) so, now: as if it had exited, its
     /// memory and descriptors released and its parent told.
     fn end_process(&mut self, pid: u32, ended: Ended);

@@ -31,6 +31,16 @@ pub fn kill<C: SyscallContext + ?Sized>(ctx: &mut C, pid: u32, sig: u32) -> Sysc
         return SyscallResult::err(Errno::EINVAL);
     }
     let me = ctx.pid();
+    if (pid as i32) > 0 {
+        // One process: looked up, not searched for.
+        let Some(target) = ctx.process_info(pid) else {
+            return SyscallResult::err(Errno::ESRCH);
+        };
+        return match sig != 0 && signal_one(ctx, &target, sig) {
+            true => SyscallResult::Signal(sig),
+            false => SyscallResult::ok(0),
+        };
+    }
     let my_group = {
         let p = ctx.parts();
         p.process.pgid.unwrap_or(me)
@@ -38,8 +48,7 @@ pub fn kill<C: SyscallContext + ?Sized>(ctx: &mut C, pid: u32, sig: u32) -> Sysc
     let chosen = |p: &ProcessInfo| match pid as i32 {
         -1 => p.pid != 1 && p.pid != me,
         0 => p.pgid == my_group,
-        g if g < -1 => p.pgid == g.unsigned_abs(),
-        _ => p.pid == pid,
+        g => p.pgid == g.unsigned_abs(),
     };
     let targets: Vec<ProcessInfo> = ctx.process_list().into_iter().filter(chosen).collect();
     if targets.is_empty() {
@@ -48,24 +57,31 @@ pub fn kill<C: SyscallContext + ?Sized>(ctx: &mut C, pid: u32, sig: u32) -> Sysc
     if sig == 0 {
         return SyscallResult::ok(0);
     }
-    let bit = 1u32 << sig;
     let mut caller_dies = false;
     for t in &targets {
-        if t.caught & bit != 0 {
-            ctx.post_signal(t.pid, sig);
-        } else if terminates(sig, t.ignored) {
-            if t.pid == me {
-                caller_dies = true;
-            } else {
-                ctx.end_process(t.pid, Ended::Killed(sig));
-            }
-        }
+        caller_dies |= signal_one(ctx, t, sig);
     }
     if caller_dies {
         SyscallResult::Signal(sig)
     } else {
         SyscallResult::ok(0)
     }
+}
+
+/// Sends `sig` (1 to 31) to `target`: pending if it catches it, nothing if it
+/// ignores it, else it ends — except the caller, for whom `true` says it must
+/// end with `sig` when the call returns.
+fn signal_one<C: SyscallContext + ?Sized>(ctx: &mut C, target: &ProcessInfo, sig: u32) -> bool {
+    let bit = 1u32 << sig;
+    if target.caught & bit != 0 {
+        ctx.post_signal(target.pid, sig);
+    } else if terminates(sig, target.ignored) {
+        if target.pid == ctx.pid() {
+            return true;
+        }
+        ctx.end_process(target.pid, Ended::Killed(sig));
+    }
+    false
 }
 
 /// `raise(sig)`: `kill(getpid(), sig)`.

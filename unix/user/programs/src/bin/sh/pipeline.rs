@@ -98,13 +98,19 @@ fn wait_for(pid: u32) -> i32 {
 }
 
 /// In a forked child, before its command: the default action again for the
-/// signals the shell ignores, and the job's process group (`None`: a group of
-/// its own, the job's first process).
-fn enter_job(interactive: bool, group: Option<u32>) {
+/// signals the shell ignores, the job's process group (`None`: a group of
+/// its own, the job's first process) and, for a foreground job, the
+/// terminal — taken here as well as given by the shell, so that a Ctrl-C
+/// typed as soon as the program runs reaches it whichever of the two ran
+/// first after the fork.
+fn enter_job(interactive: bool, group: Option<u32>, foreground: bool) {
     if interactive {
         let _ = sys::signal(SIGINT, sys::Disposition::Default);
         let _ = sys::signal(SIGQUIT, sys::Disposition::Default);
         let _ = sys::setpgid(0, group.unwrap_or(0));
+        if let (true, Ok(me)) = (foreground, sys::getpgrp()) {
+            let _ = sys::tcsetpgrp(STDIN, me);
+        }
     }
 }
 
@@ -252,7 +258,7 @@ impl Shell {
             let group = (started > 0).then_some(pids[0]);
             match sys::fork() {
                 Ok(0) => {
-                    enter_job(self.interactive, group);
+                    enter_job(self.interactive, group, foreground);
                     let quiet_input = !foreground && k == 0;
                     let null = quiet_input.then(|| sys::open(c"/dev/null", O_RDONLY, 0).ok());
                     if let Some(Some(null)) = null {
@@ -300,7 +306,7 @@ impl Shell {
         }
         match sys::fork() {
             Ok(0) => {
-                enter_job(self.interactive, None);
+                enter_job(self.interactive, None, true);
                 sys::_exit(self.exec_program(argv))
             }
             Ok(pid) => {
