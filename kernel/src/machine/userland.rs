@@ -186,7 +186,6 @@ impl UnixState {
         if action.handler <= unix::signal::SIG_IGN {
             return None;
         }
-        p.sleep_until = None;
         Some(action)
     }
 
@@ -293,7 +292,17 @@ struct Context<'f> {
     heap_at_lock: usize,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context of a call `pid` makes with registers `frame` (nothing locked).
+    fn new(pid: Pid, frame: &'a mut TrapFrame) -> Context<'a> {
+        Context {
+            pid,
+            state: None,
+            frame,
+            heap_at_lock: 0,
+        }
+    }
+
     /// Takes the Unix lock for the rest of the call (first growing the heap
     /// if it is low: no lock is held yet).
     fn lock(&mut self) -> &mut MutexGuard<'static, Option<UnixState>> {
@@ -513,12 +522,7 @@ pub fn syscall(frame: &mut TrapFrame) -> (u32, u32) {
         return (u32::MAX, unix::Errno::ESRCH.number());
     };
     loop {
-        let mut context = Context {
-            pid,
-            state: None,
-            frame: &mut *frame,
-            heap_at_lock: 0,
-        };
+        let mut context = Context::new(pid, frame);
         let result = native::dispatch_from_stack(&mut context, nr, esp);
         // A call that never took the Unix lock (`getpid`) changed nothing
         // shared: nothing to look at after it.
@@ -566,6 +570,14 @@ pub fn syscall(frame: &mut TrapFrame) -> (u32, u32) {
                     if action.flags & unix::abi::sigflags::SA_RESTART != 0 && on.restartable() {
                         frame.rip -= GATE_CALL_LEN;
                         return (frame.rax as u32, frame.rdx as u32);
+                    }
+                    // EINTR, and what the call leaves behind (a nanosleep's
+                    // time left at its `rem`).
+                    let mut context = Context::new(pid, frame);
+                    let result = native::interrupted_from_stack(&mut context, nr, esp);
+                    drop(context);
+                    if let SyscallResult::Return(r) = result {
+                        return native::encode(r);
                     }
                     return native::encode(Err(Errno::EINTR));
                 }

@@ -98,7 +98,8 @@ pub fn sleepmsec<C: SyscallContext + ?Sized>(ctx: &mut C, msec: u32) -> SyscallR
 
 /// `nanosleep(req, rem)`: sleep for the `struct timespec` at `req` (Phantom's two
 /// `long`s); a negative or ≥ 10⁹ `tv_nsec`, or a negative `tv_sec`, is `EINVAL`.
-/// Nothing interrupts a sleep yet, so `rem` is never written.
+/// A caught signal interrupts it with `EINTR` (never restarted), and the time
+/// it had left is then stored at `rem` unless NULL ([`store_remaining`]).
 pub fn nanosleep<C: SyscallContext + ?Sized>(ctx: &mut C, req: UserPtr) -> SyscallResult {
     // A sleep in progress has read its request already (the call is re-run when it
     // wakes): go straight on, as the deadline was fixed at the first entry.
@@ -113,6 +114,19 @@ pub fn nanosleep<C: SyscallContext + ?Sized>(ctx: &mut C, req: UserPtr) -> Sysca
         Some(ns) => sleep(ctx, ns),
         None => SyscallResult::err(Errno::EINVAL),
     }
+}
+
+/// An interrupted `nanosleep` with `left_ns` still to sleep: that time, as a
+/// `struct timespec` at `rem`, unless `rem` is NULL. A bad `rem` is `EFAULT`.
+pub fn store_remaining<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    rem: UserPtr,
+    left_ns: u64,
+) -> Result<(), Errno> {
+    if rem.is_null() {
+        return Ok(());
+    }
+    write_val(&mut ctx.parts().mem, rem, &Timespec::from_ns(left_ns))
 }
 
 /// The restartable sleep: the first entry fixes the deadline in the process state and

@@ -63,6 +63,32 @@ pub fn dispatch_from_stack<C: SyscallContext + ?Sized>(
     dispatch(ctx, nr, args)
 }
 
+/// A blocked call `nr` (arguments on the user stack at `esp`) that a caught
+/// signal interrupts and does not restart: what it returns (`EINTR`) and what
+/// it leaves behind — a `nanosleep` writes the time it had left at its `rem`
+/// (when not NULL), and any sleep's deadline goes.
+pub fn interrupted_from_stack<C: SyscallContext + ?Sized>(
+    ctx: &mut C,
+    nr: u32,
+    esp: u32,
+) -> SyscallResult {
+    let now = ctx.monotonic_ns();
+    let left = ctx
+        .parts()
+        .process
+        .sleep_until
+        .take()
+        .map(|deadline| deadline.saturating_sub(now));
+    if let (nr::NANOSLEEP, Some(left)) = (nr, left) {
+        let args = read_args(&mut ctx.parts().mem, esp, nr);
+        let stored = args.and_then(|a| info::store_remaining(ctx, UserPtr(a[1]), left));
+        if let Err(e) = stored {
+            return SyscallResult::err(e);
+        }
+    }
+    SyscallResult::err(Errno::EINTR)
+}
+
 /// Whether the kernel may refuse call `nr` with `ENOMEM` to keep its own memory:
 /// the calls that allocate kernel memory for the caller (ranges, page numbers,
 /// open files, names) when it is low, and `munmap` (a split allocates a range)

@@ -932,6 +932,63 @@ fn sleeps_block_until_their_deadline_and_are_restartable() {
 }
 
 #[test]
+fn an_interrupted_nanosleep_stores_the_time_it_had_left() {
+    use super::native::interrupted_from_stack;
+    let mut c = ctx();
+    c.monotonic_ns = 1_000;
+    // nanosleep(&{3 s, 0}, rem = BUF + 16), arguments on the stack at esp.
+    let esp = BUF + 0x800;
+    c.put(BUF, &[3, 0, 0, 0, 0, 0, 0, 0]);
+    let mut frame = Vec::new();
+    for w in [0xdead_beef, BUF, BUF + 16] {
+        frame.extend_from_slice(&u32::to_le_bytes(w));
+    }
+    c.put(esp, &frame);
+    assert_eq!(
+        dispatch_from_stack(&mut c, NANOSLEEP, esp),
+        SyscallResult::Block(BlockOn::Deadline(3_000_001_000))
+    );
+    // A signal 1.25 s later: EINTR, 1.75 s left at rem, the deadline gone.
+    c.monotonic_ns += 1_250_000_000;
+    assert_eq!(
+        interrupted_from_stack(&mut c, NANOSLEEP, esp),
+        SyscallResult::err(Errno::EINTR)
+    );
+    let rem = c.get(BUF + 16, 8);
+    assert_eq!(rem[..4], 1u32.to_le_bytes(), "seconds left");
+    assert_eq!(rem[4..], 750_000_000u32.to_le_bytes(), "nanoseconds left");
+    assert_eq!(c.process.sleep_until, None);
+    // The next nanosleep starts afresh.
+    assert_eq!(
+        dispatch_from_stack(&mut c, NANOSLEEP, esp),
+        SyscallResult::Block(BlockOn::Deadline(c.monotonic_ns + 3_000_000_000))
+    );
+    // NULL rem: nothing stored; a bad rem: EFAULT.
+    c.put(esp + 8, &0u32.to_le_bytes());
+    assert_eq!(
+        interrupted_from_stack(&mut c, NANOSLEEP, esp),
+        SyscallResult::err(Errno::EINTR)
+    );
+    assert_eq!(
+        dispatch_from_stack(&mut c, NANOSLEEP, esp),
+        SyscallResult::Block(BlockOn::Deadline(c.monotonic_ns + 3_000_000_000))
+    );
+    c.put(esp + 8, &UNMAPPED.to_le_bytes());
+    assert_eq!(
+        interrupted_from_stack(&mut c, NANOSLEEP, esp),
+        SyscallResult::err(Errno::EFAULT)
+    );
+    // Another call interrupted: EINTR, nothing written.
+    c.put(BUF + 16, &[0; 8]);
+    assert_eq!(
+        interrupted_from_stack(&mut c, READ, esp),
+        SyscallResult::err(Errno::EINTR)
+    );
+    assert_eq!(c.get(BUF + 16, 8), [0; 8]);
+    c.finish();
+}
+
+#[test]
 fn a_budget_is_spent_only_after_some_work_and_its_slice() {
     use core::cell::Cell;
     struct Ticking(Cell<u64>);

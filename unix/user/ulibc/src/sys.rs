@@ -771,6 +771,13 @@ pub fn nanosleep(req: &Timespec) -> Result<(), Errno> {
     unsafe { raw::nanosleep(req, core::ptr::null_mut()) }.map(drop)
 }
 
+/// `nanosleep(req, &rem)`: on `EINTR` (a handler ran), `rem` holds the time
+/// that was left.
+pub fn nanosleep_rem(req: &Timespec, rem: &mut Timespec) -> Result<(), Errno> {
+    // SAFETY: `req` is a readable, `rem` a writable `Timespec`.
+    unsafe { raw::nanosleep(req, rem) }.map(drop)
+}
+
 /// `gettimeofday(&tv, NULL)`.
 pub fn gettimeofday() -> Result<Timeval, Errno> {
     let mut tv = Timeval::default();

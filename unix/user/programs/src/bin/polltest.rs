@@ -4,7 +4,8 @@
 //! fails with `EINTR` (never restarted) when a handler runs; `sigsuspend`
 //! waits with a mask and puts the old one back; `setitimer` sends `SIGALRM`
 //! once and then every period, `getitimer` and `alarm` report what is left, a
-//! child's uncaught `SIGALRM` kills it. One line per check, then
+//! child's uncaught `SIGALRM` kills it; a `nanosleep` a handler interrupts
+//! fails with `EINTR` and stores the time it had left. One line per check, then
 //! `{"test":"polltest",…}`.
 
 #![no_std]
@@ -186,6 +187,22 @@ fn main(_args: Args) -> i32 {
         "alarm returns the seconds left",
         first == 0 && (9..=10).contains(&second),
         format_args!("{first}, then {second}"),
+    );
+
+    // A handler interrupts a 2 s nanosleep after 100 ms: EINTR, ~1.9 s left.
+    let _ = sys::sigaction(SIGALRM, Action::Handler(on_alarm), 0, 0);
+    let _ = sys::setitimer(&timer(100, 0));
+    let req = ulibc::types::Timespec {
+        tv_sec: 2,
+        tv_nsec: 0,
+    };
+    let mut rem = ulibc::types::Timespec::default();
+    let slept = sys::nanosleep_rem(&req, &mut rem);
+    let left_ms = rem.as_nanos() / 1_000_000;
+    c.check(
+        "an interrupted nanosleep says what was left",
+        slept == Err(Errno::EINTR) && (1_500..2_000).contains(&left_ms),
+        format_args!("{slept:?}, {left_ms} ms left"),
     );
 
     // An uncaught SIGALRM ends a child, as wait reports.
