@@ -335,8 +335,19 @@ pub fn ended_child(
     parent: Pid,
     which: unix::process::WaitFor,
     take: bool,
+    group_of: &dyn Fn(Pid) -> Option<Pid>,
 ) -> Result<Option<(Pid, Ended)>, ()> {
-    with_table(|t| t.ended_child(parent, which, take))
+    with_table(|t| t.ended_child(parent, which, take, group_of))
+}
+
+/// Records the process group `pid` ends in (its Unix state, which held it,
+/// is being released), for `waitpid(-pgid)`.
+pub fn record_group(pid: Pid, pgid: Pid) {
+    with_table(|t| {
+        if let Some(p) = t.get_mut(pid) {
+            p.group = Some(pgid);
+        }
+    });
 }
 
 /// Makes the current process, in a syscall whose registers are `frame`, start

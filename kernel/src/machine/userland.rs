@@ -65,6 +65,8 @@ impl UnixState {
     /// held.
     fn process_gone(&mut self, pid: Pid, ppid: Pid) -> Vec<Pid> {
         if let Some(mut process) = self.processes.remove(&pid) {
+            // Lock order: Unix, then the process table.
+            process::record_group(pid, process.pgid.unwrap_or(pid));
             process.release(&mut self.files);
             unix::syscall::fs::reap_orphans(&mut self.vfs, &self.files);
         }
@@ -508,7 +510,10 @@ impl SyscallContext for Context<'_> {
     }
 
     fn ended_child(&mut self, which: WaitFor, take: bool) -> Result<Option<(u32, Ended)>, Errno> {
-        process::ended_child(self.pid, which, take).map_err(|()| Errno::ECHILD)
+        let parent = self.pid;
+        let unix = self.unix();
+        let group_of = |pid: Pid| unix.processes.get(&pid).map(|p| p.pgid.unwrap_or(pid));
+        process::ended_child(parent, which, take, &group_of).map_err(|()| Errno::ECHILD)
     }
 }
 

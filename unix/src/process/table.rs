@@ -49,11 +49,12 @@ impl Ended {
 /// Which children a `waitpid` waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitFor {
-    /// Any child (`pid` -1; process groups are not told apart yet, so 0 and
-    /// `-pgid` wait for any child too).
+    /// Any child (`pid` -1).
     Any,
     /// This child.
     Pid(Pid),
+    /// Any child in this process group (`pid` 0: the caller's; `-pgid`).
+    Group(Pid),
 }
 
 /// An ended child that its parent has not waited for yet.
@@ -65,6 +66,8 @@ pub struct Zombie {
     pub name: String,
     /// How it ended.
     pub ended: Ended,
+    /// The process group it ended in ([`ProcessEntry::group`]).
+    pub group: Option<Pid>,
 }
 
 /// Where a process is in its life.
@@ -94,6 +97,10 @@ pub struct ProcessEntry<T> {
     pub state: RunState,
     /// What the kernel keeps to run it.
     pub context: T,
+    /// The process group it ended in, recorded by the kernel when it releases
+    /// the process's Unix state (which holds the group while it lives): what
+    /// `waitpid(-pgid)` matches once the process has ended.
+    pub group: Option<Pid>,
 }
 
 /// See the module documentation.
@@ -146,6 +153,7 @@ impl<T> ProcessTable<T> {
                 name: name.into(),
                 state: RunState::Ready,
                 context,
+                group: None,
             },
         );
         self.run_queue.push_back(pid);
@@ -200,6 +208,7 @@ impl<T> ProcessTable<T> {
                             ppid: p.ppid,
                             name: p.name.clone(),
                             ended,
+                            group: p.group,
                         },
                     );
                 }
@@ -224,22 +233,25 @@ impl<T> ProcessTable<T> {
     /// ended — removed from the table when `take` (else only looked at);
     /// `Ok(None)` when such children live but none has ended; `Err(())` when
     /// `parent` has no such child (`ECHILD`). An ended child not reaped yet is
-    /// taken too (its context dropped here).
+    /// taken too (its context dropped here). `group_of` gives a live
+    /// process's group (for [`WaitFor::Group`]); an ended one's is recorded.
     #[allow(clippy::result_unit_err)]
     pub fn ended_child(
         &mut self,
         parent: Pid,
         which: WaitFor,
         take: bool,
+        group_of: &dyn Fn(Pid) -> Option<Pid>,
     ) -> Result<Option<(Pid, Ended)>, ()> {
-        let selected = |pid: Pid| match which {
+        let selected = |pid: Pid, recorded: Option<Pid>| match which {
             WaitFor::Any => true,
             WaitFor::Pid(p) => p == pid,
+            WaitFor::Group(g) => recorded.or_else(|| group_of(pid)) == Some(g),
         };
         let zombie = self
             .zombies
             .iter()
-            .find(|(&pid, z)| z.ppid == parent && selected(pid))
+            .find(|(&pid, z)| z.ppid == parent && selected(pid, z.group))
             .map(|(&pid, z)| (pid, z.ended));
         if let Some((pid, ended)) = zombie {
             if take {
@@ -250,7 +262,7 @@ impl<T> ProcessTable<T> {
         let mut live = false;
         let mut ended_now = None;
         for p in self.processes.values() {
-            if p.ppid != parent || !selected(p.pid) {
+            if p.ppid != parent || !selected(p.pid, p.group) {
                 continue;
             }
             match p.state {

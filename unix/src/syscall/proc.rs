@@ -128,8 +128,8 @@ pub fn fork<C: SyscallContext + ?Sized>(ctx: &mut C) -> Result<u32, Errno> {
     })
 }
 
-/// `waitpid(pid, status, options)`: wait for child `pid` (> 0) or any child (-1;
-/// 0 and `-pgid` too, as groups are not told apart yet) to end, store its status
+/// `waitpid(pid, status, options)`: wait for child `pid` (> 0), any child (-1),
+/// any child in the caller's process group (0) or in group `-pid` (< -1) to end, store its status
 /// (`WIFEXITED`/`WEXITSTATUS`, `WIFSIGNALED`/`WTERMSIG` encoding) at `status`
 /// unless NULL, and return its pid. `WNOHANG`: 0 at once when none has ended.
 /// `ECHILD` without such a child, `EINVAL` for unknown options, `EFAULT` for a bad
@@ -146,7 +146,12 @@ pub fn waitpid<C: SyscallContext + ?Sized>(
     }
     let which = match pid as i32 {
         p if p > 0 => WaitFor::Pid(pid),
-        _ => WaitFor::Any,
+        -1 => WaitFor::Any,
+        0 => {
+            let me = ctx.pid();
+            WaitFor::Group(ctx.parts().process.pgid.unwrap_or(me))
+        }
+        g => WaitFor::Group(g.unsigned_abs()),
     };
     match ctx.ended_child(which, false) {
         Err(e) => SyscallResult::err(e),

@@ -146,6 +146,7 @@ impl TestContext {
         entry.state = RunState::Exited(ended);
         self.vfs.remove_process(pid);
         if let Some((space, mut state)) = entry.context.take() {
+            entry.group = Some(state.pgid.unwrap_or(pid));
             state.release(&mut self.files);
             space.destroy(&mut self.ps, &mut self.machine);
         }
@@ -383,8 +384,16 @@ impl SyscallContext for TestContext {
     }
 
     fn ended_child(&mut self, which: WaitFor, take: bool) -> Result<Option<(u32, Ended)>, Errno> {
+        let groups: alloc::vec::Vec<(u32, u32)> = (self.pid + 1..)
+            .take(crate::process::PROCESS_MAX + 1)
+            .filter_map(|pid| {
+                let (_, state) = self.children.get(pid)?.context.as_ref()?;
+                Some((pid, state.pgid.unwrap_or(pid)))
+            })
+            .collect();
+        let group_of = |pid: u32| groups.iter().find(|g| g.0 == pid).map(|g| g.1);
         self.children
-            .ended_child(self.pid, which, take)
+            .ended_child(self.pid, which, take, &group_of)
             .map_err(|()| Errno::ECHILD)
     }
 }

@@ -1088,6 +1088,35 @@ fn waitpid_reports_how_a_child_ended() {
 }
 
 #[test]
+fn waitpid_of_a_process_group_waits_for_that_group_only() {
+    let mut c = ctx();
+    let a = c.ok(FORK, &[]);
+    let b = c.ok(FORK, &[]);
+    // a stays in the caller's group (1, inherited); b leads a group of its own.
+    c.children
+        .get_mut(b)
+        .unwrap()
+        .context
+        .as_mut()
+        .unwrap()
+        .1
+        .pgid = Some(b);
+    let minus = |g: u32| (g as i32).wrapping_neg() as u32;
+    assert_eq!(c.ok(WAITPID, &[0, BUF, 1]), 0, "group 0: a lives");
+    assert_eq!(c.ok(WAITPID, &[minus(b), BUF, 1]), 0, "group b: b lives");
+    assert_eq!(c.fails(WAITPID, &[minus(77), BUF, 1]), Errno::ECHILD);
+    c.end_child(b, Ended::Exited(5));
+    // b ended in its own group: the caller's group does not see it.
+    assert_eq!(c.ok(WAITPID, &[0, BUF, 1]), 0);
+    assert_eq!(c.ok(WAITPID, &[minus(b), BUF, 0]), b);
+    assert_eq!(c.get(BUF, 4), (5u32 << 8).to_le_bytes());
+    c.end_child(a, Ended::Exited(6));
+    assert_eq!(c.fails(WAITPID, &[minus(b), BUF, 0]), Errno::ECHILD);
+    assert_eq!(c.ok(WAITPID, &[0, BUF, 0]), a);
+    c.finish();
+}
+
+#[test]
 fn fork_past_the_process_limit_is_eagain_and_leaks_nothing() {
     let mut c = ctx();
     let fd = open(&mut c, b"/boot/hello", O_RDONLY).unwrap();

@@ -203,34 +203,98 @@ fn end(t: &mut ProcessTable<()>, pid: Pid, ended: Ended) {
 }
 
 #[test]
+fn a_group_wait_sees_only_the_children_of_that_group() {
+    let mut t: ProcessTable<()> = ProcessTable::new();
+    let parent = t.spawn("sh", 0, ()).unwrap();
+    let a = t.spawn("a", parent, ()).unwrap();
+    let b = t.spawn("b", parent, ()).unwrap();
+    // Live: a in group 10, b in group 20 (the kernel's lookup).
+    let live = |pid: Pid| match pid {
+        p if p == a => Some(10),
+        p if p == b => Some(20),
+        _ => None,
+    };
+    assert_eq!(
+        t.ended_child(parent, WaitFor::Group(10), false, &live),
+        Ok(None)
+    );
+    assert_eq!(
+        t.ended_child(parent, WaitFor::Group(30), false, &live),
+        Err(())
+    );
+    // b ends in group 20 (recorded: its Unix state, and so the lookup, is gone).
+    t.get_mut(b).unwrap().group = Some(20);
+    end(&mut t, b, Ended::Exited(2));
+    let gone = |pid: Pid| (pid == a).then_some(10);
+    assert_eq!(
+        t.ended_child(parent, WaitFor::Group(10), false, &gone),
+        Ok(None),
+        "b is not in group 10"
+    );
+    assert_eq!(
+        t.ended_child(parent, WaitFor::Group(20), false, &gone),
+        Ok(Some((b, Ended::Exited(2))))
+    );
+    // As a zombie too.
+    assert_eq!(t.reap().len(), 1);
+    assert_eq!(
+        t.ended_child(parent, WaitFor::Group(20), true, &gone),
+        Ok(Some((b, Ended::Exited(2))))
+    );
+    assert_eq!(
+        t.ended_child(parent, WaitFor::Group(20), true, &gone),
+        Err(())
+    );
+    assert_eq!(t.ended_child(parent, WaitFor::Any, false, &gone), Ok(None));
+}
+
+#[test]
 fn an_ended_child_waits_for_its_parent_as_a_zombie() {
     let mut t: ProcessTable<()> = ProcessTable::new();
     let parent = t.spawn("sh", 0, ()).unwrap();
     let a = t.spawn("a", parent, ()).unwrap();
     let b = t.spawn("b", parent, ()).unwrap();
-    assert_eq!(t.ended_child(parent, WaitFor::Any, true), Ok(None));
     assert_eq!(
-        t.ended_child(a, WaitFor::Any, true),
+        t.ended_child(parent, WaitFor::Any, true, &|_| None),
+        Ok(None)
+    );
+    assert_eq!(
+        t.ended_child(a, WaitFor::Any, true, &|_| None),
         Err(()),
         "a has no child"
     );
-    assert_eq!(t.ended_child(parent, WaitFor::Pid(99), true), Err(()));
+    assert_eq!(
+        t.ended_child(parent, WaitFor::Pid(99), true, &|_| None),
+        Err(())
+    );
     end(&mut t, a, Ended::Killed(11));
     assert_eq!(t.reap().len(), 1);
     assert_eq!(t.zombies().count(), 1);
     // Looking does not take; taking does, once.
     let want = Some((a, Ended::Killed(11)));
-    assert_eq!(t.ended_child(parent, WaitFor::Any, false), Ok(want));
-    assert_eq!(t.ended_child(parent, WaitFor::Pid(a), true), Ok(want));
-    assert_eq!(t.ended_child(parent, WaitFor::Pid(a), true), Err(()));
+    assert_eq!(
+        t.ended_child(parent, WaitFor::Any, false, &|_| None),
+        Ok(want)
+    );
+    assert_eq!(
+        t.ended_child(parent, WaitFor::Pid(a), true, &|_| None),
+        Ok(want)
+    );
+    assert_eq!(
+        t.ended_child(parent, WaitFor::Pid(a), true, &|_| None),
+        Err(())
+    );
     // An ended child not reaped yet is found too.
     end(&mut t, b, Ended::Exited(7));
     assert_eq!(
-        t.ended_child(parent, WaitFor::Any, true),
+        t.ended_child(parent, WaitFor::Any, true, &|_| None),
         Ok(Some((b, Ended::Exited(7))))
     );
     assert!(t.reap().is_empty());
-    assert_eq!(t.ended_child(parent, WaitFor::Any, true), Err(()));
+    assert_eq!(
+        t.ended_child(parent, WaitFor::Any, true, &|_| None),
+        Err(())
+    );
     assert_eq!(Ended::Exited(7).wait_status(), 7 << 8);
     assert_eq!(Ended::Killed(11).wait_status(), 11);
     assert_eq!(Ended::Killed(11).shell_status(), 139);
@@ -256,7 +320,7 @@ fn orphans_go_to_pid_1_and_their_zombies_are_forgotten() {
     assert_eq!(t.zombies().count(), 0, "nobody will wait for done");
     t.reap();
     assert_eq!(
-        t.ended_child(init, WaitFor::Any, true),
+        t.ended_child(init, WaitFor::Any, true, &|_| None),
         Ok(Some((sh, Ended::Exited(0))))
     );
     // init itself going leaves orphans without a parent: nobody waits, no zombie.
@@ -282,7 +346,8 @@ fn the_table_refuses_past_its_limit_zombies_included() {
         Err(()),
         "the zombie counts"
     );
-    t.ended_child(parent, WaitFor::Pid(2), true).unwrap();
+    t.ended_child(parent, WaitFor::Pid(2), true, &|_| None)
+        .unwrap();
     assert!(t.spawn("one more", parent, ()).is_ok());
 }
 
